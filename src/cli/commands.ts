@@ -1,0 +1,17 @@
+/**
+ * The `keybridge` subcommands. Each is loaded only when invoked, so start-up stays cheap.
+ * Add a line here for a new subcommand; its module exports `command: Command`.
+ */
+import type { Command } from './io.ts';
+
+export interface CommandEntry {
+  readonly summary: string;
+  readonly load: () => Promise<Command>;
+}
+
+export const commands: Record<string, CommandEntry> = {
+  version: {
+    summary: 'print the keybridge version',
+    load: async () => (await import('./version.ts')).command,
+  },
+};
