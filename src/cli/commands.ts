@@ -10,6 +10,10 @@ export interface CommandEntry {
 }
 
 export const commands: Record<string, CommandEntry> = {
+  'ssh-to-age': {
+    summary: 'convert SSH Ed25519 keys to age recipients and identities (drop-in for ssh-to-age)',
+    load: async () => (await import('./ssh-to-age.ts')).command,
+  },
   version: {
     summary: 'print the keybridge version',
     load: async () => (await import('./version.ts')).command,

@@ -1,0 +1,197 @@
+/**
+ * Public-key input for ssh-to-age: single keys, authorized_keys files, ssh-keyscan output and
+ * known_hosts lines, one key per line, in input order.
+ *
+ * Every line the reference (Mic92/ssh-to-age, golang.org/x/crypto/ssh parsers) accepts is read
+ * the same way, so output is byte-identical: a line starting with `ssh-` is an authorized_keys
+ * entry (type field ignored, key type taken from the blob, then the options form), anything else
+ * a known_hosts entry (`[@marker] hosts type base64 [comment]`). Where the reference aborts the
+ * whole run on a valid line (leading whitespace, options with quoted spaces, blank CRLF lines,
+ * bare `ecdsa-*` / `sk-*` keys), the key is found by its type name instead, or the line is
+ * skipped.
+ */
+import { KeyConversionError } from './errors.ts';
+import { ed25519FromSshBlob, ed25519PublicKeysToAgeRecipients, sshBlobKeyType } from './convert.ts';
+
+export type LineOutcome =
+  | { readonly kind: 'blank' }
+  | { readonly kind: 'ed25519'; readonly publicKey: Uint8Array }
+  | { readonly kind: 'unsupported'; readonly keyType: string }
+  | { readonly kind: 'error'; readonly error: KeyConversionError };
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const KEY_TYPE_NAME = /^(?:ssh-|ecdsa-sha2-|sk-)[A-Za-z0-9@.+-]+$/;
+
+/** Strict standard base64 with padding, as Go's base64.StdEncoding; undefined when invalid. */
+function decodeBase64(text: string): Uint8Array | undefined {
+  if (text.length === 0 || text.length % 4 !== 0 || !BASE64.test(text)) return undefined;
+  return Buffer.from(text, 'base64');
+}
+
+type Candidate = { outcome: LineOutcome } | { problem: KeyConversionError };
+
+/** Reads a base64 key blob; an ssh-ed25519 blob must be well formed to count as a key. */
+function candidate(field: string | undefined): Candidate | undefined {
+  if (field === undefined) return undefined;
+  const blob = decodeBase64(field);
+  if (!blob) return undefined;
+  let type: string;
+  try {
+    type = sshBlobKeyType(blob);
+  } catch {
+    return undefined;
+  }
+  if (type.length === 0 || !/^[\x21-\x7e]+$/.test(type)) return undefined;
+  if (type !== 'ssh-ed25519') return { outcome: { kind: 'unsupported', keyType: type } };
+  try {
+    return { outcome: { kind: 'ed25519', publicKey: ed25519FromSshBlob(blob) } };
+  } catch (err) {
+    return { problem: err as KeyConversionError };
+  }
+}
+
+/** authorized_keys options end at the first space or tab outside double quotes. */
+function afterOptions(line: string): string {
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (c === '\\' && quoted) i++;
+    else if (c === '"') quoted = !quoted;
+    else if (!quoted && (c === ' ' || c === '\t')) return line.slice(i).trimStart();
+  }
+  return '';
+}
+
+/** Whitespace-separated fields, where double-quoted option values may contain spaces. */
+function quoteAwareFields(line: string): string[] {
+  const fields: string[] = [];
+  let rest = line.trim();
+  while (rest.length > 0) {
+    const next = afterOptions(rest);
+    fields.push(rest.slice(0, rest.length - next.length).trimEnd());
+    rest = next;
+  }
+  return fields;
+}
+
+function reference(line: string): Candidate | undefined {
+  if (line.startsWith('ssh-')) {
+    const first = candidate(line.split(/[ \t]+/)[1]);
+    if (first) return first;
+    return candidate(afterOptions(line).split(/[ \t]+/)[1]);
+  }
+  let fields = line.split(/\s+/);
+  if (fields.length < 3 || fields.length > 5) return undefined;
+  if (fields[0]!.startsWith('@')) fields = fields.slice(1);
+  return candidate(fields[2]);
+}
+
+/** Classifies one input line (without its `\n`). Never throws. */
+export function parsePublicKeyLine(rawLine: string): LineOutcome {
+  const cr = rawLine.indexOf('\r');
+  const line = (cr === -1 ? rawLine : rawLine.slice(0, cr)).trim();
+  if (line.length === 0 || line[0] === '#') return { kind: 'blank' };
+
+  const found = reference(line);
+  if (found && 'outcome' in found) return found.outcome;
+  let problem = found && 'problem' in found ? found.problem : undefined;
+
+  const fields = quoteAwareFields(line);
+  for (let j = 0; j + 1 < fields.length; j++) {
+    if (!KEY_TYPE_NAME.test(fields[j]!)) continue;
+    const c = candidate(fields[j + 1]);
+    if (c && 'outcome' in c) return c.outcome;
+    problem ??=
+      c?.problem ??
+      new KeyConversionError(
+        `the key data after '${fields[j]}' is not valid base64 (truncated or damaged?): copy the key line again from its source`,
+        'INVALID_BASE64',
+      );
+  }
+  return {
+    kind: 'error',
+    error:
+      problem ??
+      new KeyConversionError(
+        "not a public key line: expected 'ssh-ed25519 AAAA… [comment]', an authorized_keys entry or a known_hosts / ssh-keyscan line",
+        'NOT_A_KEY_LINE',
+      ),
+  };
+}
+
+export type LineResult =
+  | { readonly line: number; readonly recipient: string }
+  | { readonly line: number; readonly skippedKeyType: string };
+
+export interface PublicKeysConversion {
+  /** Converted and skipped lines, in input order, up to the first error. */
+  readonly results: LineResult[];
+  /** The first failing line, if any (1-based). Nothing should be output when set. */
+  readonly error?: { readonly line: number; readonly error: KeyConversionError };
+}
+
+/** Message the reference prints on stderr for a non-ed25519 key. */
+export function skippedKeyMessage(keyType: string): string {
+  return `skipped key: got ${keyType} key type, but only ed25519 keys are supported`;
+}
+
+/**
+ * Converts a whole public-key input (lines split on `\n`). Points are validated and converted
+ * in one batch; the result stops at the first bad line.
+ */
+export function convertPublicKeyLines(text: string): PublicKeysConversion {
+  const lines = text.split('\n');
+  const parsed: { line: number; outcome: LineOutcome }[] = [];
+  let error: PublicKeysConversion['error'];
+  for (let i = 0; i < lines.length; i++) {
+    const outcome = parsePublicKeyLine(lines[i]!);
+    if (outcome.kind === 'error') {
+      error = { line: i + 1, error: outcome.error };
+      break;
+    }
+    if (outcome.kind !== 'blank') parsed.push({ line: i + 1, outcome });
+  }
+  const keys = parsed.flatMap((p) => (p.outcome.kind === 'ed25519' ? [p.outcome.publicKey] : []));
+  const recipients = ed25519PublicKeysToAgeRecipients(keys);
+  const results: LineResult[] = [];
+  let k = 0;
+  for (const { line, outcome } of parsed) {
+    if (outcome.kind === 'unsupported') {
+      results.push({ line, skippedKeyType: outcome.keyType });
+      continue;
+    }
+    const recipient = recipients[k++];
+    if (recipient === null || recipient === undefined) {
+      error = {
+        line,
+        error: new KeyConversionError(
+          'cannot convert ed25519 public key to curve25519: invalid point encoding (the key is damaged: copy it again from its source)',
+          'INVALID_POINT',
+        ),
+      };
+      break;
+    }
+    results.push({ line, recipient });
+  }
+  return error ? { results, error } : { results };
+}
+
+/** age recipient of one public key line (`ssh-ed25519 AAAA… [comment]`, authorized_keys or known_hosts form). */
+export function sshPublicKeyToAgeRecipient(line: string): string {
+  const outcome = parsePublicKeyLine(line);
+  switch (outcome.kind) {
+    case 'ed25519': {
+      const [recipient] = ed25519PublicKeysToAgeRecipients([outcome.publicKey]);
+      if (!recipient) {
+        throw new KeyConversionError('cannot convert ed25519 public key to curve25519: invalid point encoding', 'INVALID_POINT');
+      }
+      return recipient;
+    }
+    case 'unsupported':
+      throw new KeyConversionError(`got ${outcome.keyType} key type, but only ed25519 keys are supported`, 'UNSUPPORTED_KEY_TYPE');
+    case 'blank':
+      throw new KeyConversionError('no public key on the line', 'NOT_A_KEY_LINE');
+    case 'error':
+      throw outcome.error;
+  }
+}

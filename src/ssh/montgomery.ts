@@ -1,0 +1,61 @@
+/**
+ * Ed25519 public key (compressed Edwards point) → X25519 public key (Montgomery u), with the
+ * exact acceptance rules of filippo.io/edwards25519 `Point.SetBytes` + `BytesMontgomery`, which
+ * the reference ssh-to-age uses:
+ * - the sign bit is ignored and y need not be reduced (y ≥ p is accepted, taken mod p);
+ * - the encoding is valid iff x² = (y² − 1) / (d·y² + 1) has a solution in GF(p);
+ * - u = (1 + y) / (1 − y), where 1/0 is taken as 0 (so y = 1 gives u = 0).
+ * Small-order and mixed-order points are accepted, as the reference does.
+ *
+ * Many keys are converted together: the divisions share one field inversion (Montgomery's
+ * trick), leaving one exponentiation per key for the validity check.
+ */
+import { FpInvertBatch } from '@noble/curves/abstract/modular.js';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { Fp, P, isSquare } from './quadraticResidue.ts';
+
+const D = ed25519.Point.CURVE().d;
+
+function readY(pub: Uint8Array): bigint {
+  let hex = '';
+  for (let i = 31; i >= 0; i--) {
+    const b = i === 31 ? pub[i]! & 0x7f : pub[i]!;
+    hex += b < 16 ? '0' + b.toString(16) : b.toString(16);
+  }
+  const y = BigInt('0x' + hex);
+  return y >= P ? y - P : y;
+}
+
+function writeLE32(x: bigint): Uint8Array {
+  const hex = x.toString(16).padStart(64, '0');
+  const out = new Uint8Array(32);
+  for (let i = 0; i < 32; i++) out[i] = parseInt(hex.slice(62 - 2 * i, 64 - 2 * i), 16);
+  return out;
+}
+
+/** True iff the 32 bytes decode to a point on edwards25519 (reference rules). */
+export function isValidEd25519Encoding(pub: Uint8Array): boolean {
+  return pointValidity(readY(pub));
+}
+
+function pointValidity(y: bigint): boolean {
+  const y2 = Fp.sqr(y);
+  const num = Fp.sub(y2, 1n);
+  const den = Fp.add(Fp.mul(D, y2), 1n);
+  return isSquare(Fp.mul(num, den));
+}
+
+/**
+ * Montgomery u (32 bytes, little-endian, canonical) of each 32-byte Ed25519 key, or `null`
+ * where the bytes are not a valid point. Order is preserved.
+ */
+export function edwardsToMontgomeryBatch(pubs: readonly Uint8Array[]): (Uint8Array | null)[] {
+  const ys = pubs.map((pub) => {
+    if (pub.length !== 32) throw new RangeError(`ed25519 public key must be 32 bytes, got ${pub.length}`);
+    return readY(pub);
+  });
+  const valid = ys.map(pointValidity);
+  const denominators = ys.map((y, i) => (valid[i] ? Fp.sub(1n, y) : 0n));
+  const inverses = FpInvertBatch(Fp, denominators, true);
+  return ys.map((y, i) => (valid[i] ? writeLE32(Fp.mul(Fp.add(1n, y), inverses[i]!)) : null));
+}
