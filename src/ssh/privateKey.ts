@@ -25,10 +25,10 @@ interface CipherSpec {
   readonly tagLength: number;
 }
 
-function streamOrBlock(nodeName: string, keyLength: number): CipherSpec {
+function streamOrBlock(nodeName: string, keyLength: number, ivLength = 16): CipherSpec {
   return {
     keyLength,
-    ivLength: 16,
+    ivLength,
     tagLength: 0,
     decrypt: (key, iv, data) => {
       const d = createDecipheriv(nodeName, key, iv);
@@ -81,6 +81,7 @@ const CIPHERS: Record<string, CipherSpec> = {
   'aes128-cbc': streamOrBlock('aes-128-cbc', 16),
   'aes192-cbc': streamOrBlock('aes-192-cbc', 24),
   'aes256-cbc': streamOrBlock('aes-256-cbc', 32),
+  '3des-cbc': streamOrBlock('des-ede3-cbc', 24, 8),
   'aes128-gcm@openssh.com': gcm('aes-128-gcm', 16),
   'aes256-gcm@openssh.com': gcm('aes-256-gcm', 32),
   'chacha20-poly1305@openssh.com': chacha20Poly1305OpenSsh,

@@ -48,26 +48,30 @@ function nativePow(): PowFn | undefined {
 }
 
 let powImpl: PowFn | undefined;
-let backend: 'openssl' | 'noble' = 'noble';
+let backend: QuadraticResidueBackend = 'noble';
+
+export type QuadraticResidueBackend = 'openssl' | 'noble';
+
 function eulerPow(): PowFn {
-  if (powImpl === undefined) {
-    const native = nativePow();
-    backend = native ? 'openssl' : 'noble';
-    powImpl = native ?? ((w) => Fp.pow(w, EULER_EXPONENT));
-  }
-  return powImpl;
+  if (powImpl === undefined) selectQuadraticResidueBackend('openssl');
+  return powImpl!;
 }
 
-/** Which backend decides squares: `openssl` (fast path) or `noble` (fallback). */
-export function quadraticResidueBackend(): 'openssl' | 'noble' {
-  eulerPow();
+/**
+ * Chooses who computes the exponentiation: `openssl` (default, falls back to `noble` when the
+ * platform refuses) or `noble` (BigInt). Returns the backend in use.
+ */
+export function selectQuadraticResidueBackend(wanted: QuadraticResidueBackend): QuadraticResidueBackend {
+  const native = wanted === 'openssl' ? nativePow() : undefined;
+  backend = native ? 'openssl' : 'noble';
+  powImpl = native ?? ((w) => Fp.pow(w, EULER_EXPONENT));
   return backend;
 }
 
-/** Forces the BigInt backend (for benchmarks and cross-checks). */
-export function useNobleBackend(): void {
-  powImpl = (w) => Fp.pow(w, EULER_EXPONENT);
-  backend = 'noble';
+/** The backend in use. */
+export function quadraticResidueBackend(): QuadraticResidueBackend {
+  eulerPow();
+  return backend;
 }
 
 /** True iff w (already reduced mod p) is a square in GF(p), zero included. */
