@@ -17,20 +17,14 @@ import { Fp, P, isSquare } from './quadraticResidue.ts';
 const D = ed25519.Point.CURVE().d;
 
 function readY(pub: Uint8Array): bigint {
-  let hex = '';
-  for (let i = 31; i >= 0; i--) {
-    const b = i === 31 ? pub[i]! & 0x7f : pub[i]!;
-    hex += b < 16 ? '0' + b.toString(16) : b.toString(16);
-  }
-  const y = BigInt('0x' + hex);
+  const be = Buffer.from(pub).reverse();
+  be[0]! &= 0x7f;
+  const y = BigInt('0x' + be.toString('hex'));
   return y >= P ? y - P : y;
 }
 
 function writeLE32(x: bigint): Uint8Array {
-  const hex = x.toString(16).padStart(64, '0');
-  const out = new Uint8Array(32);
-  for (let i = 0; i < 32; i++) out[i] = parseInt(hex.slice(62 - 2 * i, 64 - 2 * i), 16);
-  return out;
+  return new Uint8Array(Buffer.from(x.toString(16).padStart(64, '0'), 'hex').reverse());
 }
 
 /** True iff the 32 bytes decode to a point on edwards25519 (reference rules). */

@@ -36,8 +36,8 @@ function nativePow(): PowFn | undefined {
   } catch {
     return undefined;
   }
-  const pow: PowFn = (w) =>
-    BigInt('0x' + publicEncrypt({ key, padding: constants.RSA_NO_PADDING }, toBytes32BE(w)).toString('hex'));
+  const rsaKey = { key, padding: constants.RSA_NO_PADDING };
+  const pow: PowFn = (w) => BigInt('0x' + publicEncrypt(rsaKey, toBytes32BE(w)).toString('hex'));
   // Self-check against known residues before trusting the platform's answer.
   try {
     for (const w of [2n, 4n, 9n, P - 2n, 486662n]) if (pow(w) !== Fp.pow(w, EULER_EXPONENT)) return undefined;
