@@ -12,7 +12,7 @@
  */
 import { FpInvertBatch } from '@noble/curves/abstract/modular.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { Fp, P, isSquare } from './quadraticResidue.ts';
+import { Fp, P, areSquares, isSquare } from './quadraticResidue.ts';
 
 const D = ed25519.Point.CURVE().d;
 
@@ -32,11 +32,16 @@ export function isValidEd25519Encoding(pub: Uint8Array): boolean {
   return pointValidity(readY(pub));
 }
 
-function pointValidity(y: bigint): boolean {
+/** x² = num/den has a solution iff num·den is a square (den is never 0 on edwards25519). */
+function curveEquationProduct(y: bigint): bigint {
   const y2 = Fp.sqr(y);
   const num = Fp.sub(y2, 1n);
   const den = Fp.add(Fp.mul(D, y2), 1n);
-  return isSquare(Fp.mul(num, den));
+  return Fp.mul(num, den);
+}
+
+function pointValidity(y: bigint): boolean {
+  return isSquare(curveEquationProduct(y));
 }
 
 /**
@@ -48,7 +53,7 @@ export function edwardsToMontgomeryBatch(pubs: readonly Uint8Array[]): (Uint8Arr
     if (pub.length !== 32) throw new RangeError(`ed25519 public key must be 32 bytes, got ${pub.length}`);
     return readY(pub);
   });
-  const valid = ys.map(pointValidity);
+  const valid = areSquares(ys.map(curveEquationProduct));
   const denominators = ys.map((y, i) => (valid[i] ? Fp.sub(1n, y) : 0n));
   const inverses = FpInvertBatch(Fp, denominators, true);
   return ys.map((y, i) => (valid[i] ? writeLE32(Fp.mul(Fp.add(1n, y), inverses[i]!)) : null));
