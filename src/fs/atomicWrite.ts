@@ -1,11 +1,13 @@
 /**
  * Replaces a file atomically: write a temporary file beside it, fsync, rename over the target,
  * fsync the directory. A failure at any point leaves the target as it was and no temporary
- * file behind. Secret files get mode 0600 whatever the umask; a replaced secret file is kept
- * as `<path>.bak` first (unless its content is unchanged).
+ * file behind. Secret files get mode 0600 whatever the umask, and a replaced secret file is
+ * kept as `<path>.bak` first (unless its content is unchanged); other files keep the mode of
+ * the file they replace. A symlink is followed (its target is replaced, the link stays), and a
+ * path that is not a regular file (/dev/stdout, a FIFO, `>(…)`) is written to directly.
  */
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { promises as fs, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 export interface AtomicWriteOptions {
@@ -15,21 +17,38 @@ export interface AtomicWriteOptions {
   readonly backup?: boolean;
 }
 
+async function statOrUndefined(path: string): Promise<Stats | undefined> {
+  try {
+    return await fs.stat(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
 export async function writeFileAtomic(path: string, data: string | Uint8Array, opts: AtomicWriteOptions = {}): Promise<void> {
-  const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+  const existing = await statOrUndefined(path);
+  if (existing && !existing.isFile()) {
+    if (existing.isDirectory()) throw Object.assign(new Error(`${path} is a directory`), { code: 'EISDIR' });
+    await fs.writeFile(path, bytes);
+    return;
+  }
+  const target = existing ? await fs.realpath(path) : path;
+  const dir = dirname(target);
+  const tmp = join(dir, `.${basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const mode = opts.secret ? 0o600 : existing ? existing.mode & 0o7777 : undefined;
   const handle = await fs.open(tmp, 'wx', opts.secret ? 0o600 : 0o666);
   try {
     try {
-      if (opts.secret) await handle.chmod(0o600);
+      if (mode !== undefined) await handle.chmod(mode);
       await handle.writeFile(bytes);
       await handle.sync();
     } finally {
       await handle.close();
     }
-    if (opts.backup ?? opts.secret) await backupIfChanged(path, bytes);
-    await fs.rename(tmp, path);
+    if (opts.backup ?? opts.secret) await backupIfChanged(target, bytes);
+    await fs.rename(tmp, target);
   } catch (err) {
     await fs.rm(tmp, { force: true });
     throw err;

@@ -189,6 +189,11 @@ describe('ssh-to-age -o', () => {
     expect(readFileSync(join(dir, 'r.txt'), 'utf8')).toBe(KEYSCAN_OUT);
   });
 
+  it('-o /dev/stdout writes to the device as the reference does', async () => {
+    const r = await sshToAge(['-i', `${FIX}keyscan.txt`, '-o', '/dev/stdout']);
+    expect([r.code, r.stdout]).toEqual([0, KEYSCAN_OUT]);
+  });
+
   it('an unencrypted key with SSH_TO_AGE_PASSPHRASE set converts with a warning', async () => {
     const r = await sshToAge(['-private-key', '-i', `${FIX}id_ed25519`], { env: env({ SSH_TO_AGE_PASSPHRASE: 'x' }) });
     expect([r.code, r.stdout, r.stderr]).toEqual([0, ID, 'warning: the private key is not passphrase protected; ignoring the passphrase\n']);
