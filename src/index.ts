@@ -24,5 +24,5 @@ export {
   type PublicKeysConversion,
 } from './ssh/lines.ts';
 export { parseEd25519PrivateKey, SUPPORTED_CIPHERS, type Ed25519PrivateKey } from './ssh/privateKey.ts';
-export { sshPrivateKeyToAgeIdentity } from './ssh/identity.ts';
+export { sshPrivateKeyToAgeIdentity, type AgeKeyPair } from './ssh/identity.ts';
 export { writeFileAtomic, type AtomicWriteOptions } from './fs/atomicWrite.ts';

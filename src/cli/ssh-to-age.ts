@@ -7,8 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { writeFileAtomic } from '../fs/atomicWrite.ts';
 import { convertPublicKeyLines, skippedKeyMessage } from '../ssh/lines.ts';
-import { parseEd25519PrivateKey } from '../ssh/privateKey.ts';
-import { ed25519SeedToAgeIdentity } from '../ssh/convert.ts';
+import { sshPrivateKeyToAgeIdentity } from '../ssh/identity.ts';
 import { KeyConversionError } from '../ssh/errors.ts';
 import { CliError, UsageError, readAll, write, type Command, type Io } from './io.ts';
 import { VERSION } from '../version.ts';
@@ -23,6 +22,7 @@ export interface SshToAgeOptions {
   stdinPass: boolean;
   version: boolean;
   help: boolean;
+  json: boolean;
 }
 
 export const HELP = `Usage: ssh-to-age [-private-key] [-i INPUT] [-o OUTPUT] [-stdinpass]
@@ -38,6 +38,9 @@ message on stderr.
                   on success; a private key gets mode 0600 and a replaced one is kept as PATH.bak
   -private-key    convert an OpenSSH (or PKCS#8) Ed25519 private key to AGE-SECRET-KEY-1…
   -stdinpass      read the private key passphrase from standard input (needs -i PATH)
+  -json           print one JSON document instead (not in the reference): public keys
+                  {"recipients":[{"line":N,"recipient":"age1…"}],"skipped":[{"line":N,"keyType":"…"}]},
+                  private key {"identity":"AGE-SECRET-KEY-1…","recipient":"age1…"}
   -version        print the version and exit
   -h, -help       show this help
 
@@ -52,7 +55,7 @@ Examples:
   ssh-to-age -private-key -i ~/.ssh/id_ed25519 -o ~/.config/sops/age/keys.txt
 `;
 
-const BOOLEAN_FLAGS = new Set(['private-key', 'stdinpass', 'version', 'h', 'help']);
+const BOOLEAN_FLAGS = new Set(['private-key', 'stdinpass', 'version', 'json', 'h', 'help']);
 const STRING_FLAGS = new Set(['i', 'o']);
 
 function parseGoBool(name: string, value: string): boolean {
@@ -63,7 +66,7 @@ function parseGoBool(name: string, value: string): boolean {
 
 /** Parses arguments with the rules of Go's `flag` package (the reference's parser). */
 export function parseSshToAgeArgs(argv: readonly string[]): SshToAgeOptions {
-  const opts: SshToAgeOptions = { input: '-', output: '-', privateKey: false, stdinPass: false, version: false, help: false };
+  const opts: SshToAgeOptions = { input: '-', output: '-', privateKey: false, stdinPass: false, version: false, help: false, json: false };
   let i = 0;
   for (; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -82,6 +85,7 @@ export function parseSshToAgeArgs(argv: readonly string[]): SshToAgeOptions {
       if (name === 'private-key') opts.privateKey = value;
       else if (name === 'stdinpass') opts.stdinPass = value;
       else if (name === 'version') opts.version = value;
+      else if (name === 'json') opts.json = value;
       else opts.help = value;
     } else if (STRING_FLAGS.has(name)) {
       let value = inline;
@@ -160,15 +164,11 @@ async function passphrase(opts: SshToAgeOptions, io: Io): Promise<Buffer> {
 
 async function convertPrivate(opts: SshToAgeOptions, io: Io, input: Buffer): Promise<void> {
   const pass = await passphrase(opts, io);
-  let identity: string;
+  let text: string;
   try {
-    const key = parseEd25519PrivateKey(input.toString('utf8'), pass);
-    try {
-      identity = ed25519SeedToAgeIdentity(key.seed);
-    } finally {
-      key.seed.fill(0);
-    }
-    for (const warning of key.warnings) await write(io.stderr, `warning: ${warning}\n`);
+    const pair = sshPrivateKeyToAgeIdentity(input.toString('utf8'), pass);
+    text = opts.json ? `${JSON.stringify({ identity: pair.identity, recipient: pair.recipient })}\n` : `${pair.identity}\n`;
+    for (const warning of pair.warnings) await write(io.stderr, `warning: ${warning}\n`);
   } catch (err) {
     if (err instanceof KeyConversionError) throw new CliError(`failed to convert the private key: ${err.message}`);
     throw err;
@@ -176,7 +176,7 @@ async function convertPrivate(opts: SshToAgeOptions, io: Io, input: Buffer): Pro
     pass.fill(0);
     input.fill(0);
   }
-  await emit(opts, io, `${identity}\n`, true);
+  await emit(opts, io, text, true);
 }
 
 async function convertPublic(opts: SshToAgeOptions, io: Io, input: Buffer): Promise<void> {
@@ -187,12 +187,17 @@ async function convertPublic(opts: SshToAgeOptions, io: Io, input: Buffer): Prom
     if ('recipient' in r) out += `${r.recipient}\n`;
     else messages += `${skippedKeyMessage(r.skippedKeyType)}\n`;
   }
-  if (messages) await write(io.stderr, messages);
+  if (messages && !opts.json) await write(io.stderr, messages);
   if (conversion.error) {
     const where = opts.input === '-' ? `line ${conversion.error.line}` : `${opts.input}, line ${conversion.error.line}`;
     throw new CliError(`${where}: ${conversion.error.error.message}`);
   }
   if (conversion.results.length === 0) await write(io.stderr, 'warning: no public keys in the input\n');
+  if (opts.json) {
+    const recipients = conversion.results.flatMap((r) => ('recipient' in r ? [{ line: r.line, recipient: r.recipient }] : []));
+    const skipped = conversion.results.flatMap((r) => ('skippedKeyType' in r ? [{ line: r.line, keyType: r.skippedKeyType }] : []));
+    out = `${JSON.stringify({ recipients, skipped })}\n`;
+  }
   await emit(opts, io, out, false);
 }
 

@@ -25,6 +25,16 @@ const ID = 'AGE-SECRET-KEY-1K3VN4N03PTHJWSJSCCMQCN33RY5FSKQPJ4KRRTG3JMQUYE0TUSEQ
 const ID_PASS = 'AGE-SECRET-KEY-1EJQ0DZ679RZ4MF6KDC8L8F327SHUULYD5XP53C08ZHYT0KQLNWJQHG7X8P\n';
 const PEM_BODY_LINE = readFileSync(`${FIX}id_ed25519`, 'utf8').split('\n')[2]!;
 
+/** The id_ed25519 test asset with its key count patched to 2 and the public key listed twice. */
+function multiKeyPem(): string {
+  const pem = readFileSync(`${FIX}id_ed25519`, 'utf8');
+  const body = Buffer.from(pem.split('\n').filter((l) => l && !l.startsWith('-----')).join(''), 'base64');
+  const at = 15 + 8 + 8 + 4;
+  const pub = body.subarray(at + 4, at + 8 + body.readUInt32BE(at + 4));
+  const multi = Buffer.concat([body.subarray(0, at), Buffer.from([0, 0, 0, 2]), pub, body.subarray(at + 4)]);
+  return `-----BEGIN OPENSSH PRIVATE KEY-----\n${multi.toString('base64')}\n-----END OPENSSH PRIVATE KEY-----\n`;
+}
+
 function expectNoKeyMaterial(r: RunResult): void {
   expect(r.stderr).not.toContain(PEM_BODY_LINE.slice(0, 24));
   expect(r.stderr).not.toMatch(/[A-Za-z0-9+/]{40,}/);
@@ -136,6 +146,7 @@ describe('ssh-to-age: errors are one line, name the line, never the key, and wri
     ['wrong passphrase', () => readFileSync(`${FIX}id_ed25519_passphrase`, 'utf8'), { SSH_TO_AGE_PASSPHRASE: 'nope' }, /the passphrase is incorrect/],
     ['missing passphrase', () => readFileSync(`${FIX}id_ed25519_passphrase`, 'utf8'), {}, /passphrase protected: set SSH_TO_AGE_PASSPHRASE/],
     ['empty input', () => '', {}, /the input is empty/],
+    ['multi-key container', multiKeyPem, {}, /multi-key files are not supported/],
     ['garbage', () => 'garbage\n', {}, /no private key found/],
     ['truncated PEM', () => readFileSync(`${FIX}id_ed25519`, 'utf8').replace(/\n[^\n]*\n-----END/, '\n-----END'), {}, /malformed OpenSSH private key/],
   ];
@@ -163,6 +174,29 @@ describe('ssh-to-age: errors are one line, name the line, never the key, and wri
   it('unreadable input file: reference wording, exit 1', async () => {
     const r = await sshToAge(['-i', '/nonexistent/key.pub']);
     expect([r.code, r.stderr]).toEqual([1, 'ssh-to-age: error reading /nonexistent/key.pub: no such file or directory\n']);
+  });
+});
+
+describe('ssh-to-age -json', () => {
+  it('public keys: recipients and skipped keys with their line numbers, nothing on stderr', async () => {
+    const r = await sshToAge(['-json', '-i', `${FIX}keyscan.txt`]);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(JSON.parse(r.stdout)).toEqual({
+      recipients: [
+        { line: 4, recipient: KEYSCAN_OUT.split('\n')[0] },
+        { line: 8, recipient: KEYSCAN_OUT.split('\n')[1] },
+      ],
+      skipped: [
+        { line: 2, keyType: 'ssh-rsa' },
+        { line: 6, keyType: 'ssh-rsa' },
+      ],
+    });
+  });
+
+  it('private key: identity and its recipient', async () => {
+    const r = await sshToAge(['--json', '-private-key', '-i', `${FIX}id_ed25519`]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ identity: ID.trim(), recipient: 'age17044m9wgakla6pzftf4srtl3h5mcsr85jysgt5fg23zpnta8sfdqhzn452' });
   });
 });
 

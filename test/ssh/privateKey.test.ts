@@ -55,6 +55,7 @@ describe('OpenSSH private keys made by ssh-keygen', () => {
   itSshAge('plain key: age-keygen -y of the identity is the converted public key', () => {
     expect(plainIdentity).toMatch(/^AGE-SECRET-KEY-1[0-9A-Z]{58}$/);
     expect(ageKeygenY(plainIdentity, dir)).toBe(sshPublicKeyToAgeRecipient(plain.publicKey));
+    expect(sshPrivateKeyToAgeIdentity(plain.privateKey).recipient).toBe(sshPublicKeyToAgeRecipient(plain.publicKey));
   });
 
   for (const cipher of SUPPORTED_CIPHERS) {
