@@ -24,5 +24,6 @@ export {
   type PublicKeysConversion,
 } from './ssh/lines.ts';
 export { parseEd25519PrivateKey, SUPPORTED_CIPHERS, type Ed25519PrivateKey } from './ssh/privateKey.ts';
+export { isValidEd25519Encoding } from './ssh/montgomery.ts';
 export { sshPrivateKeyToAgeIdentity, type AgeKeyPair } from './ssh/identity.ts';
 export { writeFileAtomic, type AtomicWriteOptions } from './fs/atomicWrite.ts';
