@@ -65,12 +65,22 @@ function afterOptions(line: string): string {
 /** Whitespace-separated fields, where double-quoted option values may contain spaces. */
 function quoteAwareFields(line: string): string[] {
   const fields: string[] = [];
-  let rest = line.trim();
-  while (rest.length > 0) {
-    const next = afterOptions(rest);
-    fields.push(rest.slice(0, rest.length - next.length).trimEnd());
-    rest = next;
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (!quoted && (c === ' ' || c === '\t')) {
+      if (field) fields.push(field);
+      field = '';
+      continue;
+    }
+    if (c === '\\' && quoted && i + 1 < line.length) field += c + line[++i];
+    else {
+      if (c === '"') quoted = !quoted;
+      field += c;
+    }
   }
+  if (field) fields.push(field);
   return fields;
 }
 

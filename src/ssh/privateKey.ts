@@ -102,9 +102,8 @@ function pemBlocks(input: string): PemBlock[] {
   const re = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
   for (let m = re.exec(input); m; m = re.exec(input)) {
     const line = input.slice(0, m.index).split('\n').length;
-    const inner = m[2]!;
-    // PEM headers (RFC 1421 "Proc-Type: …") end at the first blank line.
-    const body = /:/.test(inner.split('\n').find((l) => l.trim() !== '') ?? '') ? inner.split(/\r?\n\r?\n/).slice(1).join('') : inner;
+    // Lines with a colon are RFC 1421 headers ("Proc-Type: …"), never base64.
+    const body = m[2]!.split('\n').filter((l) => !l.includes(':')).join('');
     blocks.push({ label: m[1]!, text: m[0], body: Buffer.from(body.replace(/\s+/g, ''), 'base64'), line });
   }
   return blocks;
@@ -159,8 +158,14 @@ function parseOpenSsh(body: Uint8Array, passphrase: Uint8Array, warnings: string
       throw malformed('bcrypt parameters rejected');
     }
     const tag = r.bytesOf(spec.tagLength, 'authentication tag');
-    const plain = spec.decrypt(derived.subarray(0, spec.keyLength), derived.subarray(spec.keyLength), encrypted, tag);
-    derived.fill(0);
+    let plain: Uint8Array | undefined;
+    try {
+      plain = spec.decrypt(derived.subarray(0, spec.keyLength), derived.subarray(spec.keyLength), encrypted, tag);
+    } catch {
+      throw malformed('the encrypted section has an invalid length');
+    } finally {
+      derived.fill(0);
+    }
     if (!plain) throw wrongPassphrase();
     section = plain;
   }

@@ -127,6 +127,13 @@ describe('malformed lines: error with line number and stable code', () => {
     expect(r.error?.line).toBe(1);
   });
 
+  it('a huge line of many fields fails fast (linear scan)', () => {
+    const start = performance.now();
+    const r = convertPublicKeyLines('ssh-x '.repeat(400_000));
+    expect(r.error?.error.code).toBe('INVALID_BASE64');
+    expect(performance.now() - start).toBeLessThan(10_000) // a quadratic scan would take minutes;
+  });
+
   it('empty input converts to nothing without error', () => {
     expect(convertPublicKeyLines('')).toEqual({ results: [] });
   });
