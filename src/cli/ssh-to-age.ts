@@ -25,7 +25,7 @@ export interface SshToAgeOptions {
   json: boolean;
 }
 
-export const HELP = `Usage: ssh-to-age [-private-key] [-i INPUT] [-o OUTPUT] [-stdinpass]
+export const HELP = `Usage: ssh-to-age [-private-key] [-i INPUT] [-o OUTPUT] [-stdinpass] [-json]
 
 Converts SSH Ed25519 keys to age keys, byte for byte like Mic92/ssh-to-age ${REFERENCE_VERSION}.
 
