@@ -14,6 +14,10 @@ export const commands: Record<string, CommandEntry> = {
     summary: 'convert SSH Ed25519 keys to age recipients and identities (drop-in for ssh-to-age)',
     load: async () => (await import('./ssh-to-age.ts')).command,
   },
+  demo: {
+    summary: 'run the main job end to end on this machine (virtual YubiKey when none is plugged in)',
+    load: async () => (await import('./demo.ts')).command,
+  },
   version: {
     summary: 'print the keybridge version',
     load: async () => (await import('./version.ts')).command,

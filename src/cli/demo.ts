@@ -1,0 +1,56 @@
+/**
+ * `keybridge demo`: the main job end to end on this machine, with a virtual YubiKey when no
+ * token is plugged in. Everything happens in a temporary directory that is removed afterwards
+ * (kept with --keep).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CliError, UsageError, write, type Command } from './io.ts';
+import { DemoReport } from '../demo/report.ts';
+import { DemoStepError } from '../demo/exec.ts';
+import { sshStep } from '../demo/sshStep.ts';
+
+const HELP = `Usage: keybridge demo [--keep]
+
+Runs keybridge's main job end to end on this machine and explains each step:
+  - convert an SSH host key to an age recipient, encrypt with the real age, decrypt
+
+Options:
+  --keep      keep the working directory (its path is printed) instead of removing it
+  -h, --help  show this help
+`;
+
+export const command: Command = {
+  async run(argv, io) {
+    let values: { keep?: boolean; help?: boolean };
+    try {
+      ({ values } = parseArgs({
+        args: argv,
+        options: { keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+        strict: true,
+      }));
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    if (values.help) {
+      await write(io.stdout, HELP);
+      return 0;
+    }
+    const dir = await mkdtemp(join(tmpdir(), 'keybridge-demo-'));
+    const report = new DemoReport(io.stdout);
+    try {
+      await write(io.stdout, `keybridge demo (working directory ${dir})\n`);
+      await sshStep(dir, report);
+      report.done();
+      return 0;
+    } catch (e) {
+      if (e instanceof DemoStepError) throw new CliError(`demo failed: ${e.message}`);
+      throw e;
+    } finally {
+      if (values.keep) await write(io.stdout, `Kept ${dir}\n`);
+      else await rm(dir, { recursive: true, force: true });
+    }
+  },
+};
