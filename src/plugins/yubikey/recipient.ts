@@ -1,0 +1,80 @@
+/**
+ * `age1yubikey1…` recipients: Bech32 over the 33-byte SEC1 compressed P-256 public key of a PIV
+ * slot. The same 33 bytes under HRP `age1tag` form the native `p256tag` recipient that Go age
+ * >= 1.3, rage >= 0.12 and typage encrypt to without any plugin.
+ *
+ * The recipient tag (stored in identity stubs and written in `piv-p256` stanzas) is
+ * SHA-256(compressed point)[0..4].
+ */
+import { p256 } from '@noble/curves/nist.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bech32 } from '@scure/base';
+import { YubiKeyError } from './errors.ts';
+
+export const RECIPIENT_HRP = 'age1yubikey';
+export const TAG_RECIPIENT_HRP = 'age1tag';
+
+/** Bech32 as age uses it: BIP173 without the 90-character limit. */
+export function bech32Encode(hrp: string, data: Uint8Array): string {
+  return bech32.encode(hrp, bech32.toWords(data), false);
+}
+
+export function bech32Decode(s: string): { hrp: string; data: Uint8Array } {
+  if (s !== s.toLowerCase() && s !== s.toUpperCase()) throw new Error('mixed-case Bech32 string');
+  const { prefix, words } = bech32.decode(s as `${string}1${string}`, false);
+  return { hrp: prefix.toLowerCase(), data: bech32.fromWords(words) };
+}
+
+/** Accepts a 33-byte compressed or 65-byte uncompressed point and returns it compressed, validated. */
+export function compressP256(point: Uint8Array): Uint8Array {
+  try {
+    return p256.Point.fromBytes(point).toBytes(true);
+  } catch (cause) {
+    throw new YubiKeyError('INVALID_RECIPIENT', 'Invalid P-256 public key', { cause });
+  }
+}
+
+export function uncompressP256(point: Uint8Array): Uint8Array {
+  return p256.Point.fromBytes(point).toBytes(false);
+}
+
+/** The 4-byte tag of a recipient: SHA-256 of the 33-byte compressed point, first 4 bytes. */
+export function recipientTag(compressed: Uint8Array): Uint8Array {
+  if (compressed.length !== 33) throw new YubiKeyError('INVALID_RECIPIENT', 'A recipient tag needs the 33-byte compressed point');
+  return sha256(compressed).subarray(0, 4);
+}
+
+export function encodeRecipient(compressed: Uint8Array): string {
+  return bech32Encode(RECIPIENT_HRP, compressP256(compressed));
+}
+
+export function encodeTagRecipient(compressed: Uint8Array): string {
+  return bech32Encode(TAG_RECIPIENT_HRP, compressP256(compressed));
+}
+
+/**
+ * Parses `age1yubikey1…` (or, with `allowTag`, `age1tag1…`) into the compressed point. Only
+ * compressed points on the curve are accepted, as the reference does.
+ */
+export function decodeRecipient(s: string, opts: { allowTag?: boolean } = {}): Uint8Array {
+  let hrp: string;
+  let data: Uint8Array;
+  try {
+    ({ hrp, data } = bech32Decode(s));
+  } catch (cause) {
+    throw new YubiKeyError('INVALID_RECIPIENT', 'Invalid recipient', { cause });
+  }
+  if (s !== s.toLowerCase()) throw new YubiKeyError('INVALID_RECIPIENT', 'Invalid recipient');
+  if (hrp !== RECIPIENT_HRP && !(opts.allowTag && hrp === TAG_RECIPIENT_HRP)) {
+    throw new YubiKeyError('INVALID_RECIPIENT', 'Invalid recipient');
+  }
+  if (data.length !== 33 || (data[0] !== 2 && data[0] !== 3)) {
+    throw new YubiKeyError('INVALID_RECIPIENT', 'Invalid recipient');
+  }
+  try {
+    p256.Point.fromBytes(data);
+  } catch (cause) {
+    throw new YubiKeyError('INVALID_RECIPIENT', 'Invalid recipient', { cause });
+  }
+  return data;
+}
