@@ -1,0 +1,87 @@
+/**
+ * The APDU protocol layer over a raw `ApduTransport` (yubikit's SmartCardProtocol): short APDUs
+ * `CLA INS P1 P2 [Lc data]` with command chaining (CLA bit 0x10, 255-byte chunks), response
+ * chaining (SW 61xx → GET RESPONSE), and status words turned into `StatusWordError`s.
+ */
+import type { ApduTransport } from './types.ts';
+
+export const SW_OK = 0x9000;
+
+export class StatusWordError extends Error {
+  readonly sw: number;
+  constructor(sw: number, what: string) {
+    super(`${what} failed with status ${sw.toString(16).toUpperCase().padStart(4, '0')}`);
+    this.name = 'StatusWordError';
+    this.sw = sw;
+  }
+}
+
+/** The transport failed (reader gone, card removed, PC/SC error) — not a status word. */
+export class TransportError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TransportError';
+    this.code = code;
+  }
+}
+
+export interface Response {
+  data: Uint8Array;
+  sw: number;
+}
+
+const GET_RESPONSE = 0xc0;
+const CHUNK = 255;
+
+export class ApduProtocol {
+  /** Number of command APDUs sent, including chained parts and GET RESPONSEs. */
+  apduCount = 0;
+
+  constructor(readonly transport: ApduTransport) {}
+
+  private async transmitOne(cla: number, ins: number, p1: number, p2: number, data: Uint8Array): Promise<Response> {
+    const cmd = new Uint8Array(4 + (data.length ? 1 + data.length : 0));
+    cmd.set([cla, ins, p1, p2]);
+    if (data.length) {
+      cmd[4] = data.length;
+      cmd.set(data, 5);
+    }
+    this.apduCount++;
+    const resp = await this.transport.transmit(cmd);
+    if (resp.length < 2) throw new TransportError('BAD_RESPONSE', 'The card sent a response shorter than a status word');
+    return { data: resp.subarray(0, resp.length - 2), sw: (resp[resp.length - 2]! << 8) | resp[resp.length - 1]! };
+  }
+
+  /** Sends a command and returns data and final status word (no exception for non-9000). */
+  async sendRaw(cla: number, ins: number, p1: number, p2: number, data: Uint8Array = new Uint8Array(0)): Promise<Response> {
+    let offset = 0;
+    while (data.length - offset > CHUNK) {
+      const part = await this.transmitOne(cla | 0x10, ins, p1, p2, data.subarray(offset, offset + CHUNK));
+      if (part.sw !== SW_OK) return part;
+      offset += CHUNK;
+    }
+    let r = await this.transmitOne(cla, ins, p1, p2, data.subarray(offset));
+    const chunks: Uint8Array[] = [];
+    while ((r.sw & 0xff00) === 0x6100) {
+      chunks.push(r.data);
+      r = await this.transmitOne(0x00, GET_RESPONSE, 0x00, 0x00, new Uint8Array(0));
+    }
+    if (chunks.length === 0) return r;
+    chunks.push(r.data);
+    const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+    let o = 0;
+    for (const c of chunks) {
+      out.set(c, o);
+      o += c.length;
+    }
+    return { data: out, sw: r.sw };
+  }
+
+  /** Sends a command; any status other than 9000 throws `StatusWordError`. */
+  async send(what: string, cla: number, ins: number, p1: number, p2: number, data?: Uint8Array): Promise<Uint8Array> {
+    const r = await this.sendRaw(cla, ins, p1, p2, data);
+    if (r.sw !== SW_OK) throw new StatusWordError(r.sw, what);
+    return r.data;
+  }
+}
