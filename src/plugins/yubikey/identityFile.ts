@@ -1,0 +1,41 @@
+/**
+ * The text age-plugin-yubikey prints for identities: the identity block (`--generate`,
+ * `--identity`; an age identity file) and the `--list` entries (an `age -R` recipients file).
+ */
+import { slotToUi } from '../../tokens/piv/constants.ts';
+import { encodeRecipient, encodeTagRecipient } from './recipient.ts';
+import type { SlotKey } from './slotKey.ts';
+import { PIN_POLICY_TEXT, TOUCH_POLICY_TEXT } from './strings.ts';
+import { encodeStub } from './stub.ts';
+
+/** RFC 2822 date as the reference prints certificate notBefore: `Sat, 28 Jan 2023 08:22:29 +0000`. */
+export function rfc2822(d: Date | undefined): string {
+  if (!d || Number.isNaN(d.getTime())) return 'Unknown';
+  return d.toUTCString().replace(/GMT$/, '+0000');
+}
+
+function metadataLines(serial: number, key: SlotKey): string[] {
+  return [
+    `#       Serial: ${serial}, Slot: ${slotToUi(key.slot)}`,
+    `#         Name: ${key.name}`,
+    `#      Created: ${rfc2822(key.created)}`,
+    `#   PIN policy: ${key.pinPolicy && key.pinPolicy !== 'default' ? PIN_POLICY_TEXT[key.pinPolicy] : 'Unknown'}`,
+    `# Touch policy: ${key.touchPolicy && key.touchPolicy !== 'default' ? TOUCH_POLICY_TEXT[key.touchPolicy] : 'Unknown'}`,
+  ];
+}
+
+export function stubOf(serial: number, key: SlotKey): string {
+  return encodeStub({ serial, slot: key.slot, tag: key.tag });
+}
+
+/** The identity block: metadata comments, the recipient comment, the stub line. */
+export function identityBlock(serial: number, key: SlotKey): string {
+  return [...metadataLines(serial, key), `#    Recipient: ${encodeRecipient(key.publicKey)}`, stubOf(serial, key)].join('\n') + '\n';
+}
+
+/** A `--list` entry: metadata comments, the recipient, a blank line. */
+export function listEntry(serial: number, key: SlotKey, opts: { tag?: boolean } = {}): string {
+  const lines = metadataLines(serial, key);
+  if (opts.tag) lines.push(`#  age1tag (no plugin needed to encrypt): ${encodeTagRecipient(key.publicKey)}`);
+  return [...lines, encodeRecipient(key.publicKey), ''].join('\n') + '\n';
+}

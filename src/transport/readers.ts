@@ -1,0 +1,15 @@
+/**
+ * The smart-card reader system as token code sees it: which readers hold a card, and a
+ * transport to one of them. PC/SC (pcsclite) implements it in production; anything that can move
+ * APDUs (the virtual cards' in-process transport) can stand in.
+ */
+import type { ApduTransport } from './types.ts';
+
+export interface CardReaders {
+  /** Names of the readers that currently hold a card. Throws `TransportError` code PCSC_UNAVAILABLE when the service is not running. */
+  list(): Promise<string[]>;
+  /** Connects in shared mode. Throws `TransportError` code READER_BUSY when another program holds the card exclusively. */
+  connect(reader: string): Promise<ApduTransport>;
+  /** Releases the reader system (open transports should be closed first). */
+  close(): Promise<void>;
+}
