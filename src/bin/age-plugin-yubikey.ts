@@ -1,0 +1,20 @@
+import { processIo } from '../cli/io.ts';
+import { runCli } from '../plugins/yubikey/cli.ts';
+
+const io = processIo('age-plugin-yubikey');
+const openReaders = async () => (await import('../transport/pcsc.ts')).openPcsc();
+
+runCli(process.argv.slice(2), io, {
+  readers: openReaders,
+  runStateMachine: async (sm, io2) => (await import('../plugins/yubikey/plugin.ts')).runStateMachine(sm, io2, openReaders),
+}).then(
+  (code) => {
+    // Exit now: a state machine that ended because the client went away may leave card I/O pending.
+    process.stdout.write('', () => process.exit(code));
+  },
+  (err: unknown) => {
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`age-plugin-yubikey: internal error: ${message}\n`);
+    process.exit(1);
+  },
+);
