@@ -1,0 +1,127 @@
+/**
+ * The pcscd test rig: runs pcscd in the foreground with the vpcd driver (two virtual reader slots
+ * named like a YubiKey's, so ykman and yubico-piv-tool accept them), with the TCP_NODELAY preload
+ * when it is built, waits until pcscd is serving, and stops it cleanly. It never touches a pcscd
+ * someone else started.
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const READER_NAME = 'Yubico YubiKey OTP+FIDO+CCID';
+export const DEFAULT_PORT = 0x8c7b;
+const VPCD_LIB = '/usr/lib/pcsc/drivers/serial/libifdvpcd.so';
+const PCSCD_SOCKET = '/run/pcscd/pcscd.comm';
+
+export class RigError extends Error {
+  readonly code: 'PCSCD_MISSING' | 'VPCD_MISSING' | 'PCSCD_RUNNING' | 'START_FAILED' | 'NOT_ROOT';
+  constructor(code: RigError['code'], message: string) {
+    super(message);
+    this.name = 'RigError';
+    this.code = code;
+  }
+}
+
+export interface RigOptions {
+  /** First vpcd port (the second slot uses port + 1). Default 35963. */
+  port?: number;
+  readerName?: string;
+  /** pcscd debug + APDU logging to `log`. */
+  debug?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface Rig {
+  /** vpcd ports of the two reader slots. */
+  ports: [number, number];
+  readerNames: [string, string];
+  /** Whether the TCP_NODELAY preload is active (else each APDU costs ~40 ms). */
+  nodelay: boolean;
+  stop(): Promise<void>;
+}
+
+function findPcscd(): string | null {
+  for (const p of ['/usr/sbin/pcscd', '/sbin/pcscd', '/usr/local/sbin/pcscd']) if (existsSync(p)) return p;
+  return null;
+}
+
+export function nodelayLibrary(): string | null {
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const rel of ['../../native/libnodelay.so', '../native/libnodelay.so']) {
+    const p = join(here, rel);
+    if (existsSync(p)) return p;
+  }
+  return null;
+}
+
+export function pcscdRunning(): boolean {
+  try {
+    execFileSync('pgrep', ['-x', 'pcscd'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Why the rig cannot start here, or null when it can. */
+export function rigUnavailableReason(): string | null {
+  if (!findPcscd()) return 'pcscd is not installed (apt-get install pcscd)';
+  if (!existsSync(VPCD_LIB)) return 'the vpcd driver is not installed (apt-get install vsmartcard-vpcd)';
+  if (process.getuid && process.getuid() !== 0) return 'pcscd needs root to create /run/pcscd';
+  return null;
+}
+
+export async function startRig(opts: RigOptions = {}): Promise<Rig> {
+  const pcscd = findPcscd();
+  if (!pcscd) throw new RigError('PCSCD_MISSING', 'pcscd is not installed (apt-get install pcscd)');
+  if (!existsSync(VPCD_LIB)) throw new RigError('VPCD_MISSING', 'the vpcd driver is not installed (apt-get install vsmartcard-vpcd)');
+  if (process.getuid && process.getuid() !== 0) throw new RigError('NOT_ROOT', 'pcscd needs root to create /run/pcscd; run the rig as root');
+  if (pcscdRunning()) {
+    throw new RigError('PCSCD_RUNNING', 'a pcscd is already running on this machine; the rig will not take it over (stop it with `systemctl stop pcscd.socket pcscd` or kill it first)');
+  }
+  const port = opts.port ?? DEFAULT_PORT;
+  const name = opts.readerName ?? READER_NAME;
+  const dir = mkdtempSync(join(tmpdir(), 'keybridge-rig-'));
+  const hexPort = '0x' + port.toString(16).toUpperCase();
+  writeFileSync(join(dir, 'vpcd'), `FRIENDLYNAME "${name}"\nDEVICENAME   /dev/null:${hexPort}\nLIBPATH      ${VPCD_LIB}\nCHANNELID    ${hexPort}\n`);
+  const preload = nodelayLibrary();
+  const args = ['-f', '-c', dir];
+  if (opts.debug) args.push('-d', '-a');
+  const child: ChildProcess = spawn(pcscd, args, {
+    env: { ...process.env, ...(preload ? { LD_PRELOAD: preload } : {}) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines = (d: Buffer) => {
+    for (const l of d.toString().split('\n')) if (l.trim()) opts.log?.(l);
+  };
+  child.stdout?.on('data', lines);
+  child.stderr?.on('data', lines);
+  let exited = false;
+  const exitPromise = new Promise<void>((resolve) => child.once('exit', () => ((exited = true), resolve())));
+
+  const deadline = Date.now() + 5000;
+  while (!existsSync(PCSCD_SOCKET)) {
+    if (exited || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+      throw new RigError('START_FAILED', `pcscd did not start${exited ? ' (it exited; run with debug for its log)' : ' within 5 s'}`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    if (!exited) {
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exitPromise;
+      clearTimeout(t);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { ports: [port, port + 1], readerNames: [`${name} 00 00`, `${name} 00 01`], nodelay: preload !== null, stop };
+}
