@@ -58,9 +58,12 @@ export class VpcdLink {
     const s = this.socket;
     s.setNoDelay(true);
     s.on('error', () => undefined);
+    this.buf = Buffer.alloc(0);
+    this.queue = Promise.resolve();
     s.on('data', (d) => {
+      if (this.socket !== s) return;
       this.buf = Buffer.concat([this.buf, d]);
-      this.drain();
+      this.drain(s);
     });
     s.on('close', () => {
       if (this.socket === s) {
@@ -71,20 +74,20 @@ export class VpcdLink {
     });
   }
 
-  private drain(): void {
+  private drain(s: Socket): void {
     while (this.buf.length >= 2) {
       const len = this.buf.readUInt16BE(0);
       if (this.buf.length < 2 + len) return;
       const msg = new Uint8Array(this.buf.subarray(2, 2 + len));
       this.buf = this.buf.subarray(2 + len);
       // Handle messages strictly in order, one at a time.
-      this.queue = this.queue.then(() => this.handle(msg)).catch((e) => this.opts.log?.(`vpcd: ${(e as Error).message}`));
+      this.queue = this.queue.then(() => this.handle(s, msg)).catch((e) => this.opts.log?.(`vpcd: ${(e as Error).message}`));
     }
   }
 
-  private async handle(msg: Uint8Array): Promise<void> {
-    const s = this.socket;
-    if (!s) return;
+  /** Handles one message from connection `s`; replies go to that same connection only. */
+  private async handle(s: Socket, msg: Uint8Array): Promise<void> {
+    if (this.socket !== s) return;
     if (msg.length === 1) {
       switch (msg[0]) {
         case 0x00:

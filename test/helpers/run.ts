@@ -16,13 +16,14 @@ export interface RunResult {
 export function run(
   cmd: string,
   args: string[],
-  opts: { input?: string | Uint8Array; env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+  opts: { input?: string | Uint8Array; env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; /** new session: no controlling terminal */ noTty?: boolean } = {},
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {
       cwd: opts.cwd,
       env: opts.env ?? process.env,
       stdio: ['pipe', 'pipe', 'pipe'],
+      detached: opts.noTty ?? false,
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];

@@ -208,8 +208,13 @@ async function connectOrAsk(readers: CardReaders, serial: number, ui: YubiKeyUi,
       }
       throw new YubiKeyError('NOT_FOUND', S.insertTimeout(serial));
     }
-    yk = await open();
-    if (yk) return yk;
+    // pcscd notices a new card within one or two 400 ms polls: give it a moment before asking again.
+    const sleep = env.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+    for (let i = 0; i < 10; i++) {
+      yk = await open();
+      if (yk) return yk;
+      await sleep(300);
+    }
     question = S.insertRetry(serial);
   }
 }

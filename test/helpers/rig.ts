@@ -1,0 +1,103 @@
+/**
+ * End-to-end tests through the real PC/SC stack: pcscd + vpcd + virtual cards. A file that uses
+ * `describeWithRig` starts its own pcscd (one per machine, so files take a lock and run one at a
+ * time), puts the plugin binaries on PATH, and tears everything down afterwards. When pcscd or vpcd
+ * is missing the tests are skipped loudly, or fail under KEYBRIDGE_REQUIRE_E2E=1 (CI).
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { rigUnavailableReason, startRig, type Rig } from '../../src/rig/pcscd.ts';
+import { startVirtualYubiKey, type VirtualYubiKey, type VirtualYubiKeyOptions } from '../../src/sim/yubikey/card.ts';
+import { DIST, ROOT } from './run.ts';
+import { REQUIRE_E2E } from './tools.ts';
+
+const LOCK = join(tmpdir(), 'keybridge-rig.lock');
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function acquireLock(): Promise<void> {
+  const deadline = Date.now() + 300_000;
+  for (;;) {
+    try {
+      mkdirSync(LOCK);
+      writeFileSync(join(LOCK, 'pid'), String(process.pid));
+      return;
+    } catch {
+      let owner = NaN;
+      try {
+        owner = Number(readFileSync(join(LOCK, 'pid'), 'utf8'));
+      } catch {
+        /* being created */
+      }
+      if (Number.isInteger(owner) && owner > 0 && !alive(owner)) rmSync(LOCK, { recursive: true, force: true });
+      if (Date.now() > deadline) throw new Error('timed out waiting for the pcscd rig lock');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+export interface RigContext {
+  rig: Rig;
+  /** A directory on PATH holding age-plugin-yubikey (and other plugin bins). */
+  binDir: string;
+  /** A scratch directory for the test file. */
+  dir: string;
+  /** Environment for child processes: plugins on PATH. */
+  env: NodeJS.ProcessEnv;
+  /** Inserts a virtual YubiKey into reader slot `slot` (0 or 1). */
+  yubikey(opts?: Partial<VirtualYubiKeyOptions> & { slot?: 0 | 1 }): Promise<VirtualYubiKey>;
+}
+
+export function describeWithRig(name: string, body: (ctx: RigContext) => void): void {
+  const reason = rigUnavailableReason();
+  if (reason) {
+    if (REQUIRE_E2E) {
+      describe(name, () => {
+        it('needs pcscd + vpcd', () => {
+          throw new Error(`KEYBRIDGE_REQUIRE_E2E=1 but ${reason}`);
+        });
+      });
+    } else {
+      process.stderr.write(`SKIP ${name}: ${reason}\n`);
+      describe.skip(`${name} [skipped: ${reason}]`, () => body({} as RigContext));
+    }
+    return;
+  }
+  describe(name, () => {
+    const cards: VirtualYubiKey[] = [];
+    const ctx = {} as RigContext;
+    beforeAll(async () => {
+      await acquireLock();
+      ctx.dir = mkdtempSync(join(tmpdir(), 'keybridge-e2e-'));
+      ctx.binDir = join(ctx.dir, 'bin');
+      mkdirSync(ctx.binDir);
+      for (const bin of ['age-plugin-yubikey']) symlinkSync(join(DIST, `${bin}.mjs`), join(ctx.binDir, bin));
+      ctx.env = { ...process.env, PATH: `${ctx.binDir}:${process.env.PATH}`, KEYBRIDGE_ROOT: ROOT };
+      ctx.rig = await startRig();
+      ctx.yubikey = async (opts = {}) => {
+        const { slot = 0, ...rest } = opts;
+        const yk = await startVirtualYubiKey({ port: ctx.rig.ports[slot], ...rest });
+        cards.push(yk);
+        // pcscd polls for cards every 400 ms.
+        await new Promise((r) => setTimeout(r, 500));
+        return yk;
+      };
+    });
+    afterAll(async () => {
+      for (const c of cards) await c.stop().catch(() => undefined);
+      await ctx.rig?.stop();
+      if (ctx.dir) rmSync(ctx.dir, { recursive: true, force: true });
+      rmSync(LOCK, { recursive: true, force: true });
+    });
+    body(ctx);
+  });
+}

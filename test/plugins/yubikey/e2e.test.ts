@@ -1,0 +1,235 @@
+/**
+ * age-plugin-yubikey end to end: the real `age` CLI (Debian 1.1.1) runs our plugin from PATH,
+ * which talks PC/SC to pcscd, vpcd and the virtual YubiKey. PINs are typed into a pty.
+ */
+import { expect } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { Encrypter, Stanza } from 'age-encryption';
+import { describeWithRig, type RigContext } from '../../helpers/rig.ts';
+import { DIST, ROOT, run } from '../../helpers/run.ts';
+import { findTool, itWith } from '../../helpers/tools.ts';
+import type { VirtualYubiKey } from '../../../src/sim/yubikey/card.ts';
+
+const age = findTool('age');
+const ykman = findTool('ykman');
+const python = findTool('python3');
+const PLUGIN = `${DIST}/age-plugin-yubikey.mjs`;
+const PTY = `${ROOT}scripts/pty-run.py`;
+const NEW_PIN = '471129';
+
+function plugin(ctx: RigContext, args: string[], input = '', extraEnv: NodeJS.ProcessEnv = {}) {
+  return run(process.execPath, [PLUGIN, ...args], { input, env: { ...ctx.env, ...extraEnv }, noTty: true });
+}
+
+/** Runs `age` on a pty, answering prompts in order; answers come through the environment. */
+function ageOnPty(ctx: RigContext, args: string[], answers: [RegExp, string][] = [], extraEnv: NodeJS.ProcessEnv = {}, timeout = 30) {
+  const flags: string[] = [];
+  const env: NodeJS.ProcessEnv = { ...ctx.env, ...extraEnv };
+  answers.forEach(([re, value], i) => {
+    flags.push('--expect', re.source, '--send', '@env');
+    env[`PTY_SEND_${i + 1}`] = value;
+  });
+  return run('python3', [PTY, '--timeout', String(timeout), ...flags, '--', 'age', ...args], { env, noTty: true, timeoutMs: (timeout + 10) * 1000 });
+}
+
+async function generate(ctx: RigContext, yk: VirtualYubiKey, args: string[], pins = `123456\n12345678\n${NEW_PIN}\n${NEW_PIN}\n`) {
+  const r = await plugin(ctx, ['--generate', '--serial', String(yk.serial), ...args], pins);
+  expect(r.stderr).not.toContain(NEW_PIN);
+  expect(r.code, r.stderr).toBe(0);
+  const recipient = /#    Recipient: (age1yubikey1\w+)/.exec(r.stdout)![1]!;
+  const identity = /^(AGE-PLUGIN-YUBIKEY-1\w+)$/m.exec(r.stdout)![1]!;
+  return { block: r.stdout, recipient, identity };
+}
+
+describeWithRig('age-plugin-yubikey with the real age CLI', (ctx) => {
+  let yk: VirtualYubiKey;
+  let id: { block: string; recipient: string; identity: string };
+  let idFile: string;
+  let encrypted: string;
+
+  itWith([age, python])('generates an identity (default PIN changed, AES-192 management key migrated) that ykman recognises', async () => {
+    yk = await ctx.yubikey({ serial: 12345678, version: '5.7.1', statePath: join(ctx.dir, 'yk1.json') });
+    id = await generate(ctx, yk, ['--name', 'ci key', '--pin-policy', 'once', '--touch-policy', 'always']);
+    expect(id.block).toMatch(/^#       Serial: 12345678, Slot: 1\n#         Name: ci key\n#      Created: \w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d \+0000\n#   PIN policy: Once   \(A PIN is required once per session, if set\)\n# Touch policy: Always \(A physical touch is required for every decryption\)\n#    Recipient: age1yubikey1\w+\nAGE-PLUGIN-YUBIKEY-1\w+\n$/);
+    idFile = join(ctx.dir, 'identity.txt');
+    writeFileSync(idFile, id.block);
+    const state = JSON.parse(readFileSync(join(ctx.dir, 'yk1.json'), 'utf8'));
+    expect(state.mgmtAlgorithm).toBe(0x0a);
+    expect(state.mgmtIsDefault).toBe(false);
+    expect(state.pinIsDefault).toBe(false);
+    const info = await run('ykman', ['--device', '12345678', 'piv', 'info'], { env: ctx.env });
+    expect(info.stdout).toContain('Management key is stored on the YubiKey, protected by PIN.');
+    expect(info.stdout).toContain('Subject DN:\tCN=ci key,OU=0.5.0,O=age-plugin-yubikey');
+  });
+
+  itWith([age])('--list and --identity print the same key', async () => {
+    const list = await plugin(ctx, ['--list']);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toContain(`${id.recipient}\n\n`);
+    expect(list.stdout).toContain('#         Name: ci key');
+    const ident = await plugin(ctx, ['--identity', '--serial', '12345678', '--slot', '1']);
+    expect(ident.stdout).toBe(id.block);
+    const json = JSON.parse((await plugin(ctx, ['--list', '--json'])).stdout);
+    expect(json).toMatchObject([{ serial: 12345678, slot: 1, name: 'ci key', pinPolicy: 'once', touchPolicy: 'always', recipient: id.recipient, identity: id.identity }]);
+    const tag = await plugin(ctx, ['--list', '--tag']);
+    expect(tag.stdout).toContain(json[0].tagRecipient);
+    expect(tag.stdout).not.toContain(id.recipient);
+  });
+
+  itWith([age, python])('age -r encrypts; age -d asks the PIN on the terminal once, then the card remembers it', async () => {
+    const plain = join(ctx.dir, 'plain.txt');
+    writeFileSync(plain, 'the secret\n');
+    encrypted = join(ctx.dir, 'secret.age');
+    const enc = await run('age', ['-r', id.recipient, '-o', encrypted, plain], { env: ctx.env });
+    expect(enc.code, enc.stderr).toBe(0);
+    expect(readFileSync(encrypted, 'latin1')).toMatch(/^-> piv-p256 \S{6} \S{44}$/m);
+    const touches = yk.touchRequests;
+    const dec = await ageOnPty(ctx, ['-d', '-i', idFile, encrypted], [[/Enter PIN for YubiKey with serial 12345678/, NEW_PIN]]);
+    expect(dec.code, dec.stdout).toBe(0);
+    expect(dec.stdout).toContain('the secret');
+    expect(dec.stdout).toContain('Touch your YubiKey with serial 12345678');
+    expect(dec.stdout).not.toContain(NEW_PIN);
+    expect(yk.touchRequests).toBe(touches + 1);
+    const again = await ageOnPty(ctx, ['-d', '-i', idFile, encrypted]);
+    expect(again.code, again.stdout).toBe(0);
+    expect(again.stdout).not.toContain('Enter PIN');
+    expect(again.stdout).toContain('the secret');
+  });
+
+  itWith([age, python])('a wrong PIN shows the retries left and asks again; the last retry is never spent', async () => {
+    await yk.remove();
+    await yk.insert(); // a fresh card session: PIN no longer verified
+    await new Promise((r) => setTimeout(r, 500));
+    const dec = await ageOnPty(ctx, ['-d', '-i', idFile, encrypted], [
+      [/Enter PIN/, '000000'],
+      [/Invalid PIN \(2 tries remaining before it is blocked\)\. Enter PIN/, NEW_PIN],
+    ]);
+    expect(dec.code, dec.stdout).toBe(0);
+    expect(dec.stdout).toContain('the secret');
+    expect(yk.store.state.pinRetriesLeft).toBe(3);
+
+    await yk.remove();
+    await yk.insert();
+    await new Promise((r) => setTimeout(r, 500));
+    const bad = await ageOnPty(ctx, ['-d', '-i', idFile, encrypted], [
+      [/Enter PIN/, '000000'],
+      [/2 tries remaining/, '111111'],
+    ]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stdout).toContain('Only 1 PIN try is left on YubiKey with serial 12345678');
+    expect(yk.store.state.pinRetriesLeft).toBe(1);
+    // unblock the counter for the next tests
+    yk.store.state.pinRetriesLeft = 3;
+  });
+
+  itWith([age, python])('touch refused or timed out: a clear error', async () => {
+    yk.setTouch('deny');
+    const denied = await ageOnPty(ctx, ['-d', '-i', idFile, encrypted], [[/Enter PIN/, NEW_PIN]]);
+    expect(denied.code).not.toBe(0);
+    expect(denied.stdout).toContain('was not touched in time (or the touch was refused)');
+    yk.setTouch({ timeoutMs: 300 });
+    const timedOut = await ageOnPty(ctx, ['-d', '-i', idFile, encrypted], [[/Enter PIN/, NEW_PIN]]);
+    expect(timedOut.code).not.toBe(0);
+    expect(timedOut.stdout).toContain('was not touched in time');
+    yk.setTouch('approve');
+  });
+
+  itWith([age, python])('the YubiKey pulled out in the middle of a decryption', async () => {
+    yk.setTouch({ timeoutMs: 4000 });
+    const pending = ageOnPty(ctx, ['-d', '-i', idFile, encrypted], [[/Enter PIN/, NEW_PIN]]);
+    await new Promise((r) => setTimeout(r, 1500));
+    await yk.remove();
+    const r = await pending;
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).toMatch(/was removed during the operation|not touched in time/);
+    yk.setTouch('approve');
+    await yk.insert();
+    await new Promise((r2) => setTimeout(r2, 500));
+  });
+
+  itWith([age, python])('an absent YubiKey: asked for through confirm (skip), or skipped silently with AGE_PLUGIN_YUBIKEY_SKIP_NOT_FOUND', async () => {
+    await yk.remove();
+    await new Promise((r) => setTimeout(r, 500));
+    const asked = await ageOnPty(ctx, ['-d', '-i', idFile, encrypted], [[/Please insert YubiKey with serial 12345678/, '2']]);
+    expect(asked.code).not.toBe(0);
+    expect(asked.stdout).toContain('Please insert YubiKey with serial 12345678');
+    expect(asked.stdout).toMatch(/no identity matched/);
+    const skipped = await ageOnPty(ctx, ['-d', '-i', idFile, encrypted], [], { AGE_PLUGIN_YUBIKEY_SKIP_NOT_FOUND: '1' });
+    expect(skipped.stdout).not.toContain('Please insert');
+    expect(skipped.stdout).toMatch(/no identity matched/);
+    const noTty = await run('age', ['-d', '-i', idFile, encrypted], { env: ctx.env, noTty: true });
+    expect(noTty.code).not.toBe(0);
+    expect(noTty.stderr).toContain('is not plugged in and there is no terminal to ask for it');
+    // insert it while the plugin waits: answer "yes" after plugging in
+    const pending = ageOnPty(ctx, ['-d', '-i', idFile, encrypted], [
+      [/Please insert YubiKey/, '1'],
+      [/Enter PIN/, NEW_PIN],
+    ]);
+    await new Promise((r) => setTimeout(r, 1500));
+    await yk.insert();
+    const r = await pending;
+    expect(r.stdout).toContain('Please insert YubiKey with serial 12345678');
+    expect(r.stdout).toContain('the secret');
+  }, 60_000);
+
+  itWith([age, python])('two YubiKeys and a file encrypted to both: either one decrypts it', async () => {
+    const yk2 = await ctx.yubikey({ slot: 1, serial: 23456789, version: '5.4.3' });
+    const second = await generate(ctx, yk2, ['--pin-policy', 'never', '--touch-policy', 'never']);
+    const none = await plugin(ctx, ['--generate', '--pin-policy', 'never'], '');
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain('Multiple YubiKeys are plugged in. Use --serial to select a single YubiKey.');
+    const both = join(ctx.dir, 'both.age');
+    const enc = await run('age', ['-r', id.recipient, '-r', second.recipient, '-o', both, join(ctx.dir, 'plain.txt')], { env: ctx.env });
+    expect(enc.code, enc.stderr).toBe(0);
+    const id2 = join(ctx.dir, 'identity2.txt');
+    writeFileSync(id2, second.block);
+    const r = await run('age', ['-d', '-i', id2, both], { env: ctx.env, noTty: true });
+    expect(r.stdout).toBe('the secret\n');
+    // TDES management key on firmware 5.4 was migrated too
+    expect(yk2.store.state.mgmtAlgorithm).toBe(0x03);
+    await yk.remove();
+    const r2 = await run('age', ['-d', '-i', id2, both], { env: ctx.env, noTty: true });
+    expect(r2.stdout).toBe('the secret\n');
+    await yk.insert();
+    await yk2.remove();
+    await new Promise((res) => setTimeout(res, 500));
+  });
+
+  itWith([age, ykman, python])('a key made by ykman (foreign, --list-all) decrypts too', async () => {
+    const pub = join(ctx.dir, 'foreign.pem');
+    const mk = yk.store.state.mgmtKey; // the PIN-protected key we stored; ykman reads it with the PIN
+    expect(mk).toHaveLength(48);
+    const gen = await run('ykman', ['--device', '12345678', 'piv', 'keys', 'generate', '-a', 'ECCP256', '--pin-policy', 'NEVER', '--touch-policy', 'NEVER', '-P', NEW_PIN, '85', pub], { env: ctx.env });
+    expect(gen.code, gen.stderr).toBe(0);
+    const cert = await run('ykman', ['--device', '12345678', 'piv', 'certificates', 'generate', '-s', 'CN=foreign key', '-P', NEW_PIN, '85', pub], { env: ctx.env });
+    expect(cert.code, cert.stderr).toBe(0);
+    const list = await plugin(ctx, ['--list']);
+    expect(list.stdout).not.toContain('foreign key');
+    const all = await plugin(ctx, ['--list-all', '--json']);
+    const foreign = JSON.parse(all.stdout).find((k: { slot: number }) => k.slot === 4);
+    expect(foreign).toMatchObject({ name: 'CN=foreign key', ours: false, pinPolicy: 'never', touchPolicy: 'never' });
+    const f = join(ctx.dir, 'foreign.age');
+    await run('age', ['-r', foreign.recipient, '-o', f, join(ctx.dir, 'plain.txt')], { env: ctx.env });
+    const idf = join(ctx.dir, 'foreign-id.txt');
+    writeFileSync(idf, foreign.identity + '\n');
+    const r = await run('age', ['-d', '-i', idf, f], { env: ctx.env, noTty: true });
+    expect(r.stdout).toBe('the secret\n');
+  });
+
+  itWith([age, python])('stanzas from an independent (pyca/cryptography) implementation decrypt through the plugin', async () => {
+    const pk = execFileSync('python3', ['-c', `import sys;from cryptography.hazmat.primitives.asymmetric import ec;print(ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), bytes.fromhex(sys.argv[1])).public_bytes(__import__('cryptography.hazmat.primitives.serialization',fromlist=['x']).Encoding.X962, __import__('cryptography.hazmat.primitives.serialization',fromlist=['x']).PublicFormat.CompressedPoint).hex())`, Buffer.from((await import('@scure/base')).bech32.fromWords((await import('@scure/base')).bech32.decode(id.recipient as `${string}1${string}`, false).words)).toString('hex')]).toString().trim();
+    const e = new Encrypter();
+    e.addRecipient({
+      wrapFileKey(fileKey: Uint8Array) {
+        const [tag, epk, body] = execFileSync('python3', [`${ROOT}test/helpers/piv_p256.py`, 'wrap', pk, Buffer.from(fileKey).toString('hex')]).toString().trim().split(' ');
+        return [new Stanza(['piv-p256', tag!, epk!], Buffer.from(body!, 'base64'))];
+      },
+    });
+    const file = join(ctx.dir, 'python.age');
+    writeFileSync(file, await e.encrypt('made elsewhere\n'));
+    const r = await ageOnPty(ctx, ['-d', '-i', idFile, file], [[/Enter PIN/, NEW_PIN]]);
+    expect(r.stdout).toContain('made elsewhere');
+  });
+});
