@@ -1,11 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { keybridge } from './helpers/run.ts';
 import { findTool, itWith } from './helpers/tools.ts';
+import { describeWithRigLock } from './helpers/rig.ts';
 
-const needs = [findTool('age'), findTool('age-keygen'), findTool('ssh-keygen')];
+const needs = [findTool('age'), findTool('age-keygen'), findTool('ssh-keygen'), findTool('python3'), findTool('ykman')];
 
-describe('keybridge demo', () => {
+describeWithRigLock('keybridge demo', () => {
   itWith(needs)('runs every step and cleans up', async () => {
     const r = await keybridge(['demo'], { timeoutMs: 120_000 });
     expect(r.stderr).toBe('');
@@ -14,6 +15,13 @@ describe('keybridge demo', () => {
     expect(r.stdout).toMatch(/ok: age decrypted the file with the identity converted from the SSH host key/);
     expect(r.stdout).toMatch(/identity written to .*\(mode 0600\)/);
     expect(r.stdout).toMatch(/^Demo complete: \d+ steps/m);
+    // the virtual YubiKey part: ykman sees it, the plugin generates, age encrypts, age -d decrypts via the plugin
+    expect(r.stdout).toMatch(/Device type: YubiKey 5A/);
+    expect(r.stdout).toMatch(/^ {4}#    Recipient: age1yubikey1\w+$/m);
+    expect(r.stdout).toMatch(/header stanza: -> piv-p256 \S{6} \S{44}/);
+    expect(r.stdout).toContain('database password: correct horse battery staple');
+    expect(r.stdout).toMatch(/Enter PIN for YubiKey with serial \d+ \*{6}/);
+    expect(r.stdout).not.toMatch(/Enter PIN for YubiKey with serial \d+ \d/);
     expect(r.stdout).not.toMatch(/AGE-SECRET-KEY-1/);
     const dir = /working directory (\S+)\)/.exec(r.stdout)?.[1];
     expect(dir).toBeDefined();

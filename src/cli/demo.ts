@@ -11,10 +11,14 @@ import { CliError, UsageError, write, type Command } from './io.ts';
 import { DemoReport } from '../demo/report.ts';
 import { DemoStepError } from '../demo/exec.ts';
 import { sshStep } from '../demo/sshStep.ts';
+import { yubikeyStep } from '../demo/yubikeyStep.ts';
 
 const HELP = `Usage: keybridge demo [--keep]
 
 Runs keybridge's main job end to end on this machine and explains each step:
+  - plug a virtual YubiKey into pcscd (no hardware needed; a real token is never modified)
+  - generate an age identity on it with age-plugin-yubikey
+  - encrypt with the real age CLI and decrypt with age -d through the plugin
   - convert an SSH host key to an age recipient, encrypt with the real age, decrypt
 
 Options:
@@ -42,6 +46,7 @@ export const command: Command = {
     const report = new DemoReport(io.stdout);
     try {
       await write(io.stdout, `keybridge demo (working directory ${dir})\n`);
+      await yubikeyStep(dir, report);
       await sshStep(dir, report);
       report.done();
       return 0;

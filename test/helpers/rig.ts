@@ -57,6 +57,32 @@ export interface RigContext {
   yubikey(opts?: Partial<VirtualYubiKeyOptions> & { slot?: 0 | 1 }): Promise<VirtualYubiKey>;
 }
 
+/**
+ * A describe block for tests that start pcscd themselves (the demo): same availability rules and
+ * the same machine-wide lock as describeWithRig, but no rig is started for them.
+ */
+export function describeWithRigLock(name: string, body: () => void): void {
+  const reason = rigUnavailableReason();
+  if (reason) {
+    if (REQUIRE_E2E) {
+      describe(name, () => {
+        it('needs pcscd + vpcd', () => {
+          throw new Error(`KEYBRIDGE_REQUIRE_E2E=1 but ${reason}`);
+        });
+      });
+    } else {
+      process.stderr.write(`SKIP ${name}: ${reason}\n`);
+      describe.skip(`${name} [skipped: ${reason}]`, body);
+    }
+    return;
+  }
+  describe(name, () => {
+    beforeAll(acquireLock);
+    afterAll(() => rmSync(LOCK, { recursive: true, force: true }));
+    body();
+  });
+}
+
 export function describeWithRig(name: string, body: (ctx: RigContext) => void): void {
   const reason = rigUnavailableReason();
   if (reason) {

@@ -1,0 +1,95 @@
+/**
+ * Demo steps on a YubiKey: a virtual one (pcscd + vpcd + keybridge's virtual YubiKey) unless the
+ * machine already runs pcscd, in which case the virtual card plugs into that pcscd's vpcd reader.
+ * A real YubiKey is never modified by the demo.
+ *
+ * Generate an identity with age-plugin-yubikey, encrypt to it with the real `age`, decrypt with
+ * `age -d` through the plugin (PIN typed on a terminal), and show that ykman sees the card.
+ */
+import { mkdirSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs';
+import { randomInt } from 'node:crypto';
+import { join } from 'node:path';
+import { pcscdRunning, startRig, type Rig } from '../rig/pcscd.ts';
+import { startVirtualYubiKey, type VirtualYubiKey } from '../sim/yubikey/card.ts';
+import { distDir } from './paths.ts';
+import { DemoStepError, exec } from './exec.ts';
+import type { DemoReport } from './report.ts';
+
+export interface YubiKeyStage {
+  env: NodeJS.ProcessEnv;
+  stop(): Promise<void>;
+}
+
+function ptyRunner(): string {
+  return join(distDir(), '..', 'scripts', 'pty-run.py');
+}
+
+export async function yubikeyStep(dir: string, report: DemoReport): Promise<void> {
+  report.heading('Plug in a virtual YubiKey (pcscd + vpcd + keybridge sim)');
+  let rig: Rig | null = null;
+  let port = 0x8c7b;
+  if (pcscdRunning()) {
+    report.info('pcscd is already running: the virtual YubiKey plugs into its vpcd reader (port 35963).');
+  } else {
+    rig = await startRig();
+    port = rig.ports[0];
+    report.info(`started pcscd with the vpcd driver (reader "${rig.readerNames[0]}")${rig.nodelay ? '' : ' — without the TCP_NODELAY preload (run make -C native)'}`);
+  }
+  const serial = 10_000_000 + randomInt(89_999_999);
+  let yk: VirtualYubiKey | null = null;
+  try {
+    yk = await startVirtualYubiKey({ port, serial, version: '5.7.1', statePath: join(dir, 'virtual-yubikey.json') });
+    await new Promise((r) => setTimeout(r, 600));
+    report.command(['keybridge', 'sim', 'yubikey', '--serial', String(serial), '--state', 'virtual-yubikey.json']);
+
+    const bin = join(dir, 'bin');
+    mkdirSync(bin, { recursive: true });
+    symlinkSync(join(distDir(), 'age-plugin-yubikey.mjs'), join(bin, 'age-plugin-yubikey'));
+    const env = { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}` };
+
+    try {
+      const info = await exec('ykman', ['--device', String(serial), 'info'], { env });
+      report.command(['ykman', '--device', String(serial), 'info']);
+      report.info(info.stdout.toString().split('\n').slice(0, 3).join('\n'));
+    } catch {
+      report.info('(ykman not installed: skipping the ykman view of the card)');
+    }
+
+    report.heading('Generate an age identity on the YubiKey (age-plugin-yubikey --generate)');
+    const pin = String(randomInt(100000, 999999));
+    const gen = ['age-plugin-yubikey', '--generate', '--serial', String(serial), '--name', 'keybridge demo', '--pin-policy', 'once', '--touch-policy', 'always'];
+    report.command(gen);
+    report.info('(the demo answers the prompts: default PIN 123456, default PUK 12345678, then a new random PIN)');
+    const generated = await exec(gen[0]!, gen.slice(1), { env, noTty: true, input: `123456\n12345678\n${pin}\n${pin}\n` });
+    const block = generated.stdout.toString();
+    const identityFile = join(dir, 'yubikey-identity.txt');
+    writeFileSync(identityFile, block, { mode: 0o600 });
+    report.info(block);
+    const recipient = /#    Recipient: (age1yubikey1\w+)/.exec(block)?.[1];
+    if (!recipient) throw new DemoStepError('age-plugin-yubikey printed no recipient');
+
+    report.heading('Encrypt to the YubiKey with the real age CLI');
+    const plain = join(dir, 'secret.txt');
+    writeFileSync(plain, 'database password: correct horse battery staple\n');
+    const enc = ['age', '-r', recipient, '-o', join(dir, 'secret.txt.age'), plain];
+    report.command(enc);
+    await exec(enc[0]!, enc.slice(1), { env });
+    const header = readFileSync(join(dir, 'secret.txt.age'), 'latin1').split('\n').find((l) => l.startsWith('-> piv-p256'));
+    report.info(`header stanza: ${header}`);
+
+    report.heading('Decrypt with age -d through the plugin (PIN on the terminal, touch on the card)');
+    const dec = ['age', '-d', '-i', identityFile, join(dir, 'secret.txt.age')];
+    report.command(dec);
+    const out = await exec('python3', [ptyRunner(), '--timeout', '30', '--expect', 'Enter PIN', '--send', '@env', '--', ...dec], {
+      env: { ...env, PTY_SEND_1: pin },
+      noTty: true,
+    });
+    const transcript = out.stdout.toString().replace(/\r/g, '').replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
+    if (!transcript.includes('correct horse battery staple')) throw new DemoStepError(`decryption through the plugin failed:\n${transcript}`);
+    report.info(transcript.split('\n').filter((l) => l.trim()).map((l) => (l.startsWith('Enter PIN') ? `${l.trim()} ******` : l)).join('\n'));
+    report.ok(`decrypted with the virtual YubiKey (serial ${serial}); the card saw ${yk.touchRequests} touches (certificate signing and decryption) and ${yk.apduCount} APDUs in all`);
+  } finally {
+    await yk?.stop().catch(() => undefined);
+    await rig?.stop();
+  }
+}
