@@ -18,6 +18,14 @@ export const commands: Record<string, CommandEntry> = {
     summary: 'run the main job end to end on this machine (virtual YubiKey when none is plugged in)',
     load: async () => (await import('./demo.ts')).command,
   },
+  sim: {
+    summary: 'run a virtual token (sim yubikey) that PC/SC clients see through pcscd + vpcd',
+    load: async () => (await import('./sim.ts')).command,
+  },
+  rig: {
+    summary: 'start pcscd with the vpcd driver (and optionally a virtual YubiKey) until Ctrl-C',
+    load: async () => (await import('./rig.ts')).command,
+  },
   version: {
     summary: 'print the keybridge version',
     load: async () => (await import('./version.ts')).command,
