@@ -27,3 +27,22 @@ export { parseEd25519PrivateKey, SUPPORTED_CIPHERS, type Ed25519PrivateKey } fro
 export { isValidEd25519Encoding } from './ssh/montgomery.ts';
 export { sshPrivateKeyToAgeIdentity, type AgeKeyPair } from './ssh/identity.ts';
 export { writeFileAtomic, type AtomicWriteOptions } from './fs/atomicWrite.ts';
+
+// age plugin protocol and stanzas.
+export { encodeStanza, StanzaReader, ProtocolError, type Stanza } from './age/stanza.ts';
+export { runPlugin, type RecipientV1Handler, type IdentityV1Handler, type PluginOptions } from './age/plugin/server.ts';
+export { UiFailure, type PluginUi } from './age/plugin/ui.ts';
+
+// YubiKey (PIV) as an age identity: formats, in-process typage recipient/identity, PC/SC.
+export { YubiKeyRecipient, YubiKeyIdentity, type YubiKeyIdentityOptions } from './plugins/yubikey/typage.ts';
+export { encodeRecipient as encodeYubiKeyRecipient, decodeRecipient as decodeYubiKeyRecipient, encodeTagRecipient, recipientTag } from './plugins/yubikey/recipient.ts';
+export { encodeStub, decodeStub, type Stub } from './plugins/yubikey/stub.ts';
+export { wrapPivP256, unwrapPivP256, parsePivP256 } from './plugins/yubikey/pivP256.ts';
+export { YubiKeyError } from './plugins/yubikey/errors.ts';
+export { PivSession } from './tokens/piv/session.ts';
+export { openPcsc } from './transport/pcsc.ts';
+export type { CardReaders } from './transport/readers.ts';
+
+// Virtual tokens and the pcscd rig.
+export { startRig, type Rig } from './rig/pcscd.ts';
+export { startVirtualYubiKey, VirtualYubiKey } from './sim/yubikey/card.ts';

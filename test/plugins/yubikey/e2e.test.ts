@@ -6,7 +6,9 @@ import { expect } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { Encrypter, Stanza } from 'age-encryption';
+import { Decrypter, Encrypter, Stanza } from 'age-encryption';
+import { YubiKeyIdentity, YubiKeyRecipient } from '../../../src/plugins/yubikey/typage.ts';
+import { openPcsc } from '../../../src/transport/pcsc.ts';
 import { describeWithRig, type RigContext } from '../../helpers/rig.ts';
 import { DIST, ROOT, run } from '../../helpers/run.ts';
 import { findTool, itWith } from '../../helpers/tools.ts';
@@ -231,5 +233,36 @@ describeWithRig('age-plugin-yubikey with the real age CLI', (ctx) => {
     writeFileSync(file, await e.encrypt('made elsewhere\n'));
     const r = await ageOnPty(ctx, ['-d', '-i', idFile, file], [[/Enter PIN/, NEW_PIN]]);
     expect(r.stdout).toContain('made elsewhere');
+  });
+
+  itWith([age, python])('files typage encrypts to the age1tag form (p256tag, no plugin) decrypt with the YubiKey identity through age', async () => {
+    const json = JSON.parse((await plugin(ctx, ['--list', '--json', '--serial', '12345678'])).stdout);
+    const tagRecipient = json.find((k: { slot: number }) => k.slot === 1).tagRecipient as string;
+    expect(tagRecipient).toMatch(/^age1tag1/);
+    const e = new Encrypter();
+    e.addRecipient(tagRecipient);
+    const file = join(ctx.dir, 'tag.age');
+    writeFileSync(file, await e.encrypt('no plugin needed to encrypt\n'));
+    expect(readFileSync(file, 'latin1')).toMatch(/^-> p256tag \S{6} \S{87}$/m);
+    const r = await ageOnPty(ctx, ['-d', '-i', idFile, file], [[/Enter PIN/, NEW_PIN]]);
+    expect(r.stdout).toContain('no plugin needed to encrypt');
+  });
+
+  itWith([])('in-process typage Recipient and Identity (no plugin process)', async () => {
+    const e = new Encrypter();
+    e.addRecipient(new YubiKeyRecipient(id.recipient));
+    const ct = await e.encrypt('in process\n');
+    const readers = await openPcsc();
+    const prompts: string[] = [];
+    const messages: string[] = [];
+    try {
+      const d = new Decrypter();
+      d.addIdentity(new YubiKeyIdentity(id.identity, { readers, pin: async (p) => (prompts.push(p), NEW_PIN), message: (m) => messages.push(m) }));
+      expect(await d.decrypt(ct, 'text')).toBe('in process\n');
+    } finally {
+      await readers.close();
+    }
+    expect(messages).toEqual(['Touch your YubiKey with serial 12345678']);
+    expect(prompts.every((p) => p.includes('Enter PIN for YubiKey with serial 12345678'))).toBe(true);
   });
 });
