@@ -46,3 +46,5 @@ export type { CardReaders } from './transport/readers.ts';
 // Virtual tokens and the pcscd rig.
 export { startRig, type Rig } from './rig/pcscd.ts';
 export { startVirtualYubiKey, VirtualYubiKey } from './sim/yubikey/card.ts';
+export { findPlugin, runRecipientV1, runIdentityV1, nonInteractiveUi, terminalUi, PluginError, type ClientUi } from './age/plugin/client.ts';
+export { pluginRecipient, pluginIdentity } from './age/plugin/typage.ts';
