@@ -1,13 +1,14 @@
 // Bundles each entry point in src/bin/ into dist/<name>.mjs (one file per executable, so a
 // plugin start loads one module instead of hundreds). Native addons stay external.
 import { build } from 'esbuild';
-import { readdirSync, chmodSync, mkdirSync } from 'node:fs';
+import { readdirSync, chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { join, dirname, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const binDir = join(root, 'src', 'bin');
 const entries = readdirSync(binDir).filter((f) => f.endsWith('.ts'));
+rmSync(join(root, 'dist', 'chunks'), { recursive: true, force: true });
 mkdirSync(join(root, 'dist'), { recursive: true });
 
 const banner =
@@ -15,21 +16,25 @@ const banner =
   'const require = __kbCreateRequire(import.meta.url);';
 
 await Promise.all([
-  ...entries.map(async (file) => {
-    const out = join(root, 'dist', basename(file, '.ts') + '.mjs');
-    await build({
-      entryPoints: [join(binDir, file)],
-      outfile: out,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      external: ['pcsclite', 'node-hid'],
-      banner: { js: '#!/usr/bin/env node\n' + banner },
-      legalComments: 'none',
-      logLevel: 'warning',
-    });
-    chmodSync(out, 0o755);
+  // One build for all executables with code splitting: each starts by loading only its own small
+  // entry chunk; code behind dynamic import() (card access, X.509, subcommands) loads on use.
+  build({
+    entryPoints: entries.map((file) => join(binDir, file)),
+    outdir: join(root, 'dist'),
+    entryNames: '[name]',
+    chunkNames: 'chunks/[name]-[hash]',
+    outExtension: { '.js': '.mjs' },
+    splitting: true,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    external: ['pcsclite', 'node-hid'],
+    banner: { js: '#!/usr/bin/env node\n' + banner },
+    legalComments: 'none',
+    logLevel: 'warning',
+  }).then(() => {
+    for (const file of entries) chmodSync(join(root, 'dist', basename(file, '.ts') + '.mjs'), 0o755);
   }),
   build({
     entryPoints: [join(root, 'src', 'index.ts')],

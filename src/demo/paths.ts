@@ -1,10 +1,11 @@
 /** Where the bundled executables are, whether running from dist/ or from source. */
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export function distDir(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
+  let here = dirname(fileURLToPath(import.meta.url));
+  if (basename(here) === 'chunks') here = dirname(here); // code-split bundle: dist/chunks/*.mjs
   if (existsSync(join(here, 'keybridge.mjs'))) return here;
   return resolve(here, '..', '..', 'dist');
 }

@@ -31,6 +31,8 @@ export interface RigOptions {
   /** pcscd debug + APDU logging to `log`. */
   debug?: boolean;
   log?: (line: string) => void;
+  /** Use the TCP_NODELAY preload when it is built (default true). */
+  nodelay?: boolean;
 }
 
 export interface Rig {
@@ -86,7 +88,7 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
   const dir = mkdtempSync(join(tmpdir(), 'keybridge-rig-'));
   const hexPort = '0x' + port.toString(16).toUpperCase();
   writeFileSync(join(dir, 'vpcd'), `FRIENDLYNAME "${name}"\nDEVICENAME   /dev/null:${hexPort}\nLIBPATH      ${VPCD_LIB}\nCHANNELID    ${hexPort}\n`);
-  const preload = nodelayLibrary();
+  const preload = opts.nodelay === false ? null : nodelayLibrary();
   const args = ['-f', '-c', dir];
   if (opts.debug) args.push('-d', '-a');
   const child: ChildProcess = spawn(pcscd, args, {

@@ -13,3 +13,19 @@ export interface CardReaders {
   /** Releases the reader system (open transports should be closed first). */
   close(): Promise<void>;
 }
+
+/**
+ * Opens the reader system only when first used, so work that needs no card (no matching stanza,
+ * recipients only) never starts PC/SC.
+ */
+export function lazyReaders(open: () => Promise<CardReaders>): CardReaders {
+  let opened: Promise<CardReaders> | undefined;
+  const get = () => (opened ??= open());
+  return {
+    list: async () => (await get()).list(),
+    connect: async (reader) => (await get()).connect(reader),
+    close: async () => {
+      if (opened) await (await opened.catch(() => null))?.close();
+    },
+  };
+}

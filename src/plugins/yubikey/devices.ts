@@ -5,9 +5,9 @@
  * plugin runs.
  */
 import type { CardReaders } from '../../transport/readers.ts';
-import { TransportError } from '../../transport/apdu.ts';
 import { PivSession, type Version } from '../../tokens/piv/session.ts';
-import { YubiKeyError } from './errors.ts';
+import { YubiKeyError, translateTransportError } from './errors.ts';
+export { translateTransportError };
 import { S } from './strings.ts';
 
 export interface YubiKey {
@@ -22,14 +22,6 @@ export interface YubiKey {
 export interface FindOptions {
   /** Called for readers that are skipped (no PIV, not reachable), for debug output. */
   log?: (line: string) => void;
-}
-
-export function translateTransportError(e: unknown, reader?: string): unknown {
-  if (e instanceof TransportError) {
-    if (e.code === 'PCSC_UNAVAILABLE') return new YubiKeyError('PCSC_UNAVAILABLE', S.pcscdNotRunning, { cause: e });
-    if (e.code === 'READER_BUSY') return new YubiKeyError('READER_BUSY', S.readerBusy(reader ?? 'the reader'), { cause: e });
-  }
-  return e;
 }
 
 async function openReader(readers: CardReaders, reader: string): Promise<YubiKey> {

@@ -3,6 +3,9 @@
  * user-facing text (from strings.ts where the reference tool has one) and never holds a PIN, a
  * private key or a file key.
  */
+import { TransportError } from '../../transport/apdu.ts';
+import { S } from './strings.ts';
+
 export type YubiKeyErrorCode =
   | 'INVALID_RECIPIENT'
   | 'INVALID_STUB'
@@ -33,4 +36,13 @@ export class YubiKeyError extends Error {
     this.name = 'YubiKeyError';
     this.code = code;
   }
+}
+
+/** Turns PC/SC failures the user can act on into YubiKey errors with the fix in the message. */
+export function translateTransportError(e: unknown, reader?: string): unknown {
+  if (e instanceof TransportError) {
+    if (e.code === 'PCSC_UNAVAILABLE') return new YubiKeyError('PCSC_UNAVAILABLE', S.pcscdNotRunning, { cause: e });
+    if (e.code === 'READER_BUSY') return new YubiKeyError('READER_BUSY', S.readerBusy(reader ?? 'the reader'), { cause: e });
+  }
+  return e;
 }

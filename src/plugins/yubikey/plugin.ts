@@ -5,9 +5,7 @@ import type { Io } from '../../cli/io.ts';
 import { hasTerminal } from '../../cli/prompt.ts';
 import { runPlugin, type IdentityV1Handler, type RecipientV1Handler } from '../../age/plugin/server.ts';
 import type { PluginUi } from '../../age/plugin/ui.ts';
-import type { CardReaders } from '../../transport/readers.ts';
-import { unwrapFiles } from './unwrap.ts';
-import { wrapFileKeys } from './wrap.ts';
+import { lazyReaders, type CardReaders } from '../../transport/readers.ts';
 import type { UnwrapEnvironment, YubiKeyUi } from './ui.ts';
 
 function yubikeyUi(ui: PluginUi): YubiKeyUi {
@@ -24,7 +22,7 @@ export function environment(env: NodeJS.ProcessEnv, log?: (line: string) => void
 
 export function handlers(openReaders: () => Promise<CardReaders>, env: UnwrapEnvironment): { recipient: RecipientV1Handler; identity: IdentityV1Handler } {
   const withReaders = async <T>(fn: (r: CardReaders) => Promise<T>): Promise<T> => {
-    const readers = await openReaders();
+    const readers = lazyReaders(openReaders);
     try {
       return await fn(readers);
     } finally {
@@ -34,15 +32,18 @@ export function handlers(openReaders: () => Promise<CardReaders>, env: UnwrapEnv
   return {
     recipient: {
       async wrapFileKeys(req) {
-        const needCard = req.identities.length > 0;
-        const run = (readers?: CardReaders) =>
-          wrapFileKeys({ recipients: req.recipients, identities: req.identities, fileKeys: req.fileKeys, ui: yubikeyUi(req.ui), ...(readers ? { readers } : {}) }, env);
-        const r = needCard ? await withReaders(run) : await run();
+        const { wrapFileKeys } = await import('./wrap.ts');
+        const r = await withReaders((readers) =>
+          wrapFileKeys({ recipients: req.recipients, identities: req.identities, fileKeys: req.fileKeys, ui: yubikeyUi(req.ui), readers }, env),
+        );
         return { stanzas: r.stanzas, labels: [], errors: r.errors };
       },
     },
     identity: {
       async unwrapFileKeys(req, send) {
+        const { wrapFileKeys } = await import('./wrap.ts');
+        if (req.identities.length === 0) return;
+        const { unwrapFiles } = await import('./unwrap.ts');
         const r = await withReaders((readers) => unwrapFiles({ identities: req.identities, files: req.files, ui: yubikeyUi(req.ui), readers }, env));
         for (const [file, key] of [...r.fileKeys.entries()].sort(([a], [b]) => a - b)) await send.fileKey(file, key);
         for (const e of r.errors) {

@@ -8,7 +8,7 @@
  */
 import { p256 } from '@noble/curves/nist.js';
 import { KeyAlgorithm, pinPolicyFromByte, touchPolicyFromByte, type PinPolicy, type TouchPolicy } from '../../tokens/piv/constants.ts';
-import { firstAttribute, OID, parseCertificate, type CertificateInfo } from '../../tokens/piv/certificate.ts';
+import type { CertificateInfo } from '../../tokens/piv/certificate.ts';
 import { PivError } from '../../tokens/piv/errors.ts';
 import type { PivSession } from '../../tokens/piv/session.ts';
 import { recipientTag } from './recipient.ts';
@@ -36,7 +36,8 @@ function compressIfP256(point: Uint8Array): Uint8Array | null {
   }
 }
 
-function fromCertificate(slot: number, info: CertificateInfo): SlotKey | null {
+async function fromCertificate(slot: number, info: CertificateInfo): Promise<SlotKey | null> {
+  const { firstAttribute, OID } = await import('../../tokens/piv/certificate.ts');
   if (info.curve !== 'P-256') return null;
   const publicKey = compressIfP256(info.publicKey);
   if (!publicKey) return null;
@@ -62,13 +63,15 @@ function fromCertificate(slot: number, info: CertificateInfo): SlotKey | null {
 export async function readSlotKey(piv: PivSession, slot: number): Promise<SlotKey | null> {
   const der = await piv.getCertificate(slot);
   if (!der) return null;
+  // The X.509 code is loaded only when a certificate is actually read.
+  const { parseCertificate } = await import('../../tokens/piv/certificate.ts');
   let info: CertificateInfo;
   try {
     info = parseCertificate(der);
   } catch {
     return null;
   }
-  const key = fromCertificate(slot, info);
+  const key = await fromCertificate(slot, info);
   if (key && (!key.pinPolicy || !key.touchPolicy)) await fillPoliciesFromMetadata(piv, key);
   return key;
 }

@@ -1,0 +1,78 @@
+/**
+ * age-plugin-yubikey: cold-start time beside a bare `node -e 0`, and the APDUs and time one
+ * decryption costs with the PIN already verified (PIN policy once), through pcscd + the virtual
+ * YubiKey, driven by keybridge's protocol client like `age -d` would.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import { rigUnavailableReason, startRig } from '../src/rig/pcscd.ts';
+import { startVirtualYubiKey } from '../src/sim/yubikey/card.ts';
+import { runIdentityV1, runRecipientV1, type ClientUi } from '../src/age/plugin/client.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const plugin = join(root, 'dist', 'age-plugin-yubikey.mjs');
+spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
+
+function median(cmd: string[], n: number, input = ''): number {
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = process.hrtime.bigint();
+    spawnSync(cmd[0]!, cmd.slice(1), { input });
+    times.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(n / 2)]!;
+}
+
+const N = 25;
+const bare = median([process.execPath, '-e', '0'], N);
+const version = median([process.execPath, plugin, '--version'], N);
+const machine = median([process.execPath, plugin, '--age-plugin=identity-v1'], N, '-> done\n\n');
+console.log(`cold start, median of ${N}: node -e 0 ${bare.toFixed(1)} ms; age-plugin-yubikey --version ${version.toFixed(1)} ms (${(version / bare).toFixed(2)}x); identity-v1 with no identities ${machine.toFixed(1)} ms (${(machine / bare).toFixed(2)}x); goal <= 1.3x`);
+
+const reason = rigUnavailableReason();
+if (reason) {
+  console.log(`SKIP APDU count: ${reason}`);
+  process.exit(0);
+}
+const dir = mkdtempSync(join(tmpdir(), 'keybridge-bench-'));
+const bin = join(dir, 'bin');
+mkdirSync(bin);
+symlinkSync(plugin, join(bin, 'age-plugin-yubikey'));
+const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
+const rig = await startRig();
+const yk = await startVirtualYubiKey({ port: rig.ports[0], serial: 424242 });
+await new Promise((r) => setTimeout(r, 600));
+try {
+  // Async: the virtual card runs in this process and must keep answering.
+  const out = await new Promise<string>((resolve) => {
+    const c = spawn(process.execPath, [plugin, '--generate', '--pin-policy', 'once', '--touch-policy', 'never'], { env, detached: true });
+    let o = '';
+    c.stdout.on('data', (d) => (o += d));
+    c.on('close', () => resolve(o));
+    c.stdin.end('123456\n12345678\n13572468\n13572468\n');
+  });
+  const identity = /^AGE-PLUGIN-YUBIKEY-1\w+$/m.exec(out)![0];
+  const recipient = /age1yubikey1\w+/.exec(out)![0];
+  const ui: ClientUi = { message: async () => undefined, confirm: async () => true, requestValue: async () => '13572468' };
+  const fileKey = new Uint8Array(randomBytes(16));
+  const { stanzas } = await runRecipientV1('yubikey', { recipients: [recipient], identities: [], fileKeys: [fileKey] }, ui, { env });
+  await runIdentityV1('yubikey', { identities: [identity], files: [stanzas[0]!] }, ui, { env }); // verifies the PIN
+  const runs = 10;
+  const before = yk.apduCount;
+  const t = process.hrtime.bigint();
+  for (let i = 0; i < runs; i++) {
+    const [k] = await runIdentityV1('yubikey', { identities: [identity], files: [stanzas[0]!] }, ui, { env });
+    if (!k || Buffer.compare(Buffer.from(k), Buffer.from(fileKey)) !== 0) throw new Error('decryption failed');
+  }
+  const ms = Number(process.hrtime.bigint() - t) / 1e6 / runs;
+  console.log(`one decryption with the PIN cached: ${(yk.apduCount - before) / runs} APDUs (SELECT, GET VERSION, GET SERIAL, GET METADATA, VERIFY status, ECDH), ${ms.toFixed(0)} ms per plugin run including process start and PC/SC setup`);
+} finally {
+  await yk.stop();
+  await rig.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
