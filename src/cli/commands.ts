@@ -18,6 +18,14 @@ export const commands: Record<string, CommandEntry> = {
     summary: 'run the main job end to end on this machine (virtual YubiKey when none is plugged in)',
     load: async () => (await import('./demo.ts')).command,
   },
+  validate: {
+    summary: 'check that every user and host has the same key in every context of a secrets repo',
+    load: async () => (await import('./validate.ts')).command,
+  },
+  bw: {
+    summary: 'age keys from Bitwarden SSH-key items: derive a recipient/identity, sync keys.txt',
+    load: async () => (await import('./bw.ts')).command,
+  },
   sim: {
     summary: 'run a virtual token (sim yubikey) that PC/SC clients see through pcscd + vpcd',
     load: async () => (await import('./sim.ts')).command,

@@ -1,0 +1,143 @@
+/**
+ * `keybridge bw`: age keys from Bitwarden SSH-key items.
+ *   bw derive NAME [--identity]   the recipient (and identity) of one item
+ *   bw sync [--item NAME]…        write them into the workstation keys.txt, safely
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CliError, UsageError, write, type Command, type Io } from './io.ts';
+import { defaultKeysTxt } from './validate.ts';
+
+const HELP = `Usage: keybridge bw <command> [options]
+
+Age keys from Bitwarden SSH-key items (type 5 items, or the older convention: public key in the
+login password/username, private key in the notes). ssh-ed25519 keys only.
+
+Commands:
+  derive NAME [--identity] [--json]
+      Print the age recipient of item NAME (and, with --identity, its AGE-SECRET-KEY-1… identity —
+      a secret: prefer bw sync, which writes it to a 0600 file).
+  sync [--item NAME]... [--file PATH] [--dry-run]
+      Write the identities of the items into the workstation keys.txt ($SOPS_AGE_KEY_FILE, else
+      \${XDG_CONFIG_HOME:-~/.config}/sops/age/keys.txt). Default items: sops-<user>-ssh,
+      sops-<user>-user-ssh and sops-<host>-ssh for this user and host (missing ones are skipped).
+      Identities already in the file are kept; ones keybridge wrote before are updated in place;
+      the old file is kept as keys.txt.bak; the new one is written atomically with mode 0600.
+      Any failure leaves the old file untouched. --dry-run shows the changes (public keys only).
+
+Where the items come from (default: the bw CLI, with BW_SESSION set):
+  --serve URL     a bw serve endpoint (e.g. http://localhost:8087)
+  --export FILE   an unencrypted JSON export (bw export --format json)
+
+Errors are clear for: bw not installed, not logged in, vault locked, item not found, several items
+with the name, an item without an ed25519 key.
+`;
+
+async function source(values: Record<string, unknown>, io: Io) {
+  const src = await import('../bitwarden/source.ts');
+  if (values.serve && values.export) throw new UsageError('choose one of --serve and --export');
+  if (values.serve) return src.serveSource(values.serve as string);
+  if (values.export) return src.exportSource(resolve(io.cwd, values.export as string));
+  return src.cliSource(io.env);
+}
+
+function shortHost(): string {
+  return hostname().split('.')[0]!;
+}
+
+export const command: Command = {
+  async run(argv, io) {
+    const [sub, ...rest] = argv;
+    if (sub === undefined || sub === '-h' || sub === '--help') {
+      await write(sub === undefined ? io.stderr : io.stdout, HELP);
+      return sub === undefined ? 2 : 0;
+    }
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: {
+          identity: { type: 'boolean' },
+          json: { type: 'boolean' },
+          item: { type: 'string', multiple: true },
+          file: { type: 'string' },
+          'dry-run': { type: 'boolean' },
+          serve: { type: 'string' },
+          export: { type: 'string' },
+          help: { type: 'boolean', short: 'h' },
+        },
+        strict: true,
+      });
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    const { values, positionals } = parsed;
+    if (values.help) {
+      await write(io.stdout, HELP);
+      return 0;
+    }
+    const { BitwardenError } = await import('../bitwarden/source.ts');
+    const { deriveFromItem } = await import('../bitwarden/derive.ts');
+    try {
+      if (sub === 'derive') {
+        if (positionals.length !== 1) throw new UsageError('bw derive needs exactly one item NAME');
+        const src = await source(values, io);
+        const d = deriveFromItem(await src.getItem(positionals[0]!), { identity: values.identity ?? false });
+        if (values.json) await write(io.stdout, JSON.stringify({ item: d.item, recipient: d.recipient, ...(d.identity ? { identity: d.identity } : {}), sshPublicKey: d.sshPublicKey ?? null }, null, 2) + '\n');
+        else await write(io.stdout, `${d.recipient}\n${d.identity ? `${d.identity}\n` : ''}`);
+        return 0;
+      }
+      if (sub === 'sync') {
+        if (positionals.length) throw new UsageError('bw sync takes no positional arguments (use --item NAME)');
+        const file = values.file ? resolve(io.cwd, values.file) : defaultKeysTxt(io.env);
+        const src = await source(values, io);
+        const explicit = values.item ?? [];
+        const user = io.env.USER || userInfo().username;
+        const names = explicit.length ? explicit : [`sops-${user}-ssh`, `sops-${user}-user-ssh`, `sops-${shortHost()}-ssh`];
+        const entries = [];
+        for (const name of names) {
+          let item;
+          try {
+            item = await src.getItem(name);
+          } catch (e) {
+            if (e instanceof BitwardenError && e.code === 'NOT_FOUND' && !explicit.length) {
+              io.stderr.write(`note: no Bitwarden item ${name}; skipped\n`);
+              continue;
+            }
+            throw e;
+          }
+          const d = deriveFromItem(item, { identity: true });
+          entries.push({ item: name, identity: d.identity!, recipient: d.recipient });
+        }
+        if (entries.length === 0) throw new CliError(`none of the Bitwarden items ${names.join(', ')} exist; name them with --item`, 1);
+        const { planSync } = await import('../bitwarden/keysFile.ts');
+        const existing = existsSync(file) ? readFileSync(file, 'utf8') : '';
+        const plan = await planSync(existing, entries);
+        for (const c of plan.changes) {
+          const what = { add: 'add', replace: 'update', unchanged: 'unchanged', present: 'already present' }[c.action];
+          await write(io.stdout, `${c.action === 'add' ? '+' : c.action === 'replace' ? '~' : '='} ${c.item}: ${what} ${c.recipient}${c.previous ? ` (was ${c.previous})` : ''}\n`);
+        }
+        if (values['dry-run']) {
+          await write(io.stdout, `dry run: ${file} not changed\n`);
+          return 0;
+        }
+        if (plan.text === existing) {
+          await write(io.stdout, `${file} is up to date\n`);
+          return 0;
+        }
+        mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+        const { writeFileAtomic } = await import('../fs/atomicWrite.ts');
+        await writeFileAtomic(file, plan.text, { secret: true });
+        await write(io.stdout, `wrote ${file} (mode 0600)${existing ? `; previous version kept as ${file}.bak` : ''}\n`);
+        return 0;
+      }
+      throw new UsageError(`unknown bw command '${sub}' (derive, sync)`);
+    } catch (e) {
+      if (e instanceof BitwardenError) throw new CliError(e.message, 1);
+      throw e;
+    }
+  },
+};

@@ -1,0 +1,101 @@
+/**
+ * `keybridge validate [REPO]`: one table of every identity's key in every context of a secrets
+ * repo, and one line per problem with the command that fixes it. Exit 0 all good, 1 problems,
+ * 2 the check could not run.
+ */
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CliError, UsageError, write, type Command, type Io } from './io.ts';
+
+const HELP = `Usage: keybridge validate [REPO] [options]
+
+Checks that every user and host has the same key in every context of a secrets repo
+(default REPO: the current directory):
+  - clan sops/users/*/key.json and sops/machines/*/key.json
+  - .sops.yaml anchors (&name) and the creation rules that use them
+  - agenix secrets.nix (its let-bound keys and each file's publicKeys)
+  - SSH host keys (*/ssh_host_ed25519_key.pub) and clan age-backend machine keys
+  - the workstation keys.txt (each secret key's public key)
+  - Bitwarden items named sops-<name>-ssh (with --bw, --bw-serve or --bw-export)
+and that every encrypted file's actual recipients (sops metadata, clan secret links, age headers'
+ssh-ed25519 / piv-p256 tags and X25519 counts) match what its rule says.
+
+Names are matched by convention (&crs58, &crs58-user, sops/users/crs58, sops-crs58-ssh,
+sops-crs58-user-ssh); override in REPO/.keybridge.yaml:
+  aliases: { admin-user: crs58 }
+  bitwarden: { items: { crs58: sops-admin-user-ssh } }
+  ignore: [ci]
+
+Options:
+  --keys FILE         keys.txt to compare (default: $SOPS_AGE_KEY_FILE, else
+                      \${XDG_CONFIG_HOME:-~/.config}/sops/age/keys.txt when it exists)
+  --no-keys           do not read a keys.txt
+  --bw                read Bitwarden through the bw CLI (BW_SESSION must be set)
+  --bw-serve URL      read Bitwarden through a bw serve endpoint (e.g. http://localhost:8087)
+  --bw-export FILE    read Bitwarden items from an unencrypted JSON export
+  --json              JSON output (same as --format json)
+  --format FORMAT     table (default), json, or github (Actions annotations)
+  -h, --help          show this help
+
+Exit status: 0 everything corresponds, 1 problems found, 2 the check could not run.
+`;
+
+export function defaultKeysTxt(env: NodeJS.ProcessEnv): string {
+  if (env.SOPS_AGE_KEY_FILE) return env.SOPS_AGE_KEY_FILE;
+  return join(env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config'), 'sops', 'age', 'keys.txt');
+}
+
+export const command: Command = {
+  async run(argv: string[], io: Io) {
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args: argv,
+        allowPositionals: true,
+        options: {
+          keys: { type: 'string' },
+          'no-keys': { type: 'boolean' },
+          bw: { type: 'boolean' },
+          'bw-serve': { type: 'string' },
+          'bw-export': { type: 'string' },
+          json: { type: 'boolean' },
+          format: { type: 'string' },
+          help: { type: 'boolean', short: 'h' },
+        },
+        strict: true,
+      });
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    const { values, positionals } = parsed;
+    if (values.help) {
+      await write(io.stdout, HELP);
+      return 0;
+    }
+    if (positionals.length > 1) throw new UsageError('give at most one REPO directory');
+    const format = values.json ? 'json' : (values.format ?? 'table');
+    if (!['table', 'json', 'github'].includes(format)) throw new UsageError(`unknown --format '${format}' (table, json, github)`);
+    if ([values.bw, values['bw-serve'], values['bw-export']].filter(Boolean).length > 1) throw new UsageError('choose one of --bw, --bw-serve, --bw-export');
+    const root = resolve(io.cwd, positionals[0] ?? '.');
+    const keysTxt = values['no-keys'] ? null : values.keys ? resolve(io.cwd, values.keys) : defaultKeysTxt(io.env);
+    if (values.keys && !existsSync(keysTxt!)) throw new CliError(`${values.keys}: no such file`, 2);
+
+    const { validateRepo, ValidationError } = await import('../repo/validate.ts');
+    const { renderGithub, renderJson, renderTable } = await import('../repo/report.ts');
+    const src = await import('../bitwarden/source.ts');
+    let bitwarden = null;
+    try {
+      if (values.bw) bitwarden = src.cliSource(io.env);
+      else if (values['bw-serve']) bitwarden = src.serveSource(values['bw-serve']);
+      else if (values['bw-export']) bitwarden = await src.exportSource(resolve(io.cwd, values['bw-export']));
+      const result = await validateRepo({ root, keysTxt, bitwarden, progress: (w) => io.stderr.write(`${w}…\n`) });
+      await write(io.stdout, format === 'json' ? renderJson(result) : format === 'github' ? renderGithub(result) : renderTable(result));
+      return result.problems.length ? 1 : 0;
+    } catch (e) {
+      if (e instanceof ValidationError || e instanceof src.BitwardenError) throw new CliError(e.message, 2);
+      throw e;
+    }
+  },
+};

@@ -1,0 +1,54 @@
+/**
+ * The recipients an age file's header reveals (binary or ASCII-armored): `ssh-ed25519` and
+ * `piv-p256` stanzas carry a 4-byte tag of the recipient's key; `X25519` stanzas are anonymous
+ * and can only be counted.
+ */
+import { base64nopad } from '@scure/base';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bech32 } from '@scure/base';
+
+export interface AgeHeaderSummary {
+  /** `ssh-ed25519:<tag>` and `piv-p256:<tag>` identifiers, in order. */
+  tagged: string[];
+  anonymous: number;
+  other: string[];
+}
+
+function dearmor(bytes: Uint8Array): Uint8Array {
+  const text = Buffer.from(bytes.subarray(0, 64)).toString('latin1');
+  if (!text.startsWith('-----BEGIN AGE ENCRYPTED FILE-----')) return bytes;
+  const body = Buffer.from(bytes).toString('latin1').split('\n').filter((l) => l && !l.startsWith('-----')).join('');
+  return new Uint8Array(Buffer.from(body, 'base64'));
+}
+
+export function readAgeHeader(input: Uint8Array): AgeHeaderSummary | null {
+  const bytes = dearmor(input);
+  const end = Math.min(bytes.length, 1 << 20);
+  const text = Buffer.from(bytes.subarray(0, end)).toString('latin1');
+  if (!text.startsWith('age-encryption.org/v1\n')) return null;
+  const out: AgeHeaderSummary = { tagged: [], anonymous: 0, other: [] };
+  for (const line of text.split('\n').slice(1)) {
+    if (line.startsWith('---')) break;
+    if (!line.startsWith('-> ')) continue;
+    const [type, ...args] = line.slice(3).split(' ');
+    if ((type === 'ssh-ed25519' || type === 'piv-p256') && args[0]) out.tagged.push(`${type}:${args[0]}`);
+    else if (type === 'X25519') out.anonymous++;
+    else out.other.push(type ?? '');
+  }
+  return out;
+}
+
+/** The header identifier a recipient produces, or 'anonymous' for X25519, or null if unknown. */
+export function recipientHeaderId(recipient: string): string | 'anonymous' | null {
+  const r = recipient.trim();
+  if (r.startsWith('ssh-ed25519 ')) {
+    const blob = Buffer.from(r.split(/\s+/)[1] ?? '', 'base64');
+    return `ssh-ed25519:${base64nopad.encode(sha256(blob).subarray(0, 4))}`;
+  }
+  if (r.startsWith('age1yubikey1')) {
+    const data = bech32.fromWords(bech32.decode(r as `${string}1${string}`, false).words);
+    return `piv-p256:${base64nopad.encode(sha256(data).subarray(0, 4))}`;
+  }
+  if (/^age1[02-9ac-hj-np-z]{58}$/.test(r)) return 'anonymous';
+  return null;
+}
