@@ -80,3 +80,24 @@ describe('context readers', () => {
     expect(readAgeHeader(Buffer.from('not age'))).toBeNull();
   });
 });
+
+describe('rule matching shortcut', () => {
+  it('the literal a rule requires is in every path its regex matches (property)', async () => {
+    const fc = (await import('fast-check')).default;
+    const { requiredLiteral } = await import('../../src/repo/readers/sopsConfig.ts');
+    const atom = fc.constantFrom('a', 'b', '/', '-', '\\.', '.', '.*', 'a?', 'b*', 'a+', '\\d', 'x', '$', '^');
+    fc.assert(
+      fc.property(fc.array(atom, { minLength: 1, maxLength: 8 }), fc.stringMatching(/^[ab/.\-x0-9]{0,12}$/), (parts, path) => {
+        const src = parts.join('');
+        let re: RegExp;
+        try {
+          re = new RegExp(src);
+        } catch {
+          return true;
+        }
+        return !re.test(path) || path.includes(requiredLiteral(src));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});

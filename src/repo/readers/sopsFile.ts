@@ -45,6 +45,18 @@ export function parseSopsFile(text: string, fileName: string): SopsMetadata | nu
     }
     return fromFlat(entries);
   }
+  if (!text.trimStart().startsWith('{')) {
+    // Fast path for the common YAML layout: a top-level `sops:` block with one key group. Only
+    // `recipient:` keys of the age list are read; anything else falls back to a full parse.
+    const at = text.search(/^sops:\s*$/m);
+    if (at >= 0) {
+      const block = text.slice(at);
+      if (!/^\s+key_groups:/m.test(block)) {
+        const recipients = [...block.matchAll(/^\s*(?:- )?recipient:\s*(\S+)\s*$/gm)].map((m) => m[1]!.replace(/^["']|["']$/g, ''));
+        return { groups: [recipients] };
+      }
+    }
+  }
   let data: unknown;
   try {
     data = text.trimStart().startsWith('{') ? JSON.parse(text) : parseYaml(text, { maxAliasCount: -1 });
