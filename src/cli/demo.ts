@@ -12,6 +12,7 @@ import { DemoReport } from '../demo/report.ts';
 import { DemoStepError } from '../demo/exec.ts';
 import { sshStep } from '../demo/sshStep.ts';
 import { yubikeyStep } from '../demo/yubikeyStep.ts';
+import { validateStep } from '../demo/validateStep.ts';
 
 const HELP = `Usage: keybridge demo [--keep]
 
@@ -20,6 +21,7 @@ Runs keybridge's main job end to end on this machine and explains each step:
   - generate an age identity on it with age-plugin-yubikey
   - encrypt with the real age CLI and decrypt with age -d through the plugin
   - convert an SSH host key to an age recipient, encrypt with the real age, decrypt
+  - build an example clan + sops-nix + agenix repo with planted faults and validate it
 
 Options:
   --keep      keep the working directory (its path is printed) instead of removing it
@@ -48,6 +50,7 @@ export const command: Command = {
       await write(io.stdout, `keybridge demo (working directory ${dir})\n`);
       await yubikeyStep(dir, report);
       await sshStep(dir, report);
+      await validateStep(dir, report);
       report.done();
       return 0;
     } catch (e) {
