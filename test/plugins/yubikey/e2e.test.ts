@@ -36,6 +36,14 @@ function ageOnPty(ctx: RigContext, args: string[], answers: [RegExp, string][] =
   return run('python3', [PTY, '--timeout', String(timeout), ...flags, '--', 'age', ...args], { env, noTty: true, timeoutMs: (timeout + 10) * 1000 });
 }
 
+/** Unplugs and replugs the card: a fresh card session (pcscd notices each within ~0.4–0.8 s). */
+async function replug(yk: VirtualYubiKey): Promise<void> {
+  await yk.remove();
+  await new Promise((r) => setTimeout(r, 600));
+  await yk.insert();
+  await new Promise((r) => setTimeout(r, 900));
+}
+
 async function generate(ctx: RigContext, yk: VirtualYubiKey, args: string[], pins = `123456\n12345678\n${NEW_PIN}\n${NEW_PIN}\n`) {
   const r = await plugin(ctx, ['--generate', '--serial', String(yk.serial), ...args], pins);
   expect(r.stderr).not.toContain(NEW_PIN);
@@ -101,9 +109,7 @@ describeWithRig('age-plugin-yubikey with the real age CLI', (ctx) => {
   });
 
   itWith([age, python])('a wrong PIN shows the retries left and asks again; the last retry is never spent', async () => {
-    await yk.remove();
-    await yk.insert(); // a fresh card session: PIN no longer verified
-    await new Promise((r) => setTimeout(r, 500));
+    await replug(yk); // a fresh card session: PIN no longer verified
     const dec = await ageOnPty(ctx, ['-d', '-i', idFile, encrypted], [
       [/Enter PIN/, '000000'],
       [/Invalid PIN \(2 tries remaining before it is blocked\)\. Enter PIN/, NEW_PIN],
@@ -112,9 +118,7 @@ describeWithRig('age-plugin-yubikey with the real age CLI', (ctx) => {
     expect(dec.stdout).toContain('the secret');
     expect(yk.store.state.pinRetriesLeft).toBe(3);
 
-    await yk.remove();
-    await yk.insert();
-    await new Promise((r) => setTimeout(r, 500));
+    await replug(yk);
     const bad = await ageOnPty(ctx, ['-d', '-i', idFile, encrypted], [
       [/Enter PIN/, '000000'],
       [/2 tries remaining/, '111111'],
@@ -175,6 +179,59 @@ describeWithRig('age-plugin-yubikey with the real age CLI', (ctx) => {
     expect(r.stdout).toContain('Please insert YubiKey with serial 12345678');
     expect(r.stdout).toContain('the secret');
   }, 60_000);
+
+  itWith([age, python])('PIN policy always and touch policy cached: the PIN every time, one touch per 15 s', async () => {
+    const g = await generate(ctx, yk, ['--slot', '3', '--pin-policy', 'always', '--touch-policy', 'cached', '--name', 'always-cached'], `${NEW_PIN}\n`);
+    expect(g.block).toContain('#   PIN policy: Always (A PIN is required for every decryption, if set)');
+    expect(g.block).toContain('# Touch policy: Cached (A physical touch is required for decryption, and is cached for 15 seconds)');
+    const idf = join(ctx.dir, 'always.txt');
+    writeFileSync(idf, g.block);
+    const f = join(ctx.dir, 'always.age');
+    await run('age', ['-r', g.recipient, '-o', f, join(ctx.dir, 'plain.txt')], { env: ctx.env });
+    const touches = yk.touchRequests;
+    for (let i = 0; i < 2; i++) {
+      const r = await ageOnPty(ctx, ['-d', '-i', idf, f], [[/Enter PIN for YubiKey with serial 12345678/, NEW_PIN]]);
+      expect(r.code, r.stdout).toBe(0);
+      expect(r.stdout).toContain('the secret');
+    }
+    expect(yk.touchRequests - touches).toBeLessThanOrEqual(1);
+  });
+
+  itWith([age, python])('a blocked PIN is reported with the unblock command, without a prompt', async () => {
+    yk.store.state.pinRetriesLeft = 0;
+    await replug(yk);
+    const r = await ageOnPty(ctx, ['-d', '-i', idFile, encrypted], [], {}, 15);
+    yk.store.state.pinRetriesLeft = 3;
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).not.toContain('Enter PIN');
+    expect(r.stdout).toContain('The PIN of YubiKey with serial 12345678 is blocked. Unblock it with `ykman --device 12345678 piv access unblock-pin` and the PUK.');
+  });
+
+  itWith([age, python])('a card held exclusively by another program: a message naming the cause and the fix', async () => {
+    const { createRequire } = await import('node:module');
+    const pcsclite = createRequire(import.meta.url)('pcsclite');
+    const pcsc = pcsclite();
+    pcsc.on('error', () => undefined);
+    const reader = await new Promise<any>((resolve) =>
+      pcsc.on('reader', (rd: any) => {
+        rd.on('error', () => undefined);
+        if (rd.name.endsWith('00 00')) resolve(rd);
+      }),
+    );
+    await new Promise<void>((resolve, reject) => reader.connect({ share_mode: reader.SCARD_SHARE_EXCLUSIVE }, (err: Error | null) => (err ? reject(err) : resolve())));
+    try {
+      const t = Date.now();
+      const r = await run('age', ['-d', '-i', idFile, encrypted], { env: ctx.env, noTty: true });
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain('is held exclusively by another program (usually scdaemon from GnuPG, or yubikey-agent)');
+      expect(r.stderr).toContain('gpgconf --kill scdaemon');
+      expect(Date.now() - t).toBeGreaterThanOrEqual(1400); // it retried before giving up
+    } finally {
+      await new Promise((resolve) => reader.disconnect(reader.SCARD_LEAVE_CARD, resolve));
+      reader.close();
+      pcsc.close();
+    }
+  });
 
   itWith([age, python])('two YubiKeys and a file encrypted to both: either one decrypts it', async () => {
     const yk2 = await ctx.yubikey({ slot: 1, serial: 23456789, version: '5.4.3' });
