@@ -23,7 +23,7 @@ describeWithRigLock('keybridge demo', () => {
     expect(r.stdout).toMatch(/Enter PIN for YubiKey with serial \d+ \*{6}/);
     expect(r.stdout).not.toMatch(/Enter PIN for YubiKey with serial \d+ \d/);
     // the validation part
-    expect(r.stdout).toMatch(/ok: all 9 planted faults reported \(exit status 1\)/);
+    expect(r.stdout).toMatch(/ok: all \d+ planted faults reported \(exit status 1\)/);
     expect(r.stdout).toContain('fix: sops updatekeys -y secrets/shared.yaml');
     expect(r.stdout).not.toMatch(/AGE-SECRET-KEY-1/);
     const dir = /working directory (\S+)\)/.exec(r.stdout)?.[1];

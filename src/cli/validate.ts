@@ -16,7 +16,8 @@ Checks that every user and host has the same key in every context of a secrets r
   - clan sops/users/*/key.json and sops/machines/*/key.json
   - .sops.yaml anchors (&name) and the creation rules that use them
   - agenix secrets.nix (its let-bound keys and each file's publicKeys)
-  - SSH host keys (*/ssh_host_ed25519_key.pub) and clan age-backend machine keys
+  - SSH host keys (*/ssh_host_ed25519_key.pub, or ssh-keyscan output with --host-keys) and
+    clan age-backend machine keys and recipient sidecars
   - the workstation keys.txt (each secret key's public key)
   - Bitwarden items named sops-<name>-ssh (with --bw, --bw-serve or --bw-export)
 and that every encrypted file's actual recipients (sops metadata, clan secret links, age headers'
@@ -32,6 +33,8 @@ Options:
   --keys FILE         keys.txt to compare (default: $SOPS_AGE_KEY_FILE, else
                       \${XDG_CONFIG_HOME:-~/.config}/sops/age/keys.txt when it exists)
   --no-keys           do not read a keys.txt
+  --host-keys FILE    ssh-keyscan output to compare as the hosts' SSH keys
+                      (e.g. ssh-keyscan -t ed25519 host1 host2 > FILE)
   --bw                read Bitwarden through the bw CLI (BW_SESSION must be set)
   --bw-serve URL      read Bitwarden through a bw serve endpoint (e.g. http://localhost:8087)
   --bw-export FILE    read Bitwarden items from an unencrypted JSON export
@@ -57,6 +60,7 @@ export const command: Command = {
         options: {
           keys: { type: 'string' },
           'no-keys': { type: 'boolean' },
+          'host-keys': { type: 'string' },
           bw: { type: 'boolean' },
           'bw-serve': { type: 'string' },
           'bw-export': { type: 'string' },
@@ -90,7 +94,13 @@ export const command: Command = {
       if (values.bw) bitwarden = src.cliSource(io.env);
       else if (values['bw-serve']) bitwarden = src.serveSource(values['bw-serve']);
       else if (values['bw-export']) bitwarden = await src.exportSource(resolve(io.cwd, values['bw-export']));
-      const result = await validateRepo({ root, keysTxt, bitwarden, progress: (w) => io.stderr.write(`${w}…\n`) });
+      let hostKeyScan = null;
+      if (values['host-keys']) {
+        const path = resolve(io.cwd, values['host-keys']);
+        if (!existsSync(path)) throw new CliError(`${values['host-keys']}: no such file`, 2);
+        hostKeyScan = { path: values['host-keys'], text: (await import('node:fs')).readFileSync(path, 'utf8') };
+      }
+      const result = await validateRepo({ root, keysTxt, bitwarden, hostKeyScan, progress: (w) => io.stderr.write(`${w}…\n`) });
       await write(io.stdout, format === 'json' ? renderJson(result) : format === 'github' ? renderGithub(result) : renderTable(result));
       return result.problems.length ? 1 : 0;
     } catch (e) {

@@ -204,6 +204,14 @@ in
   put(root, 'agenix/wireguard.age', ageFile(f ? [crs58.sshPublic, cinnabarHost.sshPublic] : [crs58.sshPublic, raquel.sshPublic, cinnabarHost.sshPublic], 'wg', true));
   if (f) faults.push({ kind: 'recipients', subject: 'agenix/wireguard.age' });
 
+  // clan age backend for electrum: machine public key, its private key encrypted to the admins,
+  // and the sidecar listing those recipients. Fault: raquel was added to the recipients, the key
+  // file was not re-encrypted.
+  put(root, 'secrets/age-keys/machines/electrum/pub', electrum.recipient);
+  put(root, 'secrets/age-keys/machines/electrum/key.age', ageFile([crs58.recipient, ...(f ? [] : [raquel.recipient])], electrum.identity + '\n'));
+  put(root, 'secrets/age-keys/machines/electrum/key.age.recipients', [crs58.recipient, raquel.recipient].sort().join('\n') + '\n');
+  if (f) faults.push({ kind: 'recipients', subject: 'secrets/age-keys/machines/electrum/key.age' });
+
   // SSH host keys. Fault: galena was re-keyed; secrets.nix still has the old key.
   put(root, 'hosts/galena/ssh_host_ed25519_key.pub', (f ? galenaHostOld : galenaHost).sshPublic + '\n');
   if (f) faults.push({ kind: 'mismatch', subject: 'galena' });

@@ -39,6 +39,8 @@ export interface ValidateOptions {
   /** The workstation keys.txt to compare (null: skip). */
   keysTxt?: string | null;
   bitwarden?: BitwardenSource | null;
+  /** ssh-keyscan output (`host ssh-ed25519 AAAA…` lines) to compare as SSH host keys. */
+  hostKeyScan?: { path: string; text: string } | null;
   /** Sighting/file callbacks for progress on big repos. */
   progress?: (what: string) => void;
 }
@@ -193,6 +195,17 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
       const recipient = toRecipient(readFileSync(join(root, f), 'utf8'));
       if (recipient) sightings.push({ identity: resolveName(a[1]!, 'plain', aliases), name: a[1]!, context: 'clan-age', where: f, recipient });
     }
+  }
+
+  // ssh-keyscan output: `host[,ip…] ssh-ed25519 AAAA…`, `[host]:port …`
+  if (opts.hostKeyScan) {
+    opts.hostKeyScan.text.split('\n').forEach((line, i) => {
+      const m = /^\s*([^#\s]\S*)\s+(ssh-ed25519\s+\S+)/.exec(line);
+      if (!m) return;
+      const host = m[1]!.split(',')[0]!.replace(/^\[([^\]]+)\](:\d+)?$/, '$1').split('.')[0]!;
+      const recipient = toRecipient(m[2]!);
+      if (recipient) sightings.push({ identity: resolveName(host, 'plain', aliases), name: host, context: 'ssh-host-key', where: `${opts.hostKeyScan!.path}:${i + 1}`, recipient, written: m[2]! });
+    });
   }
 
   // Bitwarden: items named like sops-<name>-ssh, plus configured ones
@@ -357,6 +370,27 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
         if (expectedAnon !== header.anonymous) parts.push(`${header.anonymous} X25519 stanza(s) but secrets.nix lists ${expectedAnon} age1 key(s)`);
         problems.push({ kind: 'recipients', file: rel, message: `${rel}: ${parts.join('; ')}`, fix });
       }
+    }
+  }
+
+  // clan age backend: `<x>.age.recipients` sidecars against the `<x>.age` headers they describe.
+  for (const f of all) {
+    if (!f.endsWith('.age.recipients')) continue;
+    const ageRel = f.slice(0, -'.recipients'.length);
+    if (!existsSync(join(root, ageRel))) continue;
+    const header = readAgeHeader(new Uint8Array(readFileSync(join(root, ageRel))));
+    if (!header) continue;
+    const listed = readFileSync(join(root, f), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const ids = listed.map((k) => recipientHeaderId(k));
+    const tagged = ids.filter((i): i is string => !!i && i !== 'anonymous').sort();
+    const anon = ids.filter((i) => i === 'anonymous').length;
+    const machine = /(?:^|\/)(?:per-machine|machines)\/([^/]+)\//.exec(ageRel)?.[1];
+    const fix = machine ? `clan vars fix ${machine}` : 'clan vars fix';
+    files.push({ file: ageRel, kind: 'clan-age-sidecar', expected: tagged, actual: [...header.tagged].sort(), anonymous: { expected: anon, actual: header.anonymous }, fix });
+    const d = setDiff(tagged, header.tagged);
+    if (d.missing.length || d.extra.length || anon !== header.anonymous) {
+      const why = anon !== header.anonymous ? `${f} lists ${listed.length} recipient(s), the file is encrypted to ${header.anonymous + header.tagged.length}` : `its header does not match ${f}`;
+      problems.push({ kind: 'recipients', file: ageRel, message: `${ageRel}: ${why}`, fix });
     }
   }
 

@@ -178,3 +178,16 @@ describe('keybridge bw sync', () => {
     rmSync(`${file}.bak`, { force: true });
   }, 60_000);
 });
+
+describe('Bitwarden lookups', () => {
+  it('several items with one name are an error naming their ids; names match case-insensitively', async () => {
+    const { exportSource } = await import('../../src/bitwarden/source.ts');
+    const f = join(dir, 'dup.json');
+    writeFileSync(f, JSON.stringify({ encrypted: false, items: [{ id: 'a1', name: 'sops-x-ssh' }, { id: 'b2', name: 'SOPS-X-SSH' }, { id: 'c3', name: 'sops-x-ssh-old' }] }));
+    const src = await exportSource(f);
+    await expect(src.getItem('sops-x-ssh')).rejects.toMatchObject({ code: 'AMBIGUOUS', message: expect.stringContaining('a1, b2') });
+    expect((await src.getItem('SOPS-X-SSH-OLD')).id).toBe('c3');
+    writeFileSync(f, JSON.stringify({ encrypted: true, data: 'x' }));
+    await expect(exportSource(f)).rejects.toMatchObject({ code: 'UNREADABLE', message: expect.stringContaining('encrypted export') });
+  });
+});

@@ -4,7 +4,7 @@
  * reported, nothing else. Plus the real sops files from getsops/sops (fixtures) as interop input.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildExampleRepo, type ExampleRepo } from '../../src/repo/exampleRepo.ts';
@@ -38,7 +38,7 @@ describe('validate: the example repo', () => {
     const r = await validateRepo({ root: faulty.root, keysTxt: faulty.keysTxt, bitwarden: await exportSource(faulty.bitwardenExport) });
     const got = r.problems.map((p) => ({ kind: p.kind, subject: subjectOf(p) }));
     expect(got.sort((a, b) => a.subject.localeCompare(b.subject))).toEqual([...faulty.faults].sort((a, b) => a.subject.localeCompare(b.subject)));
-    expect(faulty.faults).toHaveLength(9);
+    expect(faulty.faults).toHaveLength(10);
     // every problem carries the command that fixes it
     const fixes = Object.fromEntries(r.problems.map((p) => [subjectOf(p), p.fix]));
     expect(fixes['secrets/shared.yaml']).toBe('sops updatekeys -y secrets/shared.yaml');
@@ -47,34 +47,35 @@ describe('validate: the example repo', () => {
     expect(fixes['stibnite']).toMatch(/^clan secrets machines add --force stibnite age1\w+ && clan secrets key update$/);
     expect(fixes['raquel']).toMatch(/^set &raquel-user in \.sops\.yaml to age1\w+/);
     expect(fixes['keys.txt']).toContain('keybridge bw sync');
+    expect(fixes['secrets/age-keys/machines/electrum/key.age']).toBe('clan vars fix electrum');
     // the upstream sops files (yaml, json, ini) were read and match their rule
     const upstream = r.files.filter((f) => f.file.startsWith('secrets/upstream/'));
     expect(upstream.map((f) => f.file).sort()).toEqual(['secrets/upstream/example.ini', 'secrets/upstream/example.json', 'secrets/upstream/example.yaml']);
     expect(upstream.every((f) => f.actual.length === 2)).toBe(true);
     // the table shows each identity in each context
     expect(r.identities).toEqual(['cinnabar', 'crs58', 'electrum', 'galena', 'raquel', 'stibnite']);
-    expect(r.contexts).toEqual(['bitwarden', 'clan', 'sops-anchor', 'agenix', 'ssh-host-key', 'keys.txt']);
+    expect(r.contexts).toEqual(['bitwarden', 'clan', 'sops-anchor', 'agenix', 'ssh-host-key', 'clan-age', 'keys.txt']);
   });
 
   itWith([age])('a consistent repo passes', async () => {
     const r = await validateRepo({ root: clean.root, keysTxt: clean.keysTxt, bitwarden: await exportSource(clean.bitwardenExport) });
     expect(r.problems).toEqual([]);
-    expect(r.files.length).toBe(13);
+    expect(r.files.length).toBe(14);
   });
 
   itWith([age])('CLI: table, --json, --format github, exit codes 0 / 1 / 2', async () => {
     const table = await keybridge(['validate', faulty.root, '--keys', faulty.keysTxt, '--bw-export', faulty.bitwardenExport]);
     expect(table.code).toBe(1);
-    expect(table.stdout).toMatch(/^identity +Bitwarden +clan key\.json +\.sops\.yaml +secrets\.nix +SSH host key +keys\.txt$/m);
+    expect(table.stdout).toMatch(/^identity +Bitwarden +clan key\.json +\.sops\.yaml +secrets\.nix +SSH host key +clan age pub +keys\.txt$/m);
     expect(table.stdout).toMatch(/^raquel +✓ age1\S+ +✓ age1\S+ +✗ age1\S+/m);
-    expect(table.stdout).toContain('9 problem(s):');
+    expect(table.stdout).toContain('10 problem(s):');
     expect(table.stdout).toContain('    fix: sops updatekeys -y secrets/shared.yaml');
     expect(table.stdout).not.toMatch(/AGE-SECRET-KEY-1/);
     const json = await keybridge(['validate', faulty.root, '--keys', faulty.keysTxt, '--json']);
     expect(json.code).toBe(1);
     const parsed = JSON.parse(json.stdout);
     expect(parsed.ok).toBe(false);
-    expect(parsed.problems.length).toBe(8); // without Bitwarden the RSA item cannot show
+    expect(parsed.problems.length).toBe(9); // without Bitwarden the RSA item cannot show
     const gh = await keybridge(['validate', faulty.root, '--no-keys', '--format', 'github']);
     expect(gh.stdout).toMatch(/^::error file=secrets\/shared\.yaml::secrets\/shared\.yaml: not encrypted to .* — fix: sops updatekeys -y secrets\/shared\.yaml$/m);
     const ok = await keybridge(['validate', clean.root, '--keys', clean.keysTxt, '--bw-export', clean.bitwardenExport]);
@@ -89,5 +90,17 @@ describe('validate: the example repo', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^keybridge validate: \.sops\.yaml: invalid YAML/);
     expect((await keybridge(['validate', '--format', 'xml'])).code).toBe(2);
+  });
+
+  itWith([age])('ssh-keyscan output as host keys (--host-keys)', async () => {
+    const cinnabar = readFileSync(join(clean.root, 'hosts/cinnabar/ssh_host_ed25519_key.pub'), 'utf8').trim().split(' ').slice(0, 2).join(' ');
+    const other = readFileSync(join(faulty.root, 'hosts/cinnabar/ssh_host_ed25519_key.pub'), 'utf8').trim().split(' ').slice(0, 2).join(' ');
+    const scan = join(clean.root, '..', 'keyscan.txt');
+    writeFileSync(scan, `# cinnabar.example.org:22 SSH-2.0-OpenSSH_9.6\ncinnabar.example.org ${cinnabar}\n[galena]:2222 ${other}\n`);
+    const r = await validateRepo({ root: clean.root, keysTxt: null, hostKeyScan: { path: 'keyscan.txt', text: readFileSync(scan, 'utf8') } });
+    expect(r.sightings.filter((s) => s.where.startsWith('keyscan.txt')).map((s) => [s.identity, s.where])).toEqual([['cinnabar', 'keyscan.txt:2'], ['galena', 'keyscan.txt:3']]);
+    expect(r.problems.map((p) => p.identity)).toEqual(['galena']);
+    const cli = await keybridge(['validate', clean.root, '--no-keys', '--host-keys', scan, '--json']);
+    expect(JSON.parse(cli.stdout).problems).toHaveLength(1);
   });
 });
