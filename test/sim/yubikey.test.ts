@@ -80,6 +80,21 @@ describeWithRig('virtual YubiKey through pcscd', (ctx) => {
     expect(yk.store.state.slots['90']).toMatchObject({ algorithm: 0x14, pinPolicy: 3, touchPolicy: 3 });
   });
 
+  itWith([ykman, findTool('openssl')])('ATTEST: ykman gets an attestation certificate that verifies against the F9 certificate', async () => {
+    const att = join(ctx.dir, 'attest.pem');
+    const ca = join(ctx.dir, 'f9.pem');
+    const a = await run('ykman', ['--device', '7654321', 'piv', 'keys', 'attest', '90', att], { env: ctx.env });
+    expect(a.code, a.stderr).toBe(0);
+    const c = await run('ykman', ['--device', '7654321', 'piv', 'certificates', 'export', 'f9', ca], { env: ctx.env });
+    expect(c.code, c.stderr).toBe(0);
+    const v = await run('openssl', ['verify', '-CAfile', ca, att]);
+    expect(v.stdout.trim(), v.stderr).toBe(`${att}: OK`);
+    const text = (await run('openssl', ['x509', '-in', att, '-noout', '-text'])).stdout;
+    expect(text).toContain('Subject: CN = YubiKey PIV Attestation 90');
+    expect(text).toContain('ASN1 OID: secp384r1');
+    expect(text).toMatch(/1\.3\.6\.1\.4\.1\.41482\.3\.8:\s*\n\s*\.\.\s*$/m); // policy bytes 03 03 (always, cached)
+  });
+
   itWith([])('our PIV session over pcsclite: version, serial, metadata, ECDH with PIN policy', async () => {
     await withPiv(async (piv) => {
       expect(await piv.getVersion()).toEqual([5, 7, 1]);

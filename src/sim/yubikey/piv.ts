@@ -10,6 +10,7 @@ import { x25519 } from '@noble/curves/ed25519.js';
 import { concatBytes, tlv, tlvMap, TlvError } from '../../transport/tlv.ts';
 import { response, SW, SwError, type CommandApdu } from '../apdu.ts';
 import { versionAtLeast, type SlotState, type StateStore } from './state.ts';
+import { attestationCaCertificate, attestationCertificate } from './attestation.ts';
 
 const ALG = { P256: 0x11, P384: 0x14, X25519: 0xe1, ED25519: 0xe0, TDES: 0x03, AES128: 0x08, AES192: 0x0a, AES256: 0x0c, PIN: 0xff } as const;
 const PIN_POLICY = { DEFAULT: 0, NEVER: 1, ONCE: 2, ALWAYS: 3 } as const;
@@ -126,6 +127,8 @@ export class PivApplet {
         return this.setMgmtKey(cmd);
       case 0xfa:
         return this.setPinRetries(cmd);
+      case 0xf9:
+        return this.attest(cmd);
       default:
         throw new SwError(SW.INS_NOT_SUPPORTED);
     }
@@ -342,7 +345,7 @@ export class PivApplet {
     return hex(id);
   }
 
-  private getData(cmd: CommandApdu): Uint8Array {
+  private async getData(cmd: CommandApdu): Promise<Uint8Array> {
     if (cmd.p1 !== 0x3f || cmd.p2 !== 0xff) throw new SwError(SW.WRONG_P1P2);
     const id = this.objectId(cmd.data);
     if (id === '7e') {
@@ -350,6 +353,7 @@ export class PivApplet {
       return response(tlv(0x7e, concatBytes(tlv(0x4f, Uint8Array.from([0xa0, 0, 0, 3, 8, 0, 0, 0x10, 0, 1, 0])), tlv(0x5f2f, Uint8Array.of(0x40, 0x00)))), SW.OK);
     }
     if (id === '5fc109' && !this.pinVerified) throw new SwError(SW.SECURITY);
+    if (id === '5fff01') await this.attestationKey();
     const value = this.s.objects[id];
     if (value === undefined) throw new SwError(SW.NOT_FOUND);
     return response(tlv(0x53, unhex(value)), SW.OK);
@@ -411,6 +415,32 @@ export class PivApplet {
       ),
       SW.OK,
     );
+  }
+
+  /** The attestation key, generated with its certificate (object 5FFF01) on first use. */
+  private async attestationKey(): Promise<Uint8Array> {
+    if (!this.s.attestationKey) {
+      const key = p256.utils.randomSecretKey();
+      this.s.attestationKey = hex(key);
+      this.s.objects['5fff01'] = hex(concatBytes(tlv(0x70, attestationCaCertificate(key)), tlv(0x71, Uint8Array.of(0)), tlv(0xfe, new Uint8Array(0))));
+      await this.store.save();
+    }
+    return unhex(this.s.attestationKey);
+  }
+
+  private async attest(cmd: CommandApdu): Promise<Uint8Array> {
+    if (!versionAtLeast(this.s.version, 4, 3)) throw new SwError(SW.INS_NOT_SUPPORTED);
+    if (!KEY_SLOTS.has(cmd.p1) || cmd.p2 !== 0x00) throw new SwError(SW.WRONG_P1P2);
+    const slot = this.s.slots[cmd.p1.toString(16)];
+    if (!slot) throw new SwError(SW.NOT_FOUND);
+    if (slot.origin !== 1) throw new SwError(SW.INCORRECT_DATA); // only keys made on the card
+    const f9 = await this.attestationKey();
+    const cert = attestationCertificate(
+      { slot: cmd.p1, algorithm: slot.algorithm, publicKey: publicKeyOf(slot), pinPolicy: slot.pinPolicy || defaultPinPolicy(cmd.p1), touchPolicy: slot.touchPolicy || TOUCH_POLICY.NEVER },
+      { version: this.s.version, serial: this.s.serial },
+      f9,
+    );
+    return response(cert, SW.OK);
   }
 
   private async setMgmtKey(cmd: CommandApdu): Promise<Uint8Array> {

@@ -35,6 +35,8 @@ export interface YubiKeyState {
   slots: Record<string, SlotState>;
   /** Data objects by id (hex id → hex value). */
   objects: Record<string, string>;
+  /** The attestation key (slot F9, P-256 scalar, hex), made on first use. */
+  attestationKey?: string;
 }
 
 export const DEFAULT_MGMT_KEY_HEX = '010203040506070801020304050607080102030405060708';
