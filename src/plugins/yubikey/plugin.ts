@@ -15,7 +15,8 @@ function yubikeyUi(ui: PluginUi): YubiKeyUi {
 export function environment(env: NodeJS.ProcessEnv, log?: (line: string) => void): UnwrapEnvironment {
   return {
     skipNotFound: env.AGE_PLUGIN_YUBIKEY_SKIP_NOT_FOUND === '1' || env.AGE_PLUGIN_YUBIKEY_SKIP_NOT_FOUND === 'true',
-    interactive: hasTerminal(),
+    // Checked only when a YubiKey is missing (opening /dev/tty is not free).
+    interactive: hasTerminal,
     ...(log ? { log } : {}),
   };
 }

@@ -18,7 +18,7 @@ export interface UnwrapEnvironment {
   /** AGE_PLUGIN_YUBIKEY_SKIP_NOT_FOUND=1: absent YubiKeys are skipped without asking. */
   skipNotFound?: boolean;
   /** Whether someone could answer a question about inserting a YubiKey (a terminal exists). */
-  interactive?: boolean;
+  interactive?: boolean | (() => boolean);
   /** Waits (for the insert-polling fallback); injectable so tests need not sleep. */
   sleep?: (ms: number) => Promise<void>;
   /** Monotonic milliseconds, for the cached-touch window. */

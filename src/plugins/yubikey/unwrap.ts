@@ -188,7 +188,8 @@ async function connectOrAsk(readers: CardReaders, serial: number, ui: YubiKeyUi,
     env.log?.(`Skipping YubiKey with serial ${serial}: not plugged in (AGE_PLUGIN_YUBIKEY_SKIP_NOT_FOUND)`);
     return null;
   }
-  if (env.interactive === false) throw new YubiKeyError('NOT_FOUND', S.noTerminal(serial));
+  const interactive = typeof env.interactive === 'function' ? env.interactive() : env.interactive;
+  if (interactive === false) throw new YubiKeyError('NOT_FOUND', S.noTerminal(serial));
   let question = S.insertConfirm(serial);
   for (;;) {
     let answer: boolean | 'unsupported';
