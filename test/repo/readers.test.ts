@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { findTool, itWith } from '../helpers/tools.ts';
 import { matchRule, parseSopsConfig } from '../../src/repo/readers/sopsConfig.ts';
 import { parseSopsFile } from '../../src/repo/readers/sopsFile.ts';
-import { parseSecretsNix } from '../../src/repo/readers/agenix.ts';
+import { parseSecretsNix, readSecretsNix } from '../../src/repo/readers/agenix.ts';
 import { readKeysTxt } from '../../src/repo/readers/keysTxt.ts';
 import { readKeyJson } from '../../src/repo/readers/clan.ts';
 import { readAgeHeader, recipientHeaderId } from '../../src/repo/readers/ageHeader.ts';
@@ -99,5 +102,22 @@ describe('rule matching shortcut', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('secrets.nix through Nix', () => {
+  itWith([findTool('nix-instantiate')])('nix-instantiate evaluates what the subset parser cannot, and agrees where both can', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keybridge-nix-'));
+    const simple = 'let a = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIL0idNvgGiucWgup/mP78zyC23uFjYq0evcWdjGQUaBH"; users = [ a ]; in { "x.age".publicKeys = users ++ [ a ]; }';
+    writeFileSync(join(dir, 'simple.nix'), simple);
+    const viaNix = readSecretsNix(join(dir, 'simple.nix'), simple);
+    expect(viaNix.evaluatedWith).toBe('nix');
+    expect([...viaNix.files]).toEqual([...parseSecretsNix(simple).files]);
+    const fancy = 'let keys = { a = "age1yt3tfqlfrwdwx0z0ynwplcr6qxcxfaqycuprpmy89nr83ltx74tqdpszlw"; }; in builtins.listToAttrs (map (n: { name = "${n}.age"; value.publicKeys = builtins.attrValues keys; }) [ "one" "two" ])';
+    writeFileSync(join(dir, 'fancy.nix'), fancy);
+    const r = readSecretsNix(join(dir, 'fancy.nix'), fancy);
+    expect(r.evaluatedWith).toBe('nix');
+    expect([...r.files.keys()]).toEqual(['one.age', 'two.age']);
+    expect(() => parseSecretsNix(fancy)).toThrow();
   });
 });
