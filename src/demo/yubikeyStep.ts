@@ -6,7 +6,8 @@
  * Generate an identity with age-plugin-yubikey, encrypt to it with the real `age`, decrypt with
  * `age -d` through the plugin (PIN typed on a terminal), and show that ykman sees the card.
  */
-import { mkdirSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs';
+import { openPcsc } from '../transport/pcsc.ts';
 import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { pcscdRunning, startRig, type Rig } from '../rig/pcscd.ts';
@@ -28,8 +29,16 @@ export async function yubikeyStep(dir: string, report: DemoReport): Promise<void
   report.heading('Plug in a virtual YubiKey (pcscd + vpcd + keybridge sim)');
   let rig: Rig | null = null;
   let port = 0x8c7b;
-  if (pcscdRunning()) {
-    report.info('pcscd is already running: the virtual YubiKey plugs into its vpcd reader (port 35963).');
+  const systemSocket = existsSync('/run/pcscd/pcscd.comm');
+  if (pcscdRunning() || systemSocket) {
+    // The system's pcscd (running, or socket-activated): with vsmartcard-vpcd installed it has a
+    // vpcd reader on port 35963. A PC/SC call starts a socket-activated pcscd.
+    const readers = await openPcsc().catch(() => null);
+    await readers?.list().catch(() => undefined);
+    await readers?.close();
+    report.info("this machine's pcscd is in use: the virtual YubiKey plugs into its vpcd reader (port 35963).");
+  } else if (process.getuid?.() !== 0) {
+    throw new DemoStepError('pcscd is not running and starting one needs root: run the demo as root, or start the system pcscd (sudo systemctl start pcscd.socket) with vsmartcard-vpcd installed');
   } else {
     rig = await startRig();
     port = rig.ports[0];
@@ -51,8 +60,8 @@ export async function yubikeyStep(dir: string, report: DemoReport): Promise<void
       const info = await exec('ykman', ['--device', String(serial), 'info'], { env });
       report.command(['ykman', '--device', String(serial), 'info']);
       report.info(info.stdout.toString().split('\n').slice(0, 3).join('\n'));
-    } catch {
-      report.info('(ykman not installed: skipping the ykman view of the card)');
+    } catch (e) {
+      report.info(/not installed/.test((e as Error).message) ? '(ykman is not installed: skipping its view of the card)' : "(ykman does not list this reader: only readers named like a YubiKey's are; the plugin does not care)");
     }
 
     report.heading('Generate an age identity on the YubiKey (age-plugin-yubikey --generate)');
