@@ -44,7 +44,11 @@ Environment:
 PINs are read from the terminal (or, with no terminal, one per line from standard input);
 they are never taken from arguments.
 
+Without a command, a guided setup asks which YubiKey, slot, name and policies to use and writes
+age-yubikey-identity-<tag>.txt.
+
 Examples:
+  ${BINARY}                                    # guided setup
   ${BINARY} --generate > identity.txt        # new key in the first free slot (PIN once, touch always)
   ${BINARY} --list > recipients.txt           # recipients of every age key on plugged-in YubiKeys
   age -R recipients.txt -o secret.age secret.txt
@@ -188,18 +192,11 @@ export async function runCli(argv: string[], io: Io, deps: CliDeps): Promise<num
     const pinPolicy = parsePinPolicy(opts.pinPolicy);
     const touchPolicy = parseTouchPolicy(opts.touchPolicy);
 
-    if (commands === 0) {
-      err("✨ Let's get your YubiKey set up for age! ✨");
-      err('');
-      err('This tool creates age identities in free slots of your YubiKey. Run:');
-      err(`    ${BINARY} --generate > identity.txt`);
-      err(`to make one (see '${BINARY} --help' for names, slots and PIN/touch policies), or`);
-      err(`    ${BINARY} --identity`);
-      err('to print the identity of a slot you already use.');
-      return 0;
-    }
-
     readers = await deps.readers();
+    if (commands === 0) {
+      const { runSetup } = await import('./setup.ts');
+      return await runSetup(io, readers, { force: opts.force, ...(opts.name !== undefined ? { name: opts.name } : {}) });
+    }
     const { runCardCommand } = await import('./cardCommands.ts');
     return await runCardCommand({ ...opts, slot, serial, pinPolicy, touchPolicy }, io, readers);
   } catch (e) {

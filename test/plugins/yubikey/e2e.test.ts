@@ -3,7 +3,7 @@
  * which talks PC/SC to pcscd, vpcd and the virtual YubiKey. PINs are typed into a pty.
  */
 import { expect } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { Decrypter, Encrypter, Stanza } from 'age-encryption';
@@ -321,5 +321,25 @@ describeWithRig('age-plugin-yubikey with the real age CLI', (ctx) => {
     }
     expect(messages).toEqual(['Touch your YubiKey with serial 12345678']);
     expect(prompts.every((p) => p.includes('Enter PIN for YubiKey with serial 12345678'))).toBe(true);
+  });
+
+  itWith([age])('guided setup without arguments: numbered choices (answers from stdin without a terminal), identity file written', async () => {
+    const r = await run(process.execPath, [PLUGIN], { input: `1\n\nsetup key\n3\n3\ny\n${NEW_PIN}\n`, env: ctx.env, cwd: ctx.dir, noTty: true });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('🔑 Select a YubiKey:');
+    expect(r.stderr).toMatch(/\[2\] Slot 2 \(Empty\)/);
+    expect(r.stderr).toMatch(/\[1\] Slot 1 \(ci key, created: /);
+    expect(r.stderr).not.toContain(NEW_PIN);
+    const file = /📝 Wrote the identity file (age-yubikey-identity-[0-9a-f]{8}\.txt)/.exec(r.stderr)![1]!;
+    const text = readFileSync(join(ctx.dir, file), 'utf8');
+    expect(text).toMatch(/^#       Serial: 12345678, Slot: 2\n#         Name: setup key\n/);
+    expect(text).toContain('#   PIN policy: Never  (A PIN is NOT required to decrypt)');
+    expect(statSync(join(ctx.dir, file)).mode & 0o777).toBe(0o600);
+    const recipient = /#    Recipient: (age1yubikey1\w+)/.exec(text)![1]!;
+    expect(r.stderr).toContain(`  ${recipient}`);
+    const f = join(ctx.dir, 'setup.age');
+    await run('age', ['-r', recipient, '-o', f, join(ctx.dir, 'plain.txt')], { env: ctx.env });
+    const d = await run('age', ['-d', '-i', join(ctx.dir, file), f], { env: ctx.env, noTty: true });
+    expect(d.stdout).toBe('the secret\n');
   });
 });
