@@ -277,6 +277,21 @@ describeWithRig('age-plugin-yubikey with the real age CLI', (ctx) => {
     expect(r.stdout).toBe('the secret\n');
   });
 
+  itWith([age, ykman, python])('a slot set up like the reference tool does (certificate from another builder) is listed as an age identity', async () => {
+    const pub = join(ctx.dir, 'ref.pem');
+    const cert = join(ctx.dir, 'ref-cert.pem');
+    const gen = await run('ykman', ['--device', '12345678', 'piv', 'keys', 'generate', '-a', 'ECCP256', '--pin-policy', 'ONCE', '--touch-policy', 'ALWAYS', '-P', NEW_PIN, '86', pub], { env: ctx.env });
+    expect(gen.code, gen.stderr).toBe(0);
+    execFileSync('python3', [`${ROOT}test/helpers/reference_cert.py`, pub, 'made by the reference', '2', '2', cert]);
+    const imp = await run('ykman', ['--device', '12345678', 'piv', 'certificates', 'import', '-P', NEW_PIN, '86', cert], { env: ctx.env });
+    expect(imp.code, imp.stderr).toBe(0);
+    const list = await plugin(ctx, ['--list', '--json']);
+    const ref = JSON.parse(list.stdout).find((k: { slot: number }) => k.slot === 5);
+    expect(ref).toMatchObject({ name: 'made by the reference', ours: true, pinPolicy: 'once', touchPolicy: 'always', created: '2023-01-28T08:22:29.000Z' });
+    const text = await plugin(ctx, ['--identity', '--serial', '12345678', '--slot', '5']);
+    expect(text.stdout).toContain('#      Created: Sat, 28 Jan 2023 08:22:29 +0000');
+  });
+
   itWith([age, python])('stanzas from an independent (pyca/cryptography) implementation decrypt through the plugin', async () => {
     const pk = execFileSync('python3', ['-c', `import sys;from cryptography.hazmat.primitives.asymmetric import ec;print(ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), bytes.fromhex(sys.argv[1])).public_bytes(__import__('cryptography.hazmat.primitives.serialization',fromlist=['x']).Encoding.X962, __import__('cryptography.hazmat.primitives.serialization',fromlist=['x']).PublicFormat.CompressedPoint).hex())`, Buffer.from((await import('@scure/base')).bech32.fromWords((await import('@scure/base')).bech32.decode(id.recipient as `${string}1${string}`, false).words)).toString('hex')]).toString().trim();
     const e = new Encrypter();
