@@ -100,7 +100,8 @@ export const command: Command = {
         if (!existsSync(path)) throw new CliError(`${values['host-keys']}: no such file`, 2);
         hostKeyScan = { path: values['host-keys'], text: (await import('node:fs')).readFileSync(path, 'utf8') };
       }
-      const result = await validateRepo({ root, keysTxt, bitwarden, hostKeyScan, progress: (w) => io.stderr.write(`${w}…\n`) });
+      const user = io.env.USER;
+      const result = await validateRepo({ root, keysTxt, bitwarden, hostKeyScan, ...(user ? { user } : {}), progress: (w) => io.stderr.write(`${w}…\n`) });
       await write(io.stdout, format === 'json' ? renderJson(result) : format === 'github' ? renderGithub(result) : renderTable(result));
       return result.problems.length ? 1 : 0;
     } catch (e) {

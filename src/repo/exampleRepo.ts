@@ -106,6 +106,7 @@ export async function buildExampleRepo(root: string, opts: { faults: boolean }):
   const galenaHostOld = sshKey('root@galena-old');
   const cinnabarHost = sshKey('root@cinnabar');
   const staleWorkstationKey = await ageKey();
+  const raquelOlder = sshKey('raquel-2024');
 
   // clan tree
   const keyJson = (r: string) => JSON.stringify([{ publickey: r, type: 'age' }], null, 2);
@@ -221,9 +222,12 @@ in
   const { sshPrivateKeyToAgeIdentity } = await import('../ssh/identity.ts');
   const crs58Identity = sshPrivateKeyToAgeIdentity(crs58.sshPrivate);
   let keys = `# keybridge: Bitwarden item sops-crs58-ssh\n# public key: ${crs58Identity.recipient}\n${crs58Identity.identity}\n`;
+  // An identity for something else (another repo): not this repo's business.
+  keys += `\n# created: 2024-01-01T00:00:00Z\n# public key: ${staleWorkstationKey.recipient}\n${staleWorkstationKey.identity}\n`;
   if (f) {
-    // Fault: a stale identity nobody in the repo uses any more.
-    keys += `\n# created: 2024-01-01T00:00:00Z\n# public key: ${staleWorkstationKey.recipient}\n${staleWorkstationKey.identity}\n`;
+    // Fault: raquel's key was rotated in Bitwarden; this keys.txt still holds the old one.
+    const old = sshPrivateKeyToAgeIdentity(raquelOlder.sshPrivate);
+    keys += `\n# keybridge: Bitwarden item sops-raquel-ssh\n# public key: ${old.recipient}\n${old.identity}\n`;
     faults.push({ kind: 'stale', subject: 'keys.txt' });
   }
   const keysTxt = join(root, '..', `${root.split('/').pop()}-keys.txt`);

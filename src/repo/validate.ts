@@ -39,6 +39,8 @@ export interface ValidateOptions {
   /** The workstation keys.txt to compare (null: skip). */
   keysTxt?: string | null;
   bitwarden?: BitwardenSource | null;
+  /** Who runs the check (for "your identity is missing from keys.txt"); usually $USER. */
+  user?: string;
   /** ssh-keyscan output (`host ssh-ed25519 AAAA…` lines) to compare as SSH host keys. */
   hostKeyScan?: { path: string; text: string } | null;
   /** Sighting/file callbacks for progress on big repos. */
@@ -278,16 +280,24 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
     const entries = await readKeysTxt(readFileSync(opts.keysTxt, 'utf8'));
     for (const e of entries) {
       if (!e.recipient) continue;
-      const identity = known.get(e.recipient);
-      if (identity) {
-        sightings.push({ identity, name: identity, context: 'keys.txt', where: `${opts.keysTxt}:${e.line}`, recipient: e.recipient });
-        if (expectedKey.get(identity) !== e.recipient) {
-          problems.push({ kind: 'stale', identity, file: opts.keysTxt, message: `${identity}: keys.txt line ${e.line} holds the old key ${short(e.recipient)}; the repo uses ${short(expectedKey.get(identity)!)}`, fix: 'keybridge bw sync' });
-        }
-      } else {
-        problems.push({ kind: 'stale', file: opts.keysTxt, message: `keys.txt line ${e.line}: identity ${short(e.recipient)} belongs to no user or host of this repo (stale?)`, fix: `remove it from ${opts.keysTxt}, or run \`keybridge bw sync\`` });
+      const identity = known.get(e.recipient) ?? (e.item ? resolveName(e.item, 'bitwarden', aliases) : undefined);
+      if (!identity || !expectedKey.has(identity)) continue; // an identity for something else (another repo): not ours to judge
+      sightings.push({ identity, name: identity, context: 'keys.txt', where: `${opts.keysTxt}:${e.line}`, recipient: e.recipient });
+      if (expectedKey.get(identity) !== e.recipient) {
+        problems.push({
+          kind: 'stale',
+          identity,
+          file: opts.keysTxt,
+          message: `${identity}: keys.txt line ${e.line}${e.item ? ` (from Bitwarden item ${e.item})` : ''} holds an old key, ${short(e.recipient)}; the repo uses ${short(expectedKey.get(identity)!)}`,
+          fix: 'keybridge bw sync',
+        });
       }
-      if (e.commentMismatch) problems.push({ kind: 'stale', file: opts.keysTxt, message: `keys.txt line ${e.line}: the "# public key:" comment (${short(e.commentMismatch)}) does not match the key below it (${short(e.recipient)})`, fix: 'keybridge bw sync' });
+      if (e.commentMismatch) problems.push({ kind: 'stale', identity, file: opts.keysTxt, message: `keys.txt line ${e.line}: the "# public key:" comment (${short(e.commentMismatch)}) does not match the key below it (${short(e.recipient)})`, fix: 'keybridge bw sync' });
+    }
+    // The identity of the person running the check ($USER) should be there.
+    const me = opts.user ? resolveName(opts.user, 'plain', aliases) : undefined;
+    if (me && expectedKey.has(me) && !sightings.some((s) => s.context === 'keys.txt' && s.identity === me)) {
+      problems.push({ kind: 'missing', identity: me, file: opts.keysTxt, message: `${me}: no identity for ${me}'s key (${short(expectedKey.get(me)!)}) in ${opts.keysTxt}`, fix: 'keybridge bw sync' });
     }
   }
 

@@ -92,6 +92,15 @@ describe('validate: the example repo', () => {
     expect((await keybridge(['validate', '--format', 'xml'])).code).toBe(2);
   });
 
+  itWith([age])("the identity of the user running the check must be in keys.txt", async () => {
+    const empty = join(clean.root, '..', 'empty-keys.txt');
+    writeFileSync(empty, '');
+    const r = await validateRepo({ root: clean.root, keysTxt: empty, user: 'crs58' });
+    expect(r.problems.map((p) => [p.kind, p.identity, p.fix])).toEqual([['missing', 'crs58', 'keybridge bw sync']]);
+    const other = await validateRepo({ root: clean.root, keysTxt: empty, user: 'root' });
+    expect(other.problems).toEqual([]);
+  });
+
   itWith([age])('ssh-keyscan output as host keys (--host-keys)', async () => {
     const cinnabar = readFileSync(join(clean.root, 'hosts/cinnabar/ssh_host_ed25519_key.pub'), 'utf8').trim().split(' ').slice(0, 2).join(' ');
     const other = readFileSync(join(faulty.root, 'hosts/cinnabar/ssh_host_ed25519_key.pub'), 'utf8').trim().split(' ').slice(0, 2).join(' ');
