@@ -107,6 +107,7 @@ export class LinePrompter implements Prompter {
     private readonly input: Readable,
     private readonly output: Writable,
   ) {
+    if (input.readableEnded || input.destroyed) this.ended = true;
     input.setEncoding('utf8');
     input.on('data', (d: string) => {
       this.buffered += d;
@@ -162,6 +163,19 @@ export class LinePrompter implements Prompter {
   }
 }
 
+/** The controlling terminal (/dev/tty) only, or null: for programs whose stdin carries data. */
+export function openTerminal(): Prompter | null {
+  let inFd: number | undefined;
+  try {
+    inFd = openSync('/dev/tty', 'r');
+    const outFd = openSync('/dev/tty', 'w');
+    return new TtyPrompter(new ReadStream(inFd), new WriteStream(outFd), [inFd, outFd]);
+  } catch {
+    if (inFd !== undefined) closeSync(inFd);
+    return null;
+  }
+}
+
 /**
  * The terminal if there is one (stdin when it is a TTY, else /dev/tty), otherwise answers from
  * `stdin` one per line.
@@ -175,15 +189,7 @@ export function openPrompter(stdin: Readable & { isTTY?: boolean; fd?: number },
       /* fall through */
     }
   }
-  let inFd: number | undefined;
-  try {
-    inFd = openSync('/dev/tty', 'r');
-    const outFd = openSync('/dev/tty', 'w');
-    return new TtyPrompter(new ReadStream(inFd), new WriteStream(outFd), [inFd, outFd]);
-  } catch {
-    if (inFd !== undefined) closeSync(inFd);
-  }
-  return new LinePrompter(stdin, stderr);
+  return openTerminal() ?? new LinePrompter(stdin, stderr);
 }
 
 /** Whether a controlling terminal exists (someone could be asked). */

@@ -4,7 +4,7 @@
  * dummy plugin, including a request-secret answered on a pty.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -52,6 +52,7 @@ beforeAll(async () => {
   chmodSync(join(bin, 'age-plugin-mute'), 0o755);
   writeFileSync(join(bin, 'age-plugin-crash'), '#!/bin/sh\necho "boom: no card" >&2\nexit 3\n');
   chmodSync(join(bin, 'age-plugin-crash'), 0o755);
+  await build({ entryPoints: [`${ROOT}test/helpers/decrypt-with-plugin.ts`], outfile: join(dir, 'decrypt-with-plugin.mjs'), bundle: true, platform: 'node', format: 'esm', logLevel: 'warning' });
   env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
 });
 
@@ -127,6 +128,24 @@ describe('the real age CLI drives a plugin built on the framework', () => {
     expect(r.stdout).toContain('via age 1.1.1');
     expect(r.stdout).not.toContain('4321');
     const noTty = await run('age', ['-d', '-i', idFile, join(dir, 'p.age')], { env, noTty: true });
+    expect(noTty.code).not.toBe(0);
+    expect(noTty.stderr).toContain('a PIN is required');
+  });
+});
+
+describe('the terminal UI of the client side', () => {
+  itWith([age, python])('asks for a plugin secret on the terminal without echo, as a JavaScript program using typage', async () => {
+    const plain = join(dir, 'q.txt');
+    writeFileSync(plain, 'typed on a terminal\n');
+    await run('age', ['-r', RECIPIENT, '-o', join(dir, 'q.age'), plain], { env });
+    const script = `exec node ${join(dir, 'decrypt-with-plugin.mjs')} ${IDENTITY_PIN} < ${join(dir, 'q.age')}`;
+    const r = await run('python3', [`${ROOT}scripts/pty-run.py`, '--expect', 'age-plugin-dummy: Dummy PIN: ', '--send', '@env', '--', 'sh', '-c', script], { env: { ...env, PTY_SEND_1: '4321' }, noTty: true });
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.stdout).toContain('age-plugin-dummy: hello from dummy plugin');
+    expect(r.stdout).toContain('typed on a terminal');
+    expect(r.stdout).not.toContain('4321');
+    // Without a terminal the question fails cleanly and the plugin reports it.
+    const noTty = await run(process.execPath, [join(dir, 'decrypt-with-plugin.mjs'), IDENTITY_PIN], { input: readFileSync(join(dir, 'q.age')), env, noTty: true });
     expect(noTty.code).not.toBe(0);
     expect(noTty.stderr).toContain('a PIN is required');
   });

@@ -47,15 +47,20 @@ export function nonInteractiveUi(log: (line: string) => void = (l) => process.st
   };
 }
 
-/** A UI on the terminal (/dev/tty): secrets without echo. */
+/** A UI on the terminal (/dev/tty): secrets without echo. Without a terminal, questions fail cleanly. */
 export async function terminalUi(): Promise<ClientUi> {
-  const { openPrompter } = await import('../../cli/prompt.ts');
+  const { openTerminal } = await import('../../cli/prompt.ts');
+  const openPrompter = () => {
+    const t = openTerminal();
+    if (!t) throw new Error('no terminal to ask on');
+    return t;
+  };
   return {
     async message(plugin, text) {
       process.stderr.write(`age-plugin-${plugin}: ${text}\n`);
     },
     async confirm(plugin, text, yes, no) {
-      const p = openPrompter(process.stdin, process.stderr);
+      const p = openPrompter();
       try {
         const q = no === undefined ? `${text} (press enter for "${yes}")` : `${text} ([1] ${yes}, [2] ${no})`;
         for (;;) {
@@ -68,7 +73,7 @@ export async function terminalUi(): Promise<ClientUi> {
       }
     },
     async requestValue(plugin, prompt, secret) {
-      const p = openPrompter(process.stdin, process.stderr);
+      const p = openPrompter();
       try {
         return secret ? await p.secret(`age-plugin-${plugin}: ${prompt}`) : await p.line(`age-plugin-${plugin}: ${prompt}`);
       } finally {

@@ -148,3 +148,16 @@ describe('piv-p256 stanzas', () => {
     );
   });
 });
+
+describe('PIN entry checks (as the reference)', () => {
+  it('recognises too short, too long and an accidental OTP touch', async () => {
+    const { otpPrefix, pinEntryProblem } = await import('../../../src/plugins/yubikey/pin.ts');
+    expect(otpPrefix(12345678)).toBe('ccccccnrhbfu');
+    expect(pinEntryProblem('12345', 12345678)).toBe('PIN was too short.');
+    expect(pinEntryProblem('123456789', 12345678)).toBe('PIN was too long.');
+    expect(pinEntryProblem('ccccccnrhbfu' + 'c'.repeat(32), 12345678)).toBe('Did you touch the YubiKey by accident?');
+    expect(pinEntryProblem('123456', 12345678)).toBeNull();
+    expect(pinEntryProblem('ab©def', 12345678)).toBeNull(); // 7 bytes
+    expect(pinEntryProblem('ab©de©fg', 12345678)).toBe('PIN was too long.'); // 8 characters, 10 bytes
+  });
+});
