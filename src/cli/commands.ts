@@ -15,7 +15,7 @@ export const commands: Record<string, CommandEntry> = {
     load: async () => (await import('./ssh-to-age.ts')).command,
   },
   demo: {
-    summary: 'run the main job end to end on this machine (virtual YubiKey when none is plugged in)',
+    summary: 'run the main job end to end on this machine, on a virtual YubiKey (no hardware needed)',
     load: async () => (await import('./demo.ts')).command,
   },
   validate: {

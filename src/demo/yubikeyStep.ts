@@ -64,6 +64,18 @@ export async function yubikeyStep(dir: string, report: DemoReport): Promise<void
       report.info(/not installed/.test((e as Error).message) ? '(ykman is not installed: skipping its view of the card)' : "(ykman does not list this reader: only readers named like a YubiKey's are; the plugin does not care)");
     }
 
+    // Real YubiKeys on this machine are only listed, never changed.
+    try {
+      const listed = JSON.parse((await exec('age-plugin-yubikey', ['--list-all', '--json'], { env, noTty: true })).stdout.toString()) as { serial: number; slot: number; recipient: string }[];
+      const real = listed.filter((k) => k.serial !== serial);
+      if (real.length) {
+        report.info('A real YubiKey is plugged in too; the demo only lists its age keys and does not modify it:');
+        for (const k of real) report.info(`  serial ${k.serial}, slot ${k.slot}: ${k.recipient}`);
+      }
+    } catch {
+      /* listing real keys is a courtesy */
+    }
+
     report.heading('Generate an age identity on the YubiKey (age-plugin-yubikey --generate)');
     const pin = String(randomInt(100000, 999999));
     const gen = ['age-plugin-yubikey', '--generate', '--serial', String(serial), '--name', 'keybridge demo', '--pin-policy', 'once', '--touch-policy', 'always'];
