@@ -251,6 +251,16 @@ describeWithRig('age-plugin-yubikey with the real age CLI', (ctx) => {
     await yk.remove();
     const r2 = await run('age', ['-d', '-i', id2, both], { env: ctx.env, noTty: true });
     expect(r2.stdout).toBe('the secret\n');
+    // One identity file with both stubs, a file only for the second YubiKey, the first one absent:
+    // only the referenced YubiKey is touched, nobody is asked to insert the other one.
+    const onlySecond = join(ctx.dir, 'only-second.age');
+    await run('age', ['-r', second.recipient, '-o', onlySecond, join(ctx.dir, 'plain.txt')], { env: ctx.env });
+    const bothIds = join(ctx.dir, 'both-identities.txt');
+    writeFileSync(bothIds, id.block + second.block);
+    const r3 = await ageOnPty(ctx, ['-d', '-i', bothIds, onlySecond]);
+    expect(r3.code, r3.stdout).toBe(0);
+    expect(r3.stdout).toContain('the secret');
+    expect(r3.stdout).not.toContain('Please insert');
     await yk.insert();
     await yk2.remove();
     await new Promise((res) => setTimeout(res, 500));
