@@ -19,13 +19,14 @@ Commands:
   derive NAME [--identity] [--json]
       Print the age recipient of item NAME (and, with --identity, its AGE-SECRET-KEY-1… identity —
       a secret: prefer bw sync, which writes it to a 0600 file).
-  sync [--item NAME]... [--file PATH] [--dry-run]
+  sync [--item NAME]... [--file PATH] [--dry-run] [--json]
       Write the identities of the items into the workstation keys.txt ($SOPS_AGE_KEY_FILE, else
       \${XDG_CONFIG_HOME:-~/.config}/sops/age/keys.txt). Default items: sops-<user>-ssh,
       sops-<user>-user-ssh and sops-<host>-ssh for this user and host (missing ones are skipped).
       Identities already in the file are kept; ones keybridge wrote before are updated in place;
       the old file is kept as keys.txt.bak; the new one is written atomically with mode 0600.
-      Any failure leaves the old file untouched. --dry-run shows the changes (public keys only).
+      Any failure leaves the old file untouched. --dry-run shows the changes (public keys only);
+      --json prints them (and whether the file was written) for scripts.
 
 Where the items come from (default: the bw CLI, with BW_SESSION set):
   --serve URL     a bw serve endpoint (e.g. http://localhost:8087)
@@ -116,6 +117,16 @@ export const command: Command = {
         const { planSync } = await import('../bitwarden/keysFile.ts');
         const existing = existsSync(file) ? readFileSync(file, 'utf8') : '';
         const plan = await planSync(existing, entries);
+        const willWrite = !values['dry-run'] && plan.text !== existing;
+        if (values.json) {
+          if (willWrite) {
+            mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+            const { writeFileAtomic } = await import('../fs/atomicWrite.ts');
+            await writeFileAtomic(file, plan.text, { secret: true });
+          }
+          await write(io.stdout, JSON.stringify({ file, written: willWrite, backup: willWrite && existing ? `${file}.bak` : null, changes: plan.changes }, null, 2) + '\n');
+          return 0;
+        }
         for (const c of plan.changes) {
           const what = { add: 'add', replace: 'update', unchanged: 'unchanged', present: 'already present' }[c.action];
           await write(io.stdout, `${c.action === 'add' ? '+' : c.action === 'replace' ? '~' : '='} ${c.item}: ${what} ${c.recipient}${c.previous ? ` (was ${c.previous})` : ''}\n`);

@@ -110,6 +110,8 @@ describe('keybridge bw sync', () => {
     for (const p of pubs) expect(text).toContain(`# public key: ${p}`);
     const again = await keybridge(['bw', 'sync', '--item', 'sops-crs58-ssh', '--item', 'sops-raquel-ssh', '--export', repo.bitwardenExport, '--file', file]);
     expect(again.stdout).toContain('is up to date');
+    const json = JSON.parse((await keybridge(['bw', 'sync', '--item', 'sops-crs58-ssh', '--export', repo.bitwardenExport, '--file', file, '--json'])).stdout);
+    expect(json).toMatchObject({ file, written: false, backup: null, changes: [{ item: 'sops-crs58-ssh', action: 'unchanged' }] });
     // The item changes: the managed block is replaced, the foreign identity stays.
     const changed = JSON.parse(readFileSync(repo.bitwardenExport, 'utf8'));
     const other = changed.items.find((i: { name: string }) => i.name === 'sops-stibnite-ssh');
