@@ -118,12 +118,12 @@ export const command: Command = {
         const existing = existsSync(file) ? readFileSync(file, 'utf8') : '';
         const plan = await planSync(existing, entries);
         const willWrite = !values['dry-run'] && plan.text !== existing;
+        if (willWrite) {
+          mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+          const { writeFileAtomic } = await import('../fs/atomicWrite.ts');
+          await writeFileAtomic(file, plan.text, { secret: true });
+        }
         if (values.json) {
-          if (willWrite) {
-            mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-            const { writeFileAtomic } = await import('../fs/atomicWrite.ts');
-            await writeFileAtomic(file, plan.text, { secret: true });
-          }
           await write(io.stdout, JSON.stringify({ file, written: willWrite, backup: willWrite && existing ? `${file}.bak` : null, changes: plan.changes }, null, 2) + '\n');
           return 0;
         }
@@ -131,18 +131,9 @@ export const command: Command = {
           const what = { add: 'add', replace: 'update', unchanged: 'unchanged', present: 'already present' }[c.action];
           await write(io.stdout, `${c.action === 'add' ? '+' : c.action === 'replace' ? '~' : '='} ${c.item}: ${what} ${c.recipient}${c.previous ? ` (was ${c.previous})` : ''}\n`);
         }
-        if (values['dry-run']) {
-          await write(io.stdout, `dry run: ${file} not changed\n`);
-          return 0;
-        }
-        if (plan.text === existing) {
-          await write(io.stdout, `${file} is up to date\n`);
-          return 0;
-        }
-        mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-        const { writeFileAtomic } = await import('../fs/atomicWrite.ts');
-        await writeFileAtomic(file, plan.text, { secret: true });
-        await write(io.stdout, `wrote ${file} (mode 0600)${existing ? `; previous version kept as ${file}.bak` : ''}\n`);
+        if (values['dry-run']) await write(io.stdout, `dry run: ${file} not changed\n`);
+        else if (!willWrite) await write(io.stdout, `${file} is up to date\n`);
+        else await write(io.stdout, `wrote ${file} (mode 0600)${existing ? `; previous version kept as ${file}.bak` : ''}\n`);
         return 0;
       }
       throw new UsageError(`unknown bw command '${sub}' (derive, sync)`);
