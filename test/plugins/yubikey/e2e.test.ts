@@ -108,6 +108,21 @@ describeWithRig('age-plugin-yubikey with the real age CLI', (ctx) => {
     expect(again.stdout).toContain('the secret');
   });
 
+  itWith([age, python])('encrypting "to an identity" (age -e -i) reads the slot key from the card, without a PIN', async () => {
+    const f = join(ctx.dir, 'to-identity.age');
+    const enc = await run('age', ['-e', '-i', idFile, '-o', f, join(ctx.dir, 'plain.txt')], { env: ctx.env, noTty: true });
+    expect(enc.code, enc.stderr).toBe(0);
+    expect(readFileSync(f, 'latin1')).toMatch(/^-> piv-p256 \S{6} \S{44}$/m);
+    const dec = await ageOnPty(ctx, ['-d', '-i', idFile, f], [[/Enter PIN/, NEW_PIN]]);
+    expect(dec.stdout).toContain('the secret');
+    // a stub whose YubiKey is absent cannot be encrypted to
+    const ghost = join(ctx.dir, 'ghost.txt');
+    writeFileSync(ghost, 'AGE-PLUGIN-YUBIKEY-1FESMCQYZQWK0A6QMMP3FW\n'); // serial 12345678 slot 1, but another key's tag
+    const bad = await run('age', ['-e', '-i', ghost, '-o', join(ctx.dir, 'ghost.age'), join(ctx.dir, 'plain.txt')], { env: ctx.env, noTty: true });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('A YubiKey stub did not match the YubiKey');
+  });
+
   itWith([age, python])('a wrong PIN shows the retries left and asks again; the last retry is never spent', async () => {
     await replug(yk); // a fresh card session: PIN no longer verified
     const dec = await ageOnPty(ctx, ['-d', '-i', idFile, encrypted], [
