@@ -6,8 +6,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { CliError, UsageError, write, type Command, type Io } from './io.ts';
+import { CliError, UsageError, parseCommandArgs, write, type Command, type Io } from './io.ts';
 import { defaultKeysTxt } from './validate.ts';
 
 const HELP = `Usage: keybridge bw <command> [options]
@@ -36,11 +35,11 @@ Errors are clear for: bw not installed, not logged in, vault locked, item not fo
 with the name, an item without an ed25519 key.
 `;
 
-async function source(values: Record<string, unknown>, io: Io) {
+async function source(values: { serve?: string; export?: string }, io: Io) {
   const src = await import('../bitwarden/source.ts');
   if (values.serve && values.export) throw new UsageError('choose one of --serve and --export');
-  if (values.serve) return src.serveSource(values.serve as string);
-  if (values.export) return src.exportSource(resolve(io.cwd, values.export as string));
+  if (values.serve) return src.serveSource(values.serve);
+  if (values.export) return src.exportSource(resolve(io.cwd, values.export));
   return src.cliSource(io.env);
 }
 
@@ -55,26 +54,20 @@ export const command: Command = {
       await write(sub === undefined ? io.stderr : io.stdout, HELP);
       return sub === undefined ? 2 : 0;
     }
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: rest,
-        allowPositionals: true,
-        options: {
-          identity: { type: 'boolean' },
-          json: { type: 'boolean' },
-          item: { type: 'string', multiple: true },
-          file: { type: 'string' },
-          'dry-run': { type: 'boolean' },
-          serve: { type: 'string' },
-          export: { type: 'string' },
-          help: { type: 'boolean', short: 'h' },
-        },
-        strict: true,
-      });
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
+    const parsed = parseCommandArgs(
+      rest,
+      {
+        identity: { type: 'boolean' },
+        json: { type: 'boolean' },
+        item: { type: 'string', multiple: true },
+        file: { type: 'string' },
+        'dry-run': { type: 'boolean' },
+        serve: { type: 'string' },
+        export: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      true,
+    );
     const { values, positionals } = parsed;
     if (values.help) {
       await write(io.stdout, HELP);

@@ -6,8 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { CliError, UsageError, write, type Command } from './io.ts';
+import { CliError, parseCommandArgs, write, type Command } from './io.ts';
 import { DemoReport } from '../demo/report.ts';
 import { DemoStepError } from '../demo/exec.ts';
 import { sshStep } from '../demo/sshStep.ts';
@@ -30,16 +29,7 @@ Options:
 
 export const command: Command = {
   async run(argv, io) {
-    let values: { keep?: boolean; help?: boolean };
-    try {
-      ({ values } = parseArgs({
-        args: argv,
-        options: { keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-        strict: true,
-      }));
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
+    const { values } = parseCommandArgs(argv, { keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
     if (values.help) {
       await write(io.stdout, HELP);
       return 0;

@@ -3,6 +3,7 @@
  * them in-process with captured streams and a controlled environment.
  */
 import type { Readable, Writable } from 'node:stream';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 export interface Io {
   readonly stdin: Readable;
@@ -58,4 +59,15 @@ export function write(stream: Writable, text: string | Uint8Array): Promise<void
 /** A subcommand: parses its own argv and returns the exit code. */
 export interface Command {
   run(argv: string[], io: Io): Promise<number>;
+}
+
+type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
+
+/** node's strict parseArgs with typed values; a bad option is a UsageError (exit 2). */
+export function parseCommandArgs<const O extends OptionsConfig>(argv: string[], options: O, allowPositionals = false) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
 }

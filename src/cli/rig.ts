@@ -2,8 +2,7 @@
  * `keybridge rig`: pcscd in the foreground with the vpcd driver and YubiKey-named readers, for
  * virtual tokens; optionally with a virtual YubiKey already plugged in. Stops cleanly on Ctrl-C.
  */
-import { parseArgs } from 'node:util';
-import { CliError, UsageError, write, type Command } from './io.ts';
+import { CliError, UsageError, parseCommandArgs, write, type Command } from './io.ts';
 
 const HELP = `Usage: keybridge rig [--yubikey] [--state FILE] [--serial N] [--port P] [--debug]
 
@@ -24,29 +23,20 @@ Options:
 
 export const command: Command = {
   async run(argv, io) {
-    let values: Record<string, string | boolean | undefined>;
-    try {
-      ({ values } = parseArgs({
-        args: argv,
-        options: {
-          yubikey: { type: 'boolean' },
-          state: { type: 'string' },
-          serial: { type: 'string' },
-          port: { type: 'string' },
-          debug: { type: 'boolean' },
-          help: { type: 'boolean', short: 'h' },
-        },
-        strict: true,
-      }));
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
+    const { values } = parseCommandArgs(argv, {
+      yubikey: { type: 'boolean' },
+      state: { type: 'string' },
+      serial: { type: 'string' },
+      port: { type: 'string' },
+      debug: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    });
     if (values.help) {
       await write(io.stdout, HELP);
       return 0;
     }
-    if (values.port !== undefined && !/^\d+$/.test(values.port as string)) throw new UsageError('--port needs a number');
-    if (values.serial !== undefined && !/^\d+$/.test(values.serial as string)) throw new UsageError('--serial needs a number');
+    if (values.port !== undefined && !/^\d+$/.test(values.port)) throw new UsageError('--port needs a number');
+    if (values.serial !== undefined && !/^\d+$/.test(values.serial)) throw new UsageError('--serial needs a number');
     const { startRig, RigError } = await import('../rig/pcscd.ts');
     let rig;
     try {
@@ -65,7 +55,7 @@ export const command: Command = {
       yk = await startVirtualYubiKey({
         port: rig.ports[0],
         ...(values.serial ? { serial: Number(values.serial) } : {}),
-        ...(values.state ? { statePath: values.state as string } : {}),
+        ...(values.state ? { statePath: values.state } : {}),
       });
       await write(io.stderr, `virtual YubiKey serial ${yk.serial} plugged in\n`);
     }

@@ -3,8 +3,7 @@
  * stopped (Ctrl-C / SIGTERM). Its state persists in a 0600 file, so it survives restarts like a
  * real card.
  */
-import { parseArgs } from 'node:util';
-import { CliError, UsageError, write, type Command } from './io.ts';
+import { CliError, UsageError, parseCommandArgs, write, type Command } from './io.ts';
 
 const HELP = `Usage: keybridge sim yubikey [options]
 
@@ -37,24 +36,15 @@ export const command: Command = {
       return kind === undefined ? 2 : 0;
     }
     if (kind !== 'yubikey') throw new UsageError(`unknown virtual token '${kind}' (available: yubikey)`);
-    let values: Record<string, string | boolean | undefined>;
-    try {
-      ({ values } = parseArgs({
-        args: rest,
-        options: {
-          serial: { type: 'string' },
-          version: { type: 'string' },
-          state: { type: 'string' },
-          port: { type: 'string' },
-          host: { type: 'string' },
-          touch: { type: 'string' },
-          help: { type: 'boolean', short: 'h' },
-        },
-        strict: true,
-      }));
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
+    const { values } = parseCommandArgs(rest, {
+      serial: { type: 'string' },
+      version: { type: 'string' },
+      state: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      touch: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    });
     if (values.help) {
       await write(io.stdout, HELP);
       return 0;
@@ -73,17 +63,17 @@ export const command: Command = {
       yk = await startVirtualYubiKey({
         port,
         touch,
-        ...(values.host ? { host: values.host as string } : {}),
+        ...(values.host ? { host: values.host } : {}),
         ...(serial !== undefined ? { serial } : {}),
-        ...(values.version ? { version: values.version as string } : {}),
-        ...(values.state ? { statePath: values.state as string } : {}),
+        ...(values.version ? { version: values.version } : {}),
+        ...(values.state ? { statePath: values.state } : {}),
         log: (l) => io.stderr.write(`${l}\n`),
       });
     } catch (e) {
       throw new CliError((e as Error).message);
     }
     const s = yk.store.state;
-    await write(io.stderr, `virtual YubiKey ${s.version.join('.')} serial ${s.serial} plugged into vpcd port ${port}${values.state ? ` (state in ${values.state as string})` : ''}; Ctrl-C to unplug\n`);
+    await write(io.stderr, `virtual YubiKey ${s.version.join('.')} serial ${s.serial} plugged into vpcd port ${port}${values.state ? ` (state in ${values.state})` : ''}; Ctrl-C to unplug\n`);
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
       process.once('SIGINT', stop);

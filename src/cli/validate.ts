@@ -6,8 +6,7 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { CliError, UsageError, write, type Command, type Io } from './io.ts';
+import { CliError, UsageError, parseCommandArgs, write, type Command, type Io } from './io.ts';
 
 const HELP = `Usage: keybridge validate [REPO] [options]
 
@@ -52,27 +51,21 @@ export function defaultKeysTxt(env: NodeJS.ProcessEnv): string {
 
 export const command: Command = {
   async run(argv: string[], io: Io) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: argv,
-        allowPositionals: true,
-        options: {
-          keys: { type: 'string' },
-          'no-keys': { type: 'boolean' },
-          'host-keys': { type: 'string' },
-          bw: { type: 'boolean' },
-          'bw-serve': { type: 'string' },
-          'bw-export': { type: 'string' },
-          json: { type: 'boolean' },
-          format: { type: 'string' },
-          help: { type: 'boolean', short: 'h' },
-        },
-        strict: true,
-      });
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
+    const parsed = parseCommandArgs(
+      argv,
+      {
+        keys: { type: 'string' },
+        'no-keys': { type: 'boolean' },
+        'host-keys': { type: 'string' },
+        bw: { type: 'boolean' },
+        'bw-serve': { type: 'string' },
+        'bw-export': { type: 'string' },
+        json: { type: 'boolean' },
+        format: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      true,
+    );
     const { values, positionals } = parsed;
     if (values.help) {
       await write(io.stdout, HELP);

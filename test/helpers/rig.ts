@@ -58,24 +58,31 @@ export interface RigContext {
 }
 
 /**
+ * When pcscd or vpcd cannot run here: a loudly skipped block, or under KEYBRIDGE_REQUIRE_E2E=1 a
+ * failing one. Returns whether that happened.
+ */
+function unavailable(name: string, body: () => void): boolean {
+  const reason = rigUnavailableReason();
+  if (!reason) return false;
+  if (REQUIRE_E2E) {
+    describe(name, () => {
+      it('needs pcscd + vpcd', () => {
+        throw new Error(`KEYBRIDGE_REQUIRE_E2E=1 but ${reason}`);
+      });
+    });
+  } else {
+    process.stderr.write(`SKIP ${name}: ${reason}\n`);
+    describe.skip(`${name} [skipped: ${reason}]`, body);
+  }
+  return true;
+}
+
+/**
  * A describe block for tests that start pcscd themselves (the demo): same availability rules and
  * the same machine-wide lock as describeWithRig, but no rig is started for them.
  */
 export function describeWithRigLock(name: string, body: () => void): void {
-  const reason = rigUnavailableReason();
-  if (reason) {
-    if (REQUIRE_E2E) {
-      describe(name, () => {
-        it('needs pcscd + vpcd', () => {
-          throw new Error(`KEYBRIDGE_REQUIRE_E2E=1 but ${reason}`);
-        });
-      });
-    } else {
-      process.stderr.write(`SKIP ${name}: ${reason}\n`);
-      describe.skip(`${name} [skipped: ${reason}]`, body);
-    }
-    return;
-  }
+  if (unavailable(name, body)) return;
   describe(name, () => {
     beforeAll(acquireLock);
     afterAll(() => rmSync(LOCK, { recursive: true, force: true }));
@@ -84,20 +91,7 @@ export function describeWithRigLock(name: string, body: () => void): void {
 }
 
 export function describeWithRig(name: string, body: (ctx: RigContext) => void): void {
-  const reason = rigUnavailableReason();
-  if (reason) {
-    if (REQUIRE_E2E) {
-      describe(name, () => {
-        it('needs pcscd + vpcd', () => {
-          throw new Error(`KEYBRIDGE_REQUIRE_E2E=1 but ${reason}`);
-        });
-      });
-    } else {
-      process.stderr.write(`SKIP ${name}: ${reason}\n`);
-      describe.skip(`${name} [skipped: ${reason}]`, () => body({} as RigContext));
-    }
-    return;
-  }
+  if (unavailable(name, () => body({} as RigContext))) return;
   describe(name, () => {
     const cards: VirtualYubiKey[] = [];
     const ctx = {} as RigContext;
