@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { buildExampleRepo, type ExampleRepo } from '../../src/repo/exampleRepo.ts';
 import { validateRepo, type ValidationResult } from '../../src/repo/validate.ts';
 import { exportSource } from '../../src/bitwarden/source.ts';
-import { keybridge } from '../helpers/run.ts';
+import { ROOT, keybridge } from '../helpers/run.ts';
 import { findTool, itWith } from '../helpers/tools.ts';
 
 const FIXTURES = '/work/shared/fixtures/sops-age';
@@ -111,5 +111,17 @@ describe('validate: the example repo', () => {
     expect(r.problems.map((p) => p.identity)).toEqual(['galena']);
     const cli = await keybridge(['validate', clean.root, '--no-keys', '--host-keys', scan, '--json']);
     expect(JSON.parse(cli.stdout).problems).toHaveLength(1);
+  });
+});
+
+describe('validate: the committed fixture repo (test/fixtures/secrets-repo)', () => {
+  it('reports exactly the faults recorded with it (public material only: no keys.txt)', async () => {
+    const root = join(ROOT, 'test/fixtures/secrets-repo');
+    const r = await validateRepo({ root, keysTxt: null, bitwarden: await exportSource(join(ROOT, 'test/fixtures/secrets-repo-bitwarden.json')) });
+    const expected = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/secrets-repo-faults.json'), 'utf8')) as { kind: string; subject: string }[];
+    const got = r.problems.map((p) => ({ kind: p.kind, subject: subjectOf(p) }));
+    const order = (a: { subject: string }, b: { subject: string }) => a.subject.localeCompare(b.subject);
+    expect(got.sort(order)).toEqual(expected.sort(order));
+    expect(r.identities).toEqual(['cinnabar', 'crs58', 'electrum', 'galena', 'raquel', 'stibnite']);
   });
 });
