@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 export const READER_NAME = 'Yubico YubiKey OTP+FIDO+CCID';
 export const DEFAULT_PORT = 0x8c7b;
-const VPCD_LIB = '/usr/lib/pcsc/drivers/serial/libifdvpcd.so';
+const DEFAULT_VPCD_LIB = '/usr/lib/pcsc/drivers/serial/libifdvpcd.so';
 const PCSCD_SOCKET = '/run/pcscd/pcscd.comm';
 
 export class RigError extends Error {
@@ -44,9 +44,19 @@ export interface Rig {
   stop(): Promise<void>;
 }
 
+/**
+ * pcscd and the vpcd driver: Debian's paths, or the ones a package names in the environment
+ * (the Nix package sets KEYBRIDGE_PCSCD and KEYBRIDGE_VPCD_DRIVER to store paths).
+ */
 function findPcscd(): string | null {
+  const fromEnv = process.env.KEYBRIDGE_PCSCD;
+  if (fromEnv) return existsSync(fromEnv) ? fromEnv : null;
   for (const p of ['/usr/sbin/pcscd', '/sbin/pcscd', '/usr/local/sbin/pcscd']) if (existsSync(p)) return p;
   return null;
+}
+
+function vpcdLibrary(): string {
+  return process.env.KEYBRIDGE_VPCD_DRIVER || DEFAULT_VPCD_LIB;
 }
 
 export function nodelayLibrary(): string | null {
@@ -70,7 +80,7 @@ export function pcscdRunning(): boolean {
 /** Why the rig cannot start here, or null when it can. */
 export function rigUnavailableReason(): string | null {
   if (!findPcscd()) return 'pcscd is not installed (apt-get install pcscd)';
-  if (!existsSync(VPCD_LIB)) return 'the vpcd driver is not installed (apt-get install vsmartcard-vpcd)';
+  if (!existsSync(vpcdLibrary())) return 'the vpcd driver is not installed (apt-get install vsmartcard-vpcd)';
   if (process.getuid && process.getuid() !== 0) return 'pcscd needs root to create /run/pcscd';
   return null;
 }
@@ -78,7 +88,8 @@ export function rigUnavailableReason(): string | null {
 export async function startRig(opts: RigOptions = {}): Promise<Rig> {
   const pcscd = findPcscd();
   if (!pcscd) throw new RigError('PCSCD_MISSING', 'pcscd is not installed (apt-get install pcscd)');
-  if (!existsSync(VPCD_LIB)) throw new RigError('VPCD_MISSING', 'the vpcd driver is not installed (apt-get install vsmartcard-vpcd)');
+  const vpcd = vpcdLibrary();
+  if (!existsSync(vpcd)) throw new RigError('VPCD_MISSING', 'the vpcd driver is not installed (apt-get install vsmartcard-vpcd)');
   if (process.getuid && process.getuid() !== 0) throw new RigError('NOT_ROOT', 'pcscd needs root to create /run/pcscd; run the rig as root');
   if (pcscdRunning()) {
     throw new RigError('PCSCD_RUNNING', 'a pcscd is already running on this machine; the rig will not take it over (stop it with `systemctl stop pcscd.socket pcscd` or kill it first)');
@@ -87,7 +98,7 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
   const name = opts.readerName ?? READER_NAME;
   const dir = mkdtempSync(join(tmpdir(), 'keybridge-rig-'));
   const hexPort = '0x' + port.toString(16).toUpperCase();
-  writeFileSync(join(dir, 'vpcd'), `FRIENDLYNAME "${name}"\nDEVICENAME   /dev/null:${hexPort}\nLIBPATH      ${VPCD_LIB}\nCHANNELID    ${hexPort}\n`);
+  writeFileSync(join(dir, 'vpcd'), `FRIENDLYNAME "${name}"\nDEVICENAME   /dev/null:${hexPort}\nLIBPATH      ${vpcd}\nCHANNELID    ${hexPort}\n`);
   const preload = opts.nodelay === false ? null : nodelayLibrary();
   const args = ['-f', '-c', dir];
   if (opts.debug) args.push('-d', '-a');
