@@ -21,12 +21,7 @@ in
   options.programs.keybridge = {
     enable = lib.mkEnableOption "keybridge for this user";
 
-    package = lib.mkOption {
-      type = lib.types.package;
-      default = pkgs.keybridge or self.packages.${pkgs.stdenv.hostPlatform.system}.keybridge;
-      defaultText = lib.literalExpression "pkgs.keybridge or keybridge.packages.\${system}.keybridge";
-      description = "The keybridge package.";
-    };
+    package = import ./package-option.nix { inherit self lib pkgs; };
 
     ageKeyFile = lib.mkOption {
       type = lib.types.nullOr lib.types.str;

@@ -30,12 +30,7 @@ in
   options.programs.keybridge = {
     enable = lib.mkEnableOption "keybridge (age plugins for hardware tokens, ssh-to-age, keybridge validate)";
 
-    package = lib.mkOption {
-      type = lib.types.package;
-      default = pkgs.keybridge or self.packages.${pkgs.stdenv.hostPlatform.system}.keybridge;
-      defaultText = lib.literalExpression "pkgs.keybridge or keybridge.packages.\${system}.keybridge";
-      description = "The keybridge package.";
-    };
+    package = import ./package-option.nix { inherit self lib pkgs; };
 
     pcscd.enable = lib.mkOption {
       type = lib.types.bool;
