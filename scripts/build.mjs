@@ -47,3 +47,10 @@ await Promise.all([
     logLevel: 'warning',
   }),
 ]);
+
+// dist/ holds exactly what this build wrote (npm pack ships all of it): remove leftovers such as
+// the bundle of an executable that no longer exists.
+const wanted = new Set(['index.mjs', 'chunks', ...entries.map((file) => basename(file, '.ts') + '.mjs')]);
+for (const name of readdirSync(join(root, 'dist'))) {
+  if (!wanted.has(name)) rmSync(join(root, 'dist', name), { recursive: true, force: true });
+}

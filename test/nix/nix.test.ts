@@ -5,12 +5,12 @@
  * fetched; the flake check's script runs against the bundles in dist/.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { homedir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/run.ts';
 import { findTool, itWith, REQUIRE_E2E } from '../helpers/tools.ts';
+import { npmCacheIndex } from '../helpers/npmCache.ts';
 
 const nixInstantiate = findTool('nix-instantiate');
 const jq = findTool('jq');
@@ -46,33 +46,6 @@ interface LockPackage {
   name?: string;
 }
 type Lock = { lockfileVersion: number; packages: Record<string, LockPackage> };
-
-/** URL → integrity of every tarball in npm's cache (what `npm ci` actually downloaded). */
-function npmCacheIndex(): Map<string, string> {
-  const index = new Map<string, string>();
-  const root = join(process.env.npm_config_cache || join(homedir(), '.npm'), '_cacache', 'index-v5');
-  if (!existsSync(root)) return index;
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.isFile())
-        for (const line of readFileSync(p, 'utf8').split('\n')) {
-          const tab = line.indexOf('\t');
-          if (tab < 0) continue;
-          try {
-            const entry = JSON.parse(line.slice(tab + 1)) as { key: string; integrity: string };
-            const prefix = 'make-fetch-happen:request-cache:';
-            if (entry.key.startsWith(prefix)) index.set(entry.key.slice(prefix.length), entry.integrity);
-          } catch {
-            /* a partly written entry */
-          }
-        }
-    }
-  };
-  walk(root);
-  return index;
-}
 
 describe('Nix files', () => {
   const files = nixFiles(ROOT);
@@ -126,7 +99,7 @@ describe('nix/npm-lock.nix: package-lock.json with the URLs importNpmLock fetche
   withNix('each URL is the one npm downloaded that package from, with the same integrity', () => {
     const rewritten = nixEval('import ./nix/npm-lock.nix { }') as Lock;
     const installed = JSON.parse(readFileSync(join(ROOT, 'node_modules', '.package-lock.json'), 'utf8')) as Lock;
-    const cache = npmCacheIndex();
+    const cache = npmCacheIndex().byUrl;
     const paths = Object.keys(installed.packages).filter((p) => rewritten.packages[p]?.resolved && cache.has(rewritten.packages[p]!.resolved!));
     if (paths.length === 0) {
       const why = "npm's cache holds none of the installed packages (npm ci ran elsewhere)";
