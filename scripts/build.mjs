@@ -2,6 +2,7 @@
 // plugin start loads one module instead of hundreds). Native addons stay external.
 import { build } from 'esbuild';
 import { readdirSync, chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join, dirname, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -48,9 +49,25 @@ await Promise.all([
   }),
 ]);
 
+// Man pages and shell completions, generated from the option definitions the parsers use.
+await build({
+  entryPoints: [join(root, 'scripts', 'docs.ts')],
+  outfile: join(root, 'build', 'docs.mjs'),
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  external: ['pcsclite', 'node-hid'],
+  banner: { js: banner },
+  logLevel: 'warning',
+});
+rmSync(join(root, 'dist', 'man'), { recursive: true, force: true });
+rmSync(join(root, 'dist', 'completions'), { recursive: true, force: true });
+execFileSync(process.execPath, [join(root, 'build', 'docs.mjs'), join(root, 'dist')], { stdio: 'inherit' });
+
 // dist/ holds exactly what this build wrote (npm pack ships all of it): remove leftovers such as
 // the bundle of an executable that no longer exists.
-const wanted = new Set(['index.mjs', 'chunks', ...entries.map((file) => basename(file, '.ts') + '.mjs')]);
+const wanted = new Set(['index.mjs', 'chunks', 'man', 'completions', ...entries.map((file) => basename(file, '.ts') + '.mjs')]);
 for (const name of readdirSync(join(root, 'dist'))) {
   if (!wanted.has(name)) rmSync(join(root, 'dist', name), { recursive: true, force: true });
 }

@@ -4,6 +4,7 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { CommandArgs } from './spec.ts';
 
 export interface Io {
   readonly stdin: Readable;
@@ -58,6 +59,8 @@ export function write(stream: Writable, text: string | Uint8Array): Promise<void
 
 /** A subcommand: parses its own argv and returns the exit code. */
 export interface Command {
+  /** Its options, positionals and subcommands, which its parser uses (completions, man page). */
+  readonly spec?: CommandArgs;
   run(argv: string[], io: Io): Promise<number>;
 }
 

@@ -3,6 +3,7 @@
  * virtual tokens; optionally with a virtual YubiKey already plugged in. Stops cleanly on Ctrl-C.
  */
 import { CliError, UsageError, parseCommandArgs, write, type Command } from './io.ts';
+import { HELP_OPTION, type CommandArgs } from './spec.ts';
 
 const HELP = `Usage: keybridge rig [--yubikey] [--state FILE] [--serial N] [--port P] [--debug]
 
@@ -21,16 +22,21 @@ Options:
   -h, --help     show this help
 `;
 
+const spec = {
+  options: {
+    yubikey: { type: 'boolean', description: 'also plug a virtual YubiKey into the first slot' },
+    state: { type: 'string', value: 'FILE', complete: 'file', description: 'its state file (see keybridge sim yubikey)' },
+    serial: { type: 'string', value: 'N', description: 'its serial number' },
+    port: { type: 'string', value: 'P', description: 'first vpcd port (default 35963; the second slot uses P+1)' },
+    debug: { type: 'boolean', description: "print pcscd's debug log with every APDU" },
+    help: HELP_OPTION,
+  },
+} as const satisfies CommandArgs;
+
 export const command: Command = {
+  spec,
   async run(argv, io) {
-    const { values } = parseCommandArgs(argv, {
-      yubikey: { type: 'boolean' },
-      state: { type: 'string' },
-      serial: { type: 'string' },
-      port: { type: 'string' },
-      debug: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    });
+    const { values } = parseCommandArgs(argv, spec.options);
     if (values.help) {
       await write(io.stdout, HELP);
       return 0;

@@ -4,6 +4,7 @@
  * real card.
  */
 import { CliError, UsageError, parseCommandArgs, write, type Command } from './io.ts';
+import { HELP_OPTION, type CommandArgs } from './spec.ts';
 
 const HELP = `Usage: keybridge sim yubikey [options]
 
@@ -28,7 +29,21 @@ Example:
   ykman list
 `;
 
+const spec = {
+  subcommands: [{ name: 'yubikey', summary: 'a virtual YubiKey 5 (PIV and management applications)' }],
+  options: {
+    serial: { type: 'string', value: 'N', description: 'serial number (default 19088743; ignored when --state already exists)' },
+    version: { type: 'string', value: 'X.Y.Z', description: 'firmware version (default 5.7.1: AES-192 default management key, X25519)' },
+    state: { type: 'string', value: 'FILE', complete: 'file', description: 'keep keys, PIN/PUK, counters and objects in FILE (created 0600)' },
+    port: { type: 'string', value: 'P', description: 'vpcd port to connect to (default 35963, the first reader slot)' },
+    host: { type: 'string', value: 'H', description: 'vpcd host (default 127.0.0.1)' },
+    touch: { type: 'string', value: 'MODE', choices: ['approve', 'deny'], description: 'approve (default), deny, or the milliseconds after which a touch request times out' },
+    help: HELP_OPTION,
+  },
+} as const satisfies CommandArgs;
+
 export const command: Command = {
+  spec,
   async run(argv, io) {
     const [kind, ...rest] = argv;
     if (kind === '-h' || kind === '--help' || kind === undefined) {
@@ -36,15 +51,7 @@ export const command: Command = {
       return kind === undefined ? 2 : 0;
     }
     if (kind !== 'yubikey') throw new UsageError(`unknown virtual token '${kind}' (available: yubikey)`);
-    const { values } = parseCommandArgs(rest, {
-      serial: { type: 'string' },
-      version: { type: 'string' },
-      state: { type: 'string' },
-      port: { type: 'string' },
-      host: { type: 'string' },
-      touch: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    });
+    const { values } = parseCommandArgs(rest, spec.options);
     if (values.help) {
       await write(io.stdout, HELP);
       return 0;
