@@ -1,5 +1,5 @@
 import { commands } from './commands.ts';
-import { CliError, write, type Io } from './io.ts';
+import { CliError, UnknownOptionError, write, type Io } from './io.ts';
 import { VERSION } from '../version.ts';
 import { flagNames, HELP_OPTION, type OptionDefs } from './spec.ts';
 
@@ -46,6 +46,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
     const command = await entry.load();
     return await command.run(rest, io);
   } catch (err) {
+    if (err instanceof UnknownOptionError) {
+      await write(io.stderr, `keybridge ${name}: ${err.message}; see 'keybridge ${name} --help'\n`);
+      return err.exitCode;
+    }
     if (err instanceof CliError) {
       await write(io.stderr, `keybridge ${name}: ${err.message}\n`);
       return err.exitCode;
