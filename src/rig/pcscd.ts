@@ -5,7 +5,7 @@
  * someone else started.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,19 +77,38 @@ export function pcscdRunning(): boolean {
   }
 }
 
+/** Whether this is NixOS (its os-release says ID=nixos), where packages are not apt-get'ed. */
+export function hostIsNixOS(osRelease = '/etc/os-release'): boolean {
+  try {
+    return /^ID="?nixos"?$/m.test(readFileSync(osRelease, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/** How to get what the rig misses, on this kind of host. */
+export function missingHint(what: 'pcscd' | 'vpcd', nixos = hostIsNixOS()): string {
+  if (nixos) {
+    return what === 'pcscd'
+      ? "pcscd is not found: run keybridge from its Nix package (which sets KEYBRIDGE_PCSCD), or set KEYBRIDGE_PCSCD to pcsclite's bin/pcscd"
+      : "the vpcd driver is not found: run keybridge from its Nix package (which sets KEYBRIDGE_VPCD_DRIVER), or set KEYBRIDGE_VPCD_DRIVER to vsmartcard-vpcd's libifdvpcd.so";
+  }
+  return what === 'pcscd' ? 'pcscd is not installed (apt-get install pcscd)' : 'the vpcd driver is not installed (apt-get install vsmartcard-vpcd)';
+}
+
 /** Why the rig cannot start here, or null when it can. */
 export function rigUnavailableReason(): string | null {
-  if (!findPcscd()) return 'pcscd is not installed (apt-get install pcscd)';
-  if (!existsSync(vpcdLibrary())) return 'the vpcd driver is not installed (apt-get install vsmartcard-vpcd)';
+  if (!findPcscd()) return missingHint('pcscd');
+  if (!existsSync(vpcdLibrary())) return missingHint('vpcd');
   if (process.getuid && process.getuid() !== 0) return 'pcscd needs root to create /run/pcscd';
   return null;
 }
 
 export async function startRig(opts: RigOptions = {}): Promise<Rig> {
   const pcscd = findPcscd();
-  if (!pcscd) throw new RigError('PCSCD_MISSING', 'pcscd is not installed (apt-get install pcscd)');
+  if (!pcscd) throw new RigError('PCSCD_MISSING', missingHint('pcscd'));
   const vpcd = vpcdLibrary();
-  if (!existsSync(vpcd)) throw new RigError('VPCD_MISSING', 'the vpcd driver is not installed (apt-get install vsmartcard-vpcd)');
+  if (!existsSync(vpcd)) throw new RigError('VPCD_MISSING', missingHint('vpcd'));
   if (process.getuid && process.getuid() !== 0) throw new RigError('NOT_ROOT', 'pcscd needs root to create /run/pcscd; run the rig as root');
   if (pcscdRunning()) {
     throw new RigError('PCSCD_RUNNING', 'a pcscd is already running on this machine; the rig will not take it over (stop it with `systemctl stop pcscd.socket pcscd` or kill it first)');
