@@ -157,7 +157,9 @@ function zshPositionalSpecs(n: Node): string[] {
 }
 
 function zshProgram(program: ProgramSpec): string {
-  const fn = fnName(program.name);
+  // The function is named like its file (_age-plugin-yubikey): zsh autoloads the file as that
+  // function's body, and the body must then be the function itself from the second call on.
+  const fn = `_${program.name.replace(/[^A-Za-z0-9_-]/g, '_')}`;
   const nodes = nodesOf(program);
   const fnOf = (n: Node) => (n.path.length ? `${fn}__${n.path.join('_').replace(/[^A-Za-z0-9_]/g, '_')}` : fn);
   const byParent = (n: Node) => nodes.filter((c) => c.path.length === n.path.length + 1 && c.path.slice(0, -1).join(' ') === n.path.join(' '));

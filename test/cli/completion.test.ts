@@ -5,7 +5,7 @@
  * the pages.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -164,12 +164,24 @@ describe('completions', () => {
     }
   });
 
-  itWith([zsh])('zsh: parses, and names every defined flag of every command', () => {
-    const file = join(work, '_all');
-    writeFileSync(file, script('zsh'));
-    execFileSync('zsh', ['-n', file]);
-    const text = readFileSync(file, 'utf8');
-    for (const p of progs) for (const { spec } of positions(p)) for (const f of allFlags(spec)) expect(text, f).toMatch(new RegExp(`[{',*]${f.replace(/[-]/g, '\\-')}[=\\[,}']`));
+  itWith([zsh])('zsh: parses, and real zsh completion offers exactly the defined flags at every command position', () => {
+    const dir = join(work, 'zsh');
+    mkdirSync(dir);
+    for (const p of progs) writeFileSync(join(dir, completionFileName('zsh', p.name)), completionScript('zsh', [p]));
+    for (const p of progs) execFileSync('zsh', ['-n', join(dir, completionFileName('zsh', p.name))]);
+    const cases = progs.flatMap(positions);
+    const lines = [...cases.map(({ words }) => `${words.join(' ')} -`), 'keybridge validate --format ', 'keybridge bw ', 'age-plugin-yubikey --touch-policy '];
+    const out = execFileSync('zsh', ['-f', join(ROOT, 'test/helpers/zsh-complete.zsh'), dir, ...lines], { encoding: 'utf8', timeout: 120_000 });
+    const got = new Map<number, Set<string>>();
+    for (const l of out.split(/\r?\n/).map((x) => x.replace(/\r$/, '')).filter(Boolean)) {
+      const n = Number(l.slice(0, l.indexOf(':')));
+      got.set(n, (got.get(n) ?? new Set()).add(l.slice(l.indexOf(':') + 1)));
+    }
+    const sorted = (n: number) => [...(got.get(n) ?? [])].sort();
+    cases.forEach(({ words, spec }, i) => expect(sorted(i + 1), words.join(' ')).toEqual(allFlags(spec).sort()));
+    expect(sorted(cases.length + 1)).toEqual(['github', 'json', 'table']);
+    expect(sorted(cases.length + 2)).toEqual(['derive', 'sync']);
+    expect(sorted(cases.length + 3)).toEqual(['always', 'cached', 'never']);
   });
 });
 
