@@ -1,10 +1,11 @@
 # package-lock.json with every registry package's `resolved` URL filled in.
 #
-# keybridge's lock file is written with npm's `omit-lockfile-registry-resolved`, so registry
-# packages carry only `version` and `integrity`; npm then fetches them from its configured
-# registry. nixpkgs' importNpmLock needs a URL per package, so this adds the one npm would use:
-# <registry>/<name>/-/<name without scope>-<version>.tgz. Pure builtins only (no nixpkgs), so it
-# is evaluated and checked without nixpkgs too.
+# A lock file written with npm's `omit-lockfile-registry-resolved` (keybridge's .npmrc turns it
+# off, a user's npmrc may turn it on) carries only `version` and `integrity` for registry packages;
+# npm then fetches them from its configured registry. nixpkgs' importNpmLock needs a URL per
+# package, so this adds the one npm would use: <registry>/<name>/-/<name without scope>-<version>.tgz.
+# Entries that have a URL are left as they are. Pure builtins only (no nixpkgs), so it is evaluated
+# and checked without nixpkgs too.
 {
   lockFile ? ../package-lock.json,
   registry ? "https://registry.npmjs.org",

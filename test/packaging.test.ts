@@ -79,6 +79,24 @@ describe('npm pack', () => {
   });
 });
 
+describe('install scripts of this repository', () => {
+  it('the lock records every registry URL (npm identifies packages for allowScripts by it), and .npmrc keeps it so', () => {
+    const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { resolved?: string; link?: boolean; inBundle?: boolean }> };
+    const without = Object.entries(lock.packages).filter(([path, p]) => path && !p.link && !p.inBundle && !p.resolved?.startsWith('https://registry.npmjs.org/'));
+    expect(without.map(([path]) => path)).toEqual([]);
+    expect(readFileSync(join(ROOT, '.npmrc'), 'utf8')).toMatch(/^omit-lockfile-registry-resolved=false$/m);
+  });
+
+  it('allowScripts decides every dependency install script (no advisory on npm ci)', () => {
+    const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { hasInstallScript?: boolean }> };
+    const allow = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { allowScripts: Record<string, boolean> }).allowScripts;
+    const names = Object.entries(lock.packages)
+      .filter(([path, p]) => path && p.hasInstallScript)
+      .map(([path]) => path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length));
+    expect(names.filter((n) => !(n in allow))).toEqual([]);
+  });
+});
+
 describe('installing the tarball (npm ci, offline, from npm’s cache)', () => {
   const work = mkdtempSync(join(tmpdir(), 'keybridge-pack-'));
   afterAll(() => rmSync(work, { recursive: true, force: true }));
