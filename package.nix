@@ -91,7 +91,7 @@ buildNpmPackage {
       --fish dist/completions/${bin}.fish
   '') bins
   + lib.optionalString withRig ''
-    vpcd=$(find -L ${vsmartcard-vpcd} -name 'libifdvpcd.so' -print -quit)
+    vpcd=$(find -L ${vsmartcard-vpcd} -name 'libifdvpcd.so*' -type f | sort | head -n 1)
     if [ -z "$vpcd" ]; then
       echo "keybridge: libifdvpcd.so not found in ${vsmartcard-vpcd}" >&2
       exit 1
