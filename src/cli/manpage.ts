@@ -39,6 +39,9 @@ function synopsisOf(c: CommandSpec, prefix: string): string {
 export function manPage(p: ProgramSpec): string {
   const out = [
     `.TH ${roff(p.name.toUpperCase())} 1 "" "keybridge ${VERSION}" "User Commands"`,
+    // No hyphenation, ragged right: flags, keys and paths must not be split.
+    '.nh',
+    '.ad l',
     '.SH NAME',
     `${roff(p.name)} \\- ${roff(p.summary)}`,
     '.SH SYNOPSIS',
