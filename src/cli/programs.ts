@@ -65,7 +65,7 @@ export const AGE_PLUGIN_YUBIKEY: ProgramSpec = {
     identity: { type: 'boolean', short: 'i', description: 'print the identity stored in a YubiKey slot' },
     list: { type: 'boolean', short: 'l', description: 'list all age identities in connected YubiKeys' },
     'list-all': { type: 'boolean', description: 'list all YubiKey keys that are compatible with age' },
-    name: { type: 'string', value: 'NAME', description: "name for the generated identity (default 'age identity TAG_HEX')" },
+    name: { type: 'string', value: 'NAME', description: "name for the generated identity (default 'age identity' and the new key's tag in hex)" },
     'pin-policy': { type: 'string', value: 'PIN-POLICY', choices: POLICY.pin, description: 'one of always, once, never (default once)' },
     serial: { type: 'string', value: 'SERIAL', description: 'which YubiKey to use, if more than one is plugged in' },
     slot: { type: 'string', value: 'SLOT', choices: Array.from({ length: 20 }, (_, i) => String(i + 1)), description: 'which slot to use (1-20; default the first usable slot)' },

@@ -33,8 +33,12 @@ export const S = {
   /** keybridge: refuses to spend the last retry. */
   pinLastRetry: (serial: number | string) =>
     `Only 1 PIN try is left on YubiKey with serial ${serial}; keybridge will not risk blocking it. ` +
-    `Check the PIN, then verify it once with \`ykman --device ${serial} piv access change-pin\` (or \`yubico-piv-tool -a verify-pin\`); ` +
+    // ykman has no command that only verifies a PIV PIN (its `piv access change-pin` changes it).
+    `Check the PIN, then verify it once without changing it with \`yubico-piv-tool -a verify-pin\` (it asks for the PIN; ` +
+    `a correct one restores all tries; with several YubiKeys plugged in, add -r and the reader from \`yubico-piv-tool -a list-readers\`); ` +
     `if it is already blocked, unblock it with \`ykman --device ${serial} piv access unblock-pin\` and the PUK.`,
+  /** keybridge: the guided setup's name prompt (the tag is known only once the key exists). */
+  namePrompt: "📛 Name this identity (press Enter for 'age identity' and the new key's tag)",
   /** keybridge */
   pinBlocked: (serial: number | string) =>
     `The PIN of YubiKey with serial ${serial} is blocked. Unblock it with \`ykman --device ${serial} piv access unblock-pin\` and the PUK.`,
