@@ -5,10 +5,11 @@
  * someone else started.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hostIsNixOS } from '../term/host.ts';
 
 export const READER_NAME = 'Yubico YubiKey OTP+FIDO+CCID';
 export const DEFAULT_PORT = 0x8c7b;
@@ -72,15 +73,6 @@ export function pcscdRunning(): boolean {
   try {
     execFileSync('pgrep', ['-x', 'pcscd'], { stdio: 'ignore' });
     return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Whether this is NixOS (its os-release says ID=nixos), where packages are not apt-get'ed. */
-export function hostIsNixOS(osRelease = '/etc/os-release'): boolean {
-  try {
-    return /^ID="?nixos"?$/m.test(readFileSync(osRelease, 'utf8'));
   } catch {
     return false;
   }
