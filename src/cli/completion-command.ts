@@ -3,7 +3,7 @@
  * (keybridge, ssh-to-age, age-plugin-yubikey), generated from their option definitions.
  */
 import { UsageError, parseCommandArgs, write, type Command } from './io.ts';
-import { HELP_OPTION, type CommandArgs } from './spec.ts';
+import { HELP_OPTION, type CommandArgs } from '../term/spec.ts';
 import { SHELLS, completionScript, type Shell } from './completion.ts';
 
 const HELP = `Usage: keybridge completion bash|zsh|fish

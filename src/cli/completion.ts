@@ -1,9 +1,9 @@
 /**
  * Shell completions for bash, zsh and fish, generated from the option definitions the parsers use
- * (src/cli/spec.ts). One generator per shell; each takes the executables' specs and writes one
+ * (src/term/spec.ts). One generator per shell; each takes the executables' specs and writes one
  * script (per executable when installed as files, all together for `keybridge completion SHELL`).
  */
-import { flagNames, type CommandSpec, type OptionDef, type PositionalDef, type ProgramSpec } from './spec.ts';
+import { flagNames, type CommandSpec, type OptionDef, type PositionalDef, type ProgramSpec } from '../term/spec.ts';
 
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;
 export type Shell = (typeof SHELLS)[number];

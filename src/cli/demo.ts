@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CliError, parseCommandArgs, write, type Command } from './io.ts';
-import { HELP_OPTION, type CommandArgs } from './spec.ts';
+import { HELP_OPTION, type CommandArgs } from '../term/spec.ts';
 import { DemoReport } from '../demo/report.ts';
 import { DemoStepError } from '../demo/exec.ts';
 import { sshStep } from '../demo/sshStep.ts';

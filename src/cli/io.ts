@@ -4,7 +4,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Io } from '../term/io.ts';
-import type { CommandArgs } from './spec.ts';
+import type { CommandArgs } from '../term/spec.ts';
 
 export { processIo, readAll, write, type Io } from '../term/io.ts';
 

@@ -1,7 +1,7 @@
 import { commands } from './commands.ts';
 import { CliError, UnknownOptionError, write, type Io } from './io.ts';
 import { VERSION } from '../version.ts';
-import { flagNames, HELP_OPTION, type OptionDefs } from './spec.ts';
+import { flagNames, HELP_OPTION, type OptionDefs } from '../term/spec.ts';
 
 /** keybridge's own options, before a command (`help` is also accepted as a command). */
 export const MAIN_OPTIONS = {

@@ -2,7 +2,7 @@
  * man pages (roff, man(7) macros) generated from the same option definitions as the parsers and
  * the completions: one page per executable; keybridge's page has a section per command.
  */
-import { flagNames, type CommandSpec, type OptionDefs, type ProgramSpec } from './spec.ts';
+import { flagNames, type CommandSpec, type OptionDefs, type ProgramSpec } from '../term/spec.ts';
 import { VERSION } from '../version.ts';
 
 /** Text for roff: backslashes and dashes escaped, no line starting with a control character. */

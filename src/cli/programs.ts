@@ -5,7 +5,7 @@
 import { commands } from './commands.ts';
 import { MAIN_OPTIONS } from './main.ts';
 import { spec as sshToAgeSpec } from './ssh-to-age.ts';
-import type { CommandSpec, ProgramSpec } from './spec.ts';
+import type { CommandSpec, ProgramSpec } from '../term/spec.ts';
 
 export async function keybridgeProgram(): Promise<ProgramSpec> {
   const cmds: CommandSpec[] = [];

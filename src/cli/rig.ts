@@ -3,7 +3,7 @@
  * virtual tokens; optionally with a virtual YubiKey already plugged in. Stops cleanly on Ctrl-C.
  */
 import { CliError, UsageError, parseCommandArgs, write, type Command } from './io.ts';
-import { HELP_OPTION, type CommandArgs } from './spec.ts';
+import { HELP_OPTION, type CommandArgs } from '../term/spec.ts';
 
 const HELP = `Usage: keybridge rig [--yubikey] [--state FILE] [--serial N] [--port P] [--debug]
 

@@ -4,7 +4,7 @@
  * real card.
  */
 import { CliError, UsageError, parseCommandArgs, write, type Command } from './io.ts';
-import { HELP_OPTION, type CommandArgs } from './spec.ts';
+import { HELP_OPTION, type CommandArgs } from '../term/spec.ts';
 
 const HELP = `Usage: keybridge sim yubikey [options]
 

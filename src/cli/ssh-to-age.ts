@@ -11,7 +11,7 @@ import { sshPrivateKeyToAgeIdentity } from '../ssh/identity.ts';
 import { KeyConversionError } from '../ssh/errors.ts';
 import { CliError, UsageError, readAll, write, type Command, type Io } from './io.ts';
 import { VERSION } from '../version.ts';
-import type { CommandArgs } from './spec.ts';
+import type { CommandArgs } from '../term/spec.ts';
 
 /** The reference release whose behaviour this command reproduces. */
 export const REFERENCE_VERSION = '1.3.0';

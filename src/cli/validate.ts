@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CliError, UsageError, parseCommandArgs, write, type Command, type Io } from './io.ts';
-import { HELP_OPTION, type CommandArgs } from './spec.ts';
+import { HELP_OPTION, type CommandArgs } from '../term/spec.ts';
 
 const HELP = `Usage: keybridge validate [REPO] [options]
 

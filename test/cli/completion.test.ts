@@ -16,7 +16,7 @@ import { SHELLS, completionFileName, completionScript } from '../../src/cli/comp
 import { manPage } from '../../src/cli/manpage.ts';
 import { runSshToAge } from '../../src/cli/ssh-to-age.ts';
 import { HELP as YUBIKEY_HELP, parseOptions as parseYubikeyOptions } from '../../src/plugins/yubikey/cli.ts';
-import { allFlags, flagNames, type CommandSpec, type ProgramSpec } from '../../src/cli/spec.ts';
+import { allFlags, flagNames, type CommandSpec, type ProgramSpec } from '../../src/term/spec.ts';
 import { DIST, ROOT, keybridge } from '../helpers/run.ts';
 import { findTool, itWith } from '../helpers/tools.ts';
 

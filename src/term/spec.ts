@@ -1,8 +1,9 @@
 /**
- * Option definitions, shared by the parsers, `--help`-adjacent docs, the shell completions and the
- * man pages. A command's parser reads its `OptionDefs` (node's parseArgs takes `type`, `short` and
- * `multiple` and ignores the rest); the generators in completion.ts and manpage.ts read the same
- * objects, so a flag the parser accepts is a flag the completions offer.
+ * Option definitions, shared by the parsers, the shell completions and the man pages. A command's
+ * parser reads its `OptionDefs` (node's parseArgs flag table format: `type`, `short`, `multiple`;
+ * the rest is ignored by the parser); the generators in src/cli/completion.ts and manpage.ts read
+ * the same objects, so a flag the parser accepts is a flag the completions offer. Below cli/ and
+ * plugins/, so plugin binaries describe their flags with it too.
  */
 
 export interface OptionDef {
