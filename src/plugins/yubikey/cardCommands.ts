@@ -7,7 +7,6 @@ import { write } from '../../term/io.ts';
 import { openPrompter } from '../../term/prompt.ts';
 import { RETIRED_SLOTS, slotToUi, type PinPolicy, type TouchPolicy } from '../../tokens/piv/constants.ts';
 import type { CardReaders } from '../../transport/readers.ts';
-import type { Options } from './cli.ts';
 import { openAll, openOne } from './devices.ts';
 import { YubiKeyError } from './errors.ts';
 import { generateIdentity } from './generate.ts';
@@ -16,12 +15,19 @@ import { encodeRecipient, encodeTagRecipient } from './recipient.ts';
 import { readSlotKey, type SlotKey } from './slotKey.ts';
 import { BINARY, S } from './strings.ts';
 
-export type CardCommandOptions = Omit<Options, 'slot' | 'serial' | 'pinPolicy' | 'touchPolicy'> & {
+export interface CardCommandOptions {
+  generate: boolean;
+  identity: boolean;
+  listAll: boolean;
+  force: boolean;
+  tag: boolean;
+  json: boolean;
+  name?: string;
   slot: number | undefined;
   serial: number | undefined;
   pinPolicy: Exclude<PinPolicy, 'default'>;
   touchPolicy: Exclude<TouchPolicy, 'default'>;
-};
+}
 
 function keyJson(serial: number, key: SlotKey) {
   return {
