@@ -46,8 +46,9 @@ await Promise.all([
     for (const file of entries) chmodSync(join(root, 'dist', basename(file, '.ts') + '.mjs'), 0o755);
   }),
   build({
-    entryPoints: [join(root, 'src', 'index.ts')],
-    outfile: join(root, 'dist', 'index.mjs'),
+    entryPoints: [join(root, 'src', 'index.ts'), join(root, 'src', 'testing.ts')],
+    outdir: join(root, 'dist'),
+    outExtension: { '.js': '.mjs' },
     bundle: true,
     platform: 'node',
     format: 'esm',
