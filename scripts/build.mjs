@@ -1,7 +1,7 @@
 // Bundles each entry point in src/bin/ into dist/<name>.mjs (one file per executable, so a
 // plugin start loads one module instead of hundreds). Native addons stay external.
 import { build } from 'esbuild';
-import { readdirSync, chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join, dirname, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +9,14 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const binDir = join(root, 'src', 'bin');
 const entries = readdirSync(binDir).filter((f) => f.endsWith('.ts'));
+// The virtual token registry (src/sim/tokens.ts) reads its directory from the sources; the
+// bundles get the names found here, and esbuild bundles every ./X/token.ts it can import.
+const simDir = join(root, 'src', 'sim');
+const simTokens = readdirSync(simDir, { withFileTypes: true })
+  .filter((d) => d.isDirectory() && existsSync(join(simDir, d.name, 'token.ts')))
+  .map((d) => d.name)
+  .sort();
+const define = { __KEYBRIDGE_SIM_TOKENS__: JSON.stringify(simTokens) };
 rmSync(join(root, 'dist', 'chunks'), { recursive: true, force: true });
 mkdirSync(join(root, 'dist'), { recursive: true });
 
@@ -31,6 +39,7 @@ await Promise.all([
     format: 'esm',
     target: 'node20',
     external: ['pcsclite', 'node-hid'],
+    define,
     banner: { js: '#!/usr/bin/env node\n' + banner },
     legalComments: 'none',
     logLevel: 'warning',
@@ -38,13 +47,15 @@ await Promise.all([
     for (const file of entries) chmodSync(join(root, 'dist', basename(file, '.ts') + '.mjs'), 0o755);
   }),
   build({
-    entryPoints: [join(root, 'src', 'index.ts')],
-    outfile: join(root, 'dist', 'index.mjs'),
+    entryPoints: [join(root, 'src', 'index.ts'), join(root, 'src', 'testing.ts')],
+    outdir: join(root, 'dist'),
+    outExtension: { '.js': '.mjs' },
     bundle: true,
     platform: 'node',
     format: 'esm',
     target: 'node20',
     packages: 'external',
+    define,
     logLevel: 'warning',
   }),
 ]);
@@ -58,6 +69,7 @@ await build({
   format: 'esm',
   target: 'node20',
   external: ['pcsclite', 'node-hid'],
+  define,
   banner: { js: banner },
   logLevel: 'warning',
 });
@@ -67,7 +79,7 @@ execFileSync(process.execPath, [join(root, 'build', 'docs.mjs'), join(root, 'dis
 
 // dist/ holds exactly what this build wrote (npm pack ships all of it): remove leftovers such as
 // the bundle of an executable that no longer exists.
-const wanted = new Set(['index.mjs', 'chunks', 'man', 'completions', ...entries.map((file) => basename(file, '.ts') + '.mjs')]);
+const wanted = new Set(['index.mjs', 'testing.mjs', 'chunks', 'man', 'completions', ...entries.map((file) => basename(file, '.ts') + '.mjs')]);
 for (const name of readdirSync(join(root, 'dist'))) {
   if (!wanted.has(name)) rmSync(join(root, 'dist', name), { recursive: true, force: true });
 }

@@ -20,6 +20,7 @@ interface PackageJson {
   man?: string[];
   dependencies: Record<string, string>;
   files: string[];
+  exports?: Record<string, string | { default: string }>;
 }
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as PackageJson;
 
@@ -72,7 +73,8 @@ describe('npm pack', () => {
   });
 
   it('dist holds only what the entry points load (no stale bundles or chunks)', () => {
-    const entries = [...Object.values(pkg.bin), pkg.main];
+    const exported = Object.values(pkg.exports ?? {}).flatMap((e) => (typeof e === 'string' ? [e] : [e.default]));
+    const entries = [...Object.values(pkg.bin), pkg.main, ...exported.filter((f) => f.startsWith('./dist/')).map((f) => f.slice(2))];
     const reachable = reachableDist(entries);
     const docs = (f: string) => f.startsWith('dist/man/') || f.startsWith('dist/completions/');
     expect(files.filter((f) => f.startsWith('dist/') && !docs(f) && !reachable.has(f))).toEqual([]);

@@ -12,7 +12,10 @@ export type Shell = (typeof SHELLS)[number];
 interface Node {
   readonly path: string[];
   readonly style: 'gnu' | 'go';
+  /** Every option accepted here. */
   readonly options: Readonly<Record<string, OptionDef>>;
+  /** The ones this node adds to its parent's (which apply below the parent too). */
+  readonly ownOptions: Readonly<Record<string, OptionDef>>;
   /** Words that lead to a deeper node, with their summaries. */
   readonly children: readonly { name: string; summary: string }[];
   readonly positionals: readonly PositionalDef[];
@@ -22,9 +25,11 @@ function nodesOf(program: ProgramSpec): Node[] {
   const out: Node[] = [];
   const add = (path: string[], c: CommandSpec, extraChildren: readonly { name: string; summary: string }[] = []) => {
     const children = [...extraChildren, ...(c.subcommands ?? [])];
-    out.push({ path, style: c.style ?? 'gnu', options: c.options, children, positionals: c.positionals ?? [] });
+    const style = c.style ?? 'gnu';
+    out.push({ path, style, options: c.options, ownOptions: c.options, children, positionals: c.positionals ?? [] });
     for (const s of c.subcommands ?? []) {
-      out.push({ path: [...path, s.name], style: c.style ?? 'gnu', options: c.options, children: [], positionals: s.positionals ?? [] });
+      const own = s.options ?? {};
+      out.push({ path: [...path, s.name], style, options: { ...c.options, ...own }, ownOptions: own, children: [], positionals: s.positionals ?? [] });
     }
   };
   add([], program, program.commands ?? []);
@@ -214,13 +219,11 @@ function fishProgram(program: ProgramSpec): string {
         if (i === n.path.length - 1 && n.children.length) conds.push(`not __fish_seen_subcommand_from ${n.children.map((c) => c.name).join(' ')}`);
       });
     }
-    const siblings = n.path.length ? nodes.find((p) => p.path.join(' ') === n.path.slice(0, -1).join(' ')) : undefined;
     const cond = conds.length ? ` -n ${fishQuote(conds.join('; and '))}` : '';
-    // A child node repeats its parent's options (bw derive ⊂ bw): list them once, at the parent.
-    const inherited = siblings && siblings.options === n.options;
-    if (!inherited) {
+    // Options apply from their node down (the root's only before a command): each listed once.
+    {
       const optCond = n.path.length ? ` -n ${fishQuote(n.path.map((w) => `__fish_seen_subcommand_from ${w}`).join('; and '))}` : cond;
-      for (const [name, def] of Object.entries(n.options)) {
+      for (const [name, def] of Object.entries(n.ownOptions)) {
         const flag = n.style === 'go' ? `-o ${name}` : name.length === 1 ? `-s ${name}` : `-l ${name}${def.short ? ` -s ${def.short}` : ''}`;
         let arg = '';
         if (def.type === 'string') {

@@ -55,6 +55,7 @@ export function manPage(p: ProgramSpec): string {
     for (const c of p.commands) {
       out.push(`.SS ${roff(c.name)}`, synopsisOf(c, `${p.name} ${c.name}`), '.PP', roff(c.summary));
       for (const s of c.subcommands ?? []) out.push('.TP', `\\fB${roff(`${p.name} ${c.name} ${s.name}`)}\\fR`, roff(s.summary));
+      for (const s of c.subcommands ?? []) if (s.options && Object.keys(s.options).length) out.push('.PP', `Options of ${roff(`${c.name} ${s.name}`)}:`, ...optionItems(s.options, c.style));
       for (const a of c.positionals ?? []) if (a.description) out.push('.TP', `\\fI${roff(a.name)}\\fR`, roff(a.description));
       if (Object.keys(c.options).length) out.push('.PP', 'Options:', ...optionItems(c.options, c.style));
     }

@@ -34,6 +34,8 @@ export interface SubcommandDef {
   readonly name: string;
   readonly summary: string;
   readonly positionals?: readonly PositionalDef[];
+  /** Options of this subcommand besides the command's (`keybridge sim yubikey --serial`). */
+  readonly options?: OptionDefs;
 }
 
 /** A keybridge subcommand (`keybridge validate`) or a whole executable. */
@@ -47,7 +49,7 @@ export interface CommandSpec {
   readonly style?: 'gnu' | 'go';
   readonly options: OptionDefs;
   readonly positionals?: readonly PositionalDef[];
-  /** First-word subcommands (`bw derive`, `sim yubikey`); the command's options apply after them. */
+  /** First-word subcommands (`bw derive`, `sim yubikey`); the command's options apply after them too. */
   readonly subcommands?: readonly SubcommandDef[];
 }
 

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
-import { closestFlag } from '../../src/cli/io.ts';
+import { closestFlag } from '../../src/term/suggest.ts';
 import { captureIo } from '../helpers/io.ts';
 
 async function run(argv: string[]) {
