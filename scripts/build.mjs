@@ -23,6 +23,8 @@ mkdirSync(join(root, 'dist'), { recursive: true });
 const banner =
   "import { createRequire as __kbCreateRequire } from 'node:module';\n" +
   'const require = __kbCreateRequire(import.meta.url);';
+// What every bundle shares: ESM for Node 20, the token registry's names.
+const common = { bundle: true, platform: 'node', format: 'esm', target: 'node20', define, logLevel: 'warning' };
 
 await Promise.all([
   // One build for all executables with code splitting: each starts by loading only its own small
@@ -34,15 +36,10 @@ await Promise.all([
     chunkNames: 'chunks/[name]-[hash]',
     outExtension: { '.js': '.mjs' },
     splitting: true,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
+    ...common,
     external: ['pcsclite', 'node-hid'],
-    define,
     banner: { js: '#!/usr/bin/env node\n' + banner },
     legalComments: 'none',
-    logLevel: 'warning',
   }).then(() => {
     for (const file of entries) chmodSync(join(root, 'dist', basename(file, '.ts') + '.mjs'), 0o755);
   }),
@@ -50,13 +47,8 @@ await Promise.all([
     entryPoints: [join(root, 'src', 'index.ts'), join(root, 'src', 'testing.ts')],
     outdir: join(root, 'dist'),
     outExtension: { '.js': '.mjs' },
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
+    ...common,
     packages: 'external',
-    define,
-    logLevel: 'warning',
   }),
 ]);
 
@@ -64,14 +56,9 @@ await Promise.all([
 await build({
   entryPoints: [join(root, 'scripts', 'docs.ts')],
   outfile: join(root, 'build', 'docs.mjs'),
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
+  ...common,
   external: ['pcsclite', 'node-hid'],
-  define,
   banner: { js: banner },
-  logLevel: 'warning',
 });
 rmSync(join(root, 'dist', 'man'), { recursive: true, force: true });
 rmSync(join(root, 'dist', 'completions'), { recursive: true, force: true });
