@@ -16,7 +16,13 @@ const simTokens = readdirSync(simDir, { withFileTypes: true })
   .filter((d) => d.isDirectory() && existsSync(join(simDir, d.name, 'token.ts')))
   .map((d) => d.name)
   .sort();
-const define = { __KEYBRIDGE_SIM_TOKENS__: JSON.stringify(simTokens) };
+// Likewise the plugin families whose cli.ts describes a plugin binary (src/cli/programs.ts).
+const pluginDir = join(root, 'src', 'plugins');
+const pluginFamilies = readdirSync(pluginDir, { withFileTypes: true })
+  .filter((d) => d.isDirectory() && d.name !== 'kit' && existsSync(join(pluginDir, d.name, 'cli.ts')))
+  .map((d) => d.name)
+  .sort();
+const define = { __KEYBRIDGE_SIM_TOKENS__: JSON.stringify(simTokens), __KEYBRIDGE_PLUGIN_FAMILIES__: JSON.stringify(pluginFamilies) };
 rmSync(join(root, 'dist', 'chunks'), { recursive: true, force: true });
 mkdirSync(join(root, 'dist'), { recursive: true });
 

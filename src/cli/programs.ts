@@ -6,7 +6,9 @@ import { commands } from './commands.ts';
 import { MAIN_OPTIONS } from './main.ts';
 import { spec as sshToAgeSpec } from './ssh-to-age.ts';
 import type { CommandSpec, ProgramSpec } from '../term/spec.ts';
-import { PROGRAM as AGE_PLUGIN_YUBIKEY } from '../plugins/yubikey/cli.ts';
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export async function keybridgeProgram(): Promise<ProgramSpec> {
   const cmds: CommandSpec[] = [];
@@ -47,7 +49,24 @@ export const SSH_TO_AGE: ProgramSpec = {
   examples: ['ssh-to-age < ~/.ssh/id_ed25519.pub', 'ssh-keyscan example.org | ssh-to-age', 'ssh-to-age -private-key -i ~/.ssh/id_ed25519 -o ~/.config/sops/age/keys.txt'],
 };
 
-/** Every executable, in package.json `bin` order. */
+declare const __KEYBRIDGE_PLUGIN_FAMILIES__: string[] | undefined;
+
+/**
+ * The token families with a plugin binary: every `src/plugins/X/cli.ts` (the kit aside), found like
+ * the virtual tokens: from the sources the directory is read, in the bundles scripts/build.mjs
+ * defines the names. Each exports `PROGRAM`, built from the flag table its parser uses.
+ */
+function pluginFamilies(): string[] {
+  if (typeof __KEYBRIDGE_PLUGIN_FAMILIES__ !== 'undefined') return __KEYBRIDGE_PLUGIN_FAMILIES__;
+  const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'plugins');
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && d.name !== 'kit' && existsSync(join(dir, d.name, 'cli.ts')))
+    .map((d) => d.name)
+    .sort();
+}
+
+/** Every executable: keybridge, ssh-to-age, then the plugins by family name. */
 export async function programs(): Promise<ProgramSpec[]> {
-  return [await keybridgeProgram(), SSH_TO_AGE, AGE_PLUGIN_YUBIKEY];
+  const plugins = await Promise.all(pluginFamilies().map(async (n) => ((await import(`../plugins/${n}/cli.ts`)) as { PROGRAM: ProgramSpec }).PROGRAM));
+  return [await keybridgeProgram(), SSH_TO_AGE, ...plugins];
 }
