@@ -1,9 +1,10 @@
 /**
  * Key strings as they appear in secrets repos, turned into comparable age recipients: `age1…`
  * (X25519 and plugin recipients as written), `ssh-ed25519 AAAA… [comment]` through ssh-to-age,
- * `AGE-SECRET-KEY-1…` through its public key.
+ * `AGE-SECRET-KEY-1…` and `AGE-SECRET-KEY-PQ-1…` through their public keys (`age1…`, `age1pq1…`).
  */
 import { identityToRecipient } from 'age-encryption';
+import { classifyPqKey } from '../age/pqKeys.ts';
 import { sshPublicKeyToAgeRecipient } from '../ssh/lines.ts';
 
 export function isAgeRecipient(s: string): boolean {
@@ -25,6 +26,8 @@ export function toRecipient(s: string): string | null {
 }
 
 export async function secretKeyToRecipient(s: string): Promise<string | null> {
+  const pq = classifyPqKey(s);
+  if (pq) return 'recipient' in pq && pq.kind === 'hybrid-identity' ? pq.recipient : null;
   try {
     return await identityToRecipient(s.trim());
   } catch {
