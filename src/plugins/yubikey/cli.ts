@@ -36,6 +36,10 @@ keybridge additions:
   --tag                        With --list/--list-all: print age1tag1… recipients, which Go age >= 1.3,
                                rage >= 0.12 and typage encrypt to without any plugin installed.
   --json                       With --generate/--identity/--list/--list-all: print JSON.
+  --pq                         With --generate: a post-quantum key (ML-KEM-768 + the slot's P-256,
+                               mlkem768p256tag). Its recipient is age1tagpq1…, which Go age >= 1.3,
+                               rage >= 0.12 and typage encrypt to; the ML-KEM seed is kept in the
+                               slot certificate, as age-plugin-yubikey's post-quantum support does.
 
 Environment:
   AGE_PLUGIN_YUBIKEY_SKIP_NOT_FOUND=1   When decrypting, skip identities whose YubiKey is not
@@ -71,6 +75,7 @@ export interface Options {
   touchPolicy?: string;
   tag: boolean;
   json: boolean;
+  pq: boolean;
 }
 
 export class UsageFail extends Error {}
@@ -91,6 +96,7 @@ const BOOL_FLAGS: Record<string, keyof Options> = {
   '--list-all': 'listAll',
   '--tag': 'tag',
   '--json': 'json',
+  '--pq': 'pq',
 };
 const VALUE_FLAGS: Record<string, keyof Options> = {
   '--age-plugin': 'agePlugin',
@@ -102,7 +108,7 @@ const VALUE_FLAGS: Record<string, keyof Options> = {
 };
 
 export function parseOptions(argv: string[]): Options {
-  const o: Options = { help: false, version: false, force: false, generate: false, identity: false, list: false, listAll: false, tag: false, json: false };
+  const o: Options = { help: false, version: false, force: false, generate: false, identity: false, list: false, listAll: false, tag: false, json: false, pq: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
@@ -187,6 +193,7 @@ export async function runCli(argv: string[], io: Io, deps: CliDeps): Promise<num
     if (opts.force && opts.list) throw new YubiKeyError('USAGE', S.forceWith('--list'));
     if (opts.force && opts.listAll) throw new YubiKeyError('USAGE', S.forceWith('--list-all'));
     if (opts.listAll && opts.slot !== undefined) throw new YubiKeyError('USAGE', S.listAllSlot);
+    if (opts.pq && !opts.generate) throw new YubiKeyError('USAGE', S.pqOnlyWithGenerate);
     const slot = parseSlot(opts.slot);
     const serial = parseSerial(opts.serial);
     const pinPolicy = parsePinPolicy(opts.pinPolicy);

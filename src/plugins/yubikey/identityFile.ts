@@ -3,6 +3,7 @@
  * `--identity`; an age identity file) and the `--list` entries (an `age -R` recipients file).
  */
 import { slotToUi } from '../../tokens/piv/constants.ts';
+import { encodeTagPqRecipient } from '../../age/pqKeys.ts';
 import { encodeRecipient, encodeTagRecipient } from './recipient.ts';
 import type { SlotKey } from './slotKey.ts';
 import { PIN_POLICY_TEXT, TOUCH_POLICY_TEXT } from './strings.ts';
@@ -24,18 +25,33 @@ function metadataLines(serial: number, key: SlotKey): string[] {
   ];
 }
 
+/** The recipient a slot key is encrypted to: `age1tagpq1…` for a post-quantum key, else `age1yubikey1…`. */
+export function recipientOf(key: Pick<SlotKey, 'publicKey' | 'pq'>): string {
+  return key.pq ? encodeTagPqRecipient(key.pq.recipient) : encodeRecipient(key.publicKey);
+}
+
+/**
+ * The native (no plugin needed to encrypt) recipient: `age1tag1…` for a classic key; a
+ * post-quantum key's `age1tagpq1…` is native already. The classic form of a post-quantum key is
+ * never offered: a file encrypted to it would not be post-quantum.
+ */
+export function nativeRecipientOf(key: Pick<SlotKey, 'publicKey' | 'pq'>): string {
+  return key.pq ? encodeTagPqRecipient(key.pq.recipient) : encodeTagRecipient(key.publicKey);
+}
+
 export function stubOf(serial: number, key: SlotKey): string {
   return encodeStub({ serial, slot: key.slot, tag: key.tag });
 }
 
 /** The identity block: metadata comments, the recipient comment, the stub line. */
 export function identityBlock(serial: number, key: SlotKey): string {
-  return [...metadataLines(serial, key), `#    Recipient: ${encodeRecipient(key.publicKey)}`, stubOf(serial, key)].join('\n') + '\n';
+  return [...metadataLines(serial, key), `#    Recipient: ${recipientOf(key)}`, stubOf(serial, key)].join('\n') + '\n';
 }
 
 /** A `--list` entry: metadata comments, the recipient, a blank line. */
 export function listEntry(serial: number, key: SlotKey, opts: { tag?: boolean } = {}): string {
   const lines = metadataLines(serial, key);
-  if (opts.tag) lines.push(`#  age1tag (no plugin needed to encrypt): ${encodeTagRecipient(key.publicKey)}`);
-  return [...lines, encodeRecipient(key.publicKey), ''].join('\n') + '\n';
+  if (key.pq) lines.push('#         Type: post-quantum (ML-KEM-768 + P-256, mlkem768p256tag)');
+  if (opts.tag && !key.pq) lines.push(`#  age1tag (no plugin needed to encrypt): ${encodeTagRecipient(key.publicKey)}`);
+  return [...lines, recipientOf(key), ''].join('\n') + '\n';
 }

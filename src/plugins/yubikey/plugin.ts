@@ -37,7 +37,7 @@ export function handlers(openReaders: () => Promise<CardReaders>, env: UnwrapEnv
         const r = await withReaders((readers) =>
           wrapFileKeys({ recipients: req.recipients, identities: req.identities, fileKeys: req.fileKeys, ui: yubikeyUi(req.ui), readers }, env),
         );
-        return { stanzas: r.stanzas, labels: [], errors: r.errors };
+        return { stanzas: r.stanzas, labels: r.labels, errors: r.errors };
       },
     },
     identity: {

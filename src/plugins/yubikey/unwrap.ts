@@ -1,6 +1,7 @@
 /**
- * identity-v1 for YubiKeys (age-plugin-yubikey's IdentityPlugin, plus p256tag): match each
- * file's `piv-p256` / `p256tag` stanzas to identity stubs by tag, touch only YubiKeys that a
+ * identity-v1 for YubiKeys (age-plugin-yubikey's IdentityPlugin, plus p256tag and the
+ * post-quantum mlkem768p256tag): match each file's `piv-p256` / `p256tag` / `mlkem768p256tag`
+ * stanzas to identity stubs by tag (no card access for a stanza that names another key), touch only YubiKeys that a
  * stanza references (most-referenced first), ask for a missing YubiKey, verify the PIN as the
  * slot's policy requires, and unwrap with card ECDH. Cards are left powered (LEAVE_CARD) so a
  * PIN-once verification survives to the next file and the next process.
@@ -12,11 +13,17 @@ import { PivError } from '../../tokens/piv/errors.ts';
 import { TransportError } from '../../transport/apdu.ts';
 import type { CardReaders } from '../../transport/readers.ts';
 import { parseP256Tag, unwrapP256Tag, P256TAG_TYPE, type P256TagStanza } from '../../age/p256tag.ts';
+import {
+  mlkem768P256TagMatches,
+  parseMlkem768P256Tag,
+  unwrapMlkem768P256Tag,
+  type Mlkem768P256TagStanza,
+} from '../../age/mlkem768p256tag.ts';
 import { openBySerial, translateTransportError, type YubiKey } from './devices.ts';
 import { YubiKeyError } from './errors.ts';
 import { parsePivP256, PIV_P256_TYPE, tagsEqual, unwrapPivP256, type PivP256Stanza, type RawStanza } from './pivP256.ts';
 import { verifyPinForDecryption } from './pin.ts';
-import { readSlotForDecryption } from './slotKey.ts';
+import { readSlotForStub } from './slotKey.ts';
 import { S } from './strings.ts';
 import { decodeStub, type Stub } from './stub.ts';
 import type { UnwrapEnvironment, YubiKeyUi } from './ui.ts';
@@ -37,7 +44,8 @@ export interface UnwrapResult {
 
 type Candidate =
   | { file: number; stanzaIndex: number; kind: 'piv'; stanza: PivP256Stanza }
-  | { file: number; stanzaIndex: number; kind: 'tag'; stanza: P256TagStanza };
+  | { file: number; stanzaIndex: number; kind: 'tag'; stanza: P256TagStanza }
+  | { file: number; stanzaIndex: number; kind: 'tagpq'; stanza: Mlkem768P256TagStanza };
 
 const P256TAG_LABEL = new TextEncoder().encode('age-encryption.org/p256tag');
 
@@ -86,6 +94,12 @@ export async function unwrapFiles(
       } else if (st.type === P256TAG_TYPE) {
         const parsed = parseP256Tag(st.type, st.args, st.body);
         if (parsed) candidates.push({ file: fileIndex, stanzaIndex, kind: 'tag', stanza: parsed });
+      } else {
+        const pq = parseMlkem768P256Tag(st);
+        if (pq && 'malformed' in pq) {
+          result.errors.push({ kind: 'stanza', file: fileIndex, index: stanzaIndex, message: S.invalidStanza });
+          failedFiles.add(fileIndex);
+        } else if (pq) candidates.push({ file: fileIndex, stanzaIndex, kind: 'tagpq', stanza: pq.ok });
       }
     });
   });
@@ -96,7 +110,12 @@ export async function unwrapFiles(
     .map(({ index, stub }) => {
       const matches = candidates.filter((c) => {
         if (claimed.has(c) || failedFiles.has(c.file)) return false;
-        const hit = c.kind === 'piv' ? tagsEqual(c.stanza.tag, stub.tag) : p256TagMatchesStaticTag(c.stanza, stub.tag);
+        const hit =
+          c.kind === 'piv'
+            ? tagsEqual(c.stanza.tag, stub.tag)
+            : c.kind === 'tag'
+              ? p256TagMatchesStaticTag(c.stanza, stub.tag)
+              : mlkem768P256TagMatches(c.stanza, stub.tag);
         if (hit) claimed.add(c);
         return hit;
       });
@@ -118,8 +137,8 @@ export async function unwrapFiles(
     }
     if (!yk) continue; // skipped by the user or by AGE_PLUGIN_YUBIKEY_SKIP_NOT_FOUND
     try {
-      const slot = await readSlotForDecryption(yk.piv, stub.slot);
-      if (!slot || !tagsEqual(slot.tag, stub.tag)) {
+      const slot = await readSlotForStub(yk.piv, stub.slot, stub.tag);
+      if (!slot) {
         result.errors.push({ kind: 'identity', index, message: S.stubMismatch });
         continue;
       }
@@ -150,7 +169,11 @@ export async function unwrapFiles(
           const key =
             c.kind === 'piv'
               ? await unwrapPivP256(c.stanza, slot.publicKey, ecdh)
-              : await unwrapP256Tag(c.stanza, slot.publicKey, ecdh);
+              : c.kind === 'tag'
+                ? await unwrapP256Tag(c.stanza, slot.publicKey, ecdh)
+                : slot.pq
+                  ? await unwrapMlkem768P256Tag(c.stanza, slot.pq, ecdh)
+                  : null;
           if (!key) throw new YubiKeyError('DECRYPT_FAILED', S.decryptFailed);
           result.fileKeys.set(c.file, key);
         } catch (e) {

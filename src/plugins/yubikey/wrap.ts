@@ -1,13 +1,17 @@
 /**
  * recipient-v1 for YubiKeys (age-plugin-yubikey's RecipientPlugin): `age1yubikey1…` recipients
  * are wrapped to directly; identity stubs given as recipients (`age -e -i`) need the card, only to
- * read the slot's public key (no PIN). One `piv-p256` stanza per recipient and identity per file key.
+ * read the slot's public key (no PIN). One `piv-p256` stanza per recipient and identity per file
+ * key; a post-quantum identity gets an `mlkem768p256tag` stanza, labelled `postquantum`. Mixing
+ * post-quantum and classic keys in one file is refused as Go age refuses it.
  */
 import type { CardReaders } from '../../transport/readers.ts';
 import { YubiKeyError } from './errors.ts';
-import { wrapPivP256, tagsEqual, type RawStanza } from './pivP256.ts';
+import { wrapPivP256, type RawStanza } from './pivP256.ts';
 import { decodeRecipient } from './recipient.ts';
-import { readSlotForDecryption } from './slotKey.ts';
+import { wrapMlkem768P256Tag } from '../../age/mlkem768p256tag.ts';
+import { labelMixError, POSTQUANTUM } from '../../age/labels.ts';
+import { readSlotForStub } from './slotKey.ts';
 import { S } from './strings.ts';
 import { decodeStub } from './stub.ts';
 import { openBySerial } from './devices.ts';
@@ -19,17 +23,21 @@ export interface WrapResult {
   /** stanzas[i] = stanzas for file key i; empty when errors is non-empty. */
   stanzas: RawStanza[][];
   errors: WrapError[];
+  /** The label set of every stanza (`postquantum` for post-quantum keys). */
+  labels: string[];
 }
+
+type WrapKey = { kind: 'classic'; publicKey: Uint8Array } | { kind: 'pq'; recipient: Uint8Array };
 
 export async function wrapFileKeys(
   req: { recipients: string[]; identities: string[]; fileKeys: Uint8Array[]; ui: YubiKeyUi; readers?: CardReaders },
   env: UnwrapEnvironment = {},
 ): Promise<WrapResult> {
   const errors: WrapError[] = [];
-  const keys: Uint8Array[] = [];
+  const keys: WrapKey[] = [];
   req.recipients.forEach((r, index) => {
     try {
-      keys.push(decodeRecipient(r));
+      keys.push({ kind: 'classic', publicKey: decodeRecipient(r) });
     } catch {
       errors.push({ kind: 'recipient', index, message: S.invalidRecipient });
     }
@@ -48,15 +56,19 @@ export async function wrapFileKeys(
       continue;
     }
     try {
-      const slot = await readSlotForDecryption(yk.piv, stub.slot);
-      if (!slot || !tagsEqual(slot.tag, stub.tag)) throw new YubiKeyError('STUB_MISMATCH', S.stubMismatch);
-      keys.push(slot.publicKey);
+      const slot = await readSlotForStub(yk.piv, stub.slot, stub.tag);
+      if (!slot) throw new YubiKeyError('STUB_MISMATCH', S.stubMismatch);
+      keys.push(slot.pq ? { kind: 'pq', recipient: slot.pq.recipient } : { kind: 'classic', publicKey: slot.publicKey });
     } catch (e) {
       errors.push({ kind: 'identity', index, message: e instanceof YubiKeyError ? e.message : S.openFailed(stub.serial) });
     } finally {
       await yk.close(true).catch(() => undefined);
     }
   }
-  if (errors.length) return { stanzas: [], errors };
-  return { stanzas: req.fileKeys.map((fk) => keys.map((pk) => wrapPivP256(fk, pk))), errors };
+  if (errors.length) return { stanzas: [], errors, labels: [] };
+  const labelSets = keys.map((k) => (k.kind === 'pq' ? [POSTQUANTUM] : []));
+  const mix = labelMixError(labelSets);
+  if (mix) return { stanzas: [], errors: [{ kind: 'internal', message: mix }], labels: [] };
+  const wrapOne = (fk: Uint8Array, k: WrapKey) => (k.kind === 'pq' ? wrapMlkem768P256Tag(fk, k.recipient) : wrapPivP256(fk, k.publicKey));
+  return { stanzas: req.fileKeys.map((fk) => keys.map((k) => wrapOne(fk, k))), errors, labels: labelSets[0] ?? [] };
 }
