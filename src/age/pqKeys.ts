@@ -5,11 +5,13 @@
  *   age1tagpq1…          hybrid tag recipient, ek_PQ(1184) ‖ P-256 uncompressed(65) (2015 chars)
  *   AGE-SECRET-KEY-PQ-1… hybrid identity, a 32-byte seed                         (77 chars)
  *
- * Bech32 as age uses it (no 90-character limit; one case throughout). `classifyPqKey` is what the
+ * Bech32 as age uses it (no 90-character limit; one case throughout; decoding never quotes the
+ * input, which may be a secret key). `classifyPqKey` is what the
  * key readers (validate, keys.txt, bw sync) call: it tells these strings apart, checks them fully,
  * and derives the recipient of a PQ identity.
  */
 import { bech32 } from '@scure/base';
+import { bech32Encode } from './bech32.ts';
 import { expandHybridSeed, MLKEM768_P256, MLKEM768_X25519, splitPublicKey } from './hybridKem.ts';
 
 export const HYBRID_RECIPIENT_HRP = 'age1pq';
@@ -19,9 +21,6 @@ export const HYBRID_IDENTITY_HRP = 'AGE-SECRET-KEY-PQ-';
 /** Longest string accepted before any decoding (the longest form, age1tagpq, is 2015 chars). */
 const MAX_KEY_STRING = 2100;
 
-function encode(hrp: string, data: Uint8Array): string {
-  return bech32.encode(hrp, bech32.toWords(data), false);
-}
 
 function decode(s: string): { hrp: string; data: Uint8Array } {
   if (s.length > MAX_KEY_STRING) throw new Error('key string too long');
@@ -39,17 +38,17 @@ function decode(s: string): { hrp: string; data: Uint8Array } {
 
 export function encodeHybridRecipient(pk: Uint8Array): string {
   splitPublicKey(MLKEM768_X25519, pk);
-  return encode(HYBRID_RECIPIENT_HRP, pk);
+  return bech32Encode(HYBRID_RECIPIENT_HRP, pk);
 }
 
 export function encodeTagPqRecipient(pk: Uint8Array): string {
   splitPublicKey(MLKEM768_P256, pk);
-  return encode(TAGPQ_RECIPIENT_HRP, pk);
+  return bech32Encode(TAGPQ_RECIPIENT_HRP, pk);
 }
 
 export function encodeHybridIdentity(seed32: Uint8Array): string {
   if (seed32.length !== 32) throw new RangeError('a hybrid identity is a 32-byte seed');
-  return encode(HYBRID_IDENTITY_HRP, seed32).toUpperCase();
+  return bech32Encode(HYBRID_IDENTITY_HRP, seed32).toUpperCase();
 }
 
 /** `age1pq1…` → the 1216 public key bytes; throws `invalid recipient` otherwise. */
@@ -90,7 +89,7 @@ export function hybridIdentityToRecipient(s: string): string {
   const seed = decodeHybridIdentity(s);
   const { publicKey } = expandHybridSeed(MLKEM768_X25519, seed);
   seed.fill(0);
-  return encode(HYBRID_RECIPIENT_HRP, publicKey);
+  return bech32Encode(HYBRID_RECIPIENT_HRP, publicKey);
 }
 
 export type PqKeyKind = 'hybrid-recipient' | 'tagpq-recipient' | 'hybrid-identity';

@@ -11,7 +11,7 @@
  * tagpq support writes it); its stub tag is SHA-256 of the uncompressed point, so a stub says by
  * itself which kind of key it names.
  */
-import { p256 } from '@noble/curves/nist.js';
+import { bytesEqual, tryCompressP256 as compressIfP256 } from '../../age/p256.ts';
 import { KeyAlgorithm, pinPolicyFromByte, touchPolicyFromByte, type PinPolicy, type TouchPolicy } from '../../tokens/piv/constants.ts';
 import type { CertificateInfo } from '../../tokens/piv/certificate.ts';
 import { PivError } from '../../tokens/piv/errors.ts';
@@ -34,14 +34,6 @@ export interface SlotKey {
   touchPolicy?: TouchPolicy;
   /** The post-quantum half, when the certificate holds an ML-KEM seed (then `tag` is the tagpq tag). */
   pq?: TagPqKey;
-}
-
-function compressIfP256(point: Uint8Array): Uint8Array | null {
-  try {
-    return p256.Point.fromBytes(point).toBytes(true);
-  } catch {
-    return null;
-  }
 }
 
 async function fromCertificate(slot: number, info: CertificateInfo): Promise<SlotKey | null> {
@@ -125,10 +117,6 @@ export async function readSlotForDecryption(piv: PivSession, slot: number): Prom
 
 export type SlotForStub = Pick<SlotKey, 'publicKey' | 'tag' | 'pinPolicy' | 'touchPolicy' | 'pq'>;
 
-function sameTag(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
-}
-
 /**
  * The slot key a stub names, or null when the slot holds another key. A classic stub is answered
  * from GET METADATA where possible; a post-quantum stub (its tag is not the compressed point's)
@@ -136,8 +124,8 @@ function sameTag(a: Uint8Array, b: Uint8Array): boolean {
  */
 export async function readSlotForStub(piv: PivSession, slot: number, stubTag: Uint8Array): Promise<SlotForStub | null> {
   const quick = await readSlotForDecryption(piv, slot);
-  if (quick && sameTag(quick.tag, stubTag)) return quick;
+  if (quick && bytesEqual(quick.tag, stubTag)) return quick;
   if (!quick) return null;
   const full = 'pq' in quick || 'ours' in quick ? (quick as SlotKey) : await readSlotKey(piv, slot);
-  return full && sameTag(full.tag, stubTag) ? full : null;
+  return full && bytesEqual(full.tag, stubTag) ? full : null;
 }
