@@ -4,7 +4,6 @@
  * `AGE-SECRET-KEY-1…` and `AGE-SECRET-KEY-PQ-1…` through their public keys (`age1…`, `age1pq1…`).
  */
 import { identityToRecipient } from 'age-encryption';
-import { classifyPqKey } from '../age/pqKeys.ts';
 import { sshPublicKeyToAgeRecipient } from '../ssh/lines.ts';
 
 export function isAgeRecipient(s: string): boolean {
@@ -26,8 +25,11 @@ export function toRecipient(s: string): string | null {
 }
 
 export async function secretKeyToRecipient(s: string): Promise<string | null> {
-  const pq = classifyPqKey(s);
-  if (pq) return 'recipient' in pq && pq.kind === 'hybrid-identity' ? pq.recipient : null;
+  if (s.trim().toUpperCase().startsWith('AGE-SECRET-KEY-PQ-1')) {
+    // ML-KEM is loaded only when a post-quantum key is read.
+    const pq = (await import('../age/pqKeys.ts')).classifyPqKey(s);
+    return pq && 'recipient' in pq && pq.kind === 'hybrid-identity' ? pq.recipient : null;
+  }
   try {
     return await identityToRecipient(s.trim());
   } catch {

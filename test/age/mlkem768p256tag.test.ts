@@ -9,14 +9,8 @@ import { randomBytes } from '@noble/hashes/utils.js';
 import { base64nopad } from '@scure/base';
 import { Decrypter, Encrypter, Stanza, type Identity } from 'age-encryption';
 import { expandHybridSeed, MLKEM768_P256 } from '../../src/age/hybridKem.ts';
-import {
-  mlkem768P256TagMatches,
-  parseMlkem768P256Tag,
-  tagPqIdentity,
-  tagPqKey,
-  unwrapMlkem768P256Tag,
-  wrapMlkem768P256Tag,
-} from '../../src/age/mlkem768p256tag.ts';
+import { mlkem768P256TagMatches, parseMlkem768P256Tag } from '../../src/age/mlkem768p256tag.ts';
+import { tagPqIdentity, tagPqKey, unwrapMlkem768P256Tag, wrapMlkem768P256Tag } from '../../src/age/mlkem768p256tagKey.ts';
 import { decodeTagPqRecipient, encodeTagPqRecipient } from '../../src/age/pqKeys.ts';
 
 /** A software P-256 key standing in for a card, counting ECDH calls. */

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { p256 } from '@noble/curves/nist.js';
 import { randomBytes } from '@noble/hashes/utils.js';
 import { generateHybridIdentity, identityToRecipient } from 'age-encryption';
-import { tagPqKey } from '../../src/age/mlkem768p256tag.ts';
+import { tagPqKey } from '../../src/age/mlkem768p256tagKey.ts';
 import {
   classifyPqKey,
   decodeHybridIdentity,

@@ -16,7 +16,7 @@ import { KeyAlgorithm, pinPolicyFromByte, touchPolicyFromByte, type PinPolicy, t
 import type { CertificateInfo } from '../../tokens/piv/certificate.ts';
 import { PivError } from '../../tokens/piv/errors.ts';
 import type { PivSession } from '../../tokens/piv/session.ts';
-import { tagPqKey, type TagPqKey } from '../../age/mlkem768p256tag.ts';
+import type { TagPqKey } from '../../age/mlkem768p256tagKey.ts';
 import { recipientTag } from './recipient.ts';
 
 export const CERT_ORGANIZATION = 'age-plugin-yubikey';
@@ -42,7 +42,8 @@ async function fromCertificate(slot: number, info: CertificateInfo): Promise<Slo
   const publicKey = compressIfP256(info.publicKey);
   if (!publicKey) return null;
   const ours = firstAttribute(info, OID.organization) === CERT_ORGANIZATION;
-  const pq = info.mlkemSeed ? tagPqKey(info.mlkemSeed, info.publicKey) : undefined;
+  // ML-KEM is loaded only for a post-quantum key.
+  const pq = info.mlkemSeed ? (await import('../../age/mlkem768p256tagKey.ts')).tagPqKey(info.mlkemSeed, info.publicKey) : undefined;
   const key: SlotKey = {
     slot,
     publicKey,

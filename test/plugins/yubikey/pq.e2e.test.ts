@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { p256 } from '@noble/curves/nist.js';
 import { randomBytes } from '@noble/hashes/utils.js';
 import { Decrypter, Encrypter } from 'age-encryption';
-import { tagPqKey } from '../../../src/age/mlkem768p256tag.ts';
+import { tagPqKey } from '../../../src/age/mlkem768p256tagKey.ts';
 import { decodeTagPqRecipient, encodeTagPqRecipient } from '../../../src/age/pqKeys.ts';
 import { nonInteractiveUi, runRecipientV1 } from '../../../src/age/plugin/client.ts';
 import { YubiKeyIdentity } from '../../../src/plugins/yubikey/typage.ts';
