@@ -166,6 +166,31 @@ describeWithRig('post-quantum YubiKey keys (mlkem768p256tag) with the real age C
     ).rejects.toThrow("incompatible recipients: can't mix post-quantum and classic recipients, or the file would be vulnerable to quantum computers");
   });
 
+  itWith([age, ykman, python])('a key set up in age-plugin-yubikey PR #215’s layout by other tools (ykman key, pyca/cryptography certificate) is ours', async () => {
+    const pub = join(ctx.dir, 'pr215.pem');
+    const cert = join(ctx.dir, 'pr215-cert.pem');
+    const mlkemSeed = randomBytes(64);
+    const gen = await run('ykman', ['--device', '31415926', 'piv', 'keys', 'generate', '-a', 'ECCP256', '--pin-policy', 'ONCE', '--touch-policy', 'CACHED', '-P', NEW_PIN, '84', pub], { env: ctx.env });
+    expect(gen.code, gen.stderr).toBe(0);
+    execFileSync('/usr/bin/python3', [`${ROOT}test/helpers/pq_seed_cert.py`, 'reference', pub, Buffer.from(mlkemSeed).toString('hex'), 'made like PR 215', cert]);
+    const imp = await run('ykman', ['--device', '31415926', 'piv', 'certificates', 'import', '-P', NEW_PIN, '84', cert], { env: ctx.env });
+    expect(imp.code, imp.stderr).toBe(0);
+    const json = JSON.parse((await plugin(ctx, ['--list', '--json'])).stdout) as { slot: number; recipient: string; identity: string; postQuantum: boolean; name: string }[];
+    const k = json.find((x) => x.slot === 3)!;
+    expect(k).toMatchObject({ name: 'made like PR 215', postQuantum: true, pinPolicy: 'once', touchPolicy: 'cached' });
+    // The ML-KEM half is FIPS 203 KeyGen(d ‖ z) of the stored seed (noble directly, not our code).
+    const { ml_kem768 } = await import('@noble/post-quantum/ml-kem.js');
+    expect(decodeTagPqRecipient(k.recipient).subarray(0, 1184)).toEqual(ml_kem768.keygen(mlkemSeed).publicKey);
+    const e = new Encrypter();
+    e.addRecipient(k.recipient);
+    const f = join(ctx.dir, 'pr215.age');
+    writeFileSync(f, await e.encrypt('interoperable\n'));
+    const idf = join(ctx.dir, 'pr215-id.txt');
+    writeFileSync(idf, `${k.identity}\n`);
+    const r = await ageOnPty(ctx, ['-d', '-i', idf, f], [[/Enter PIN/, NEW_PIN]]);
+    expect(r.stdout).toContain('interoperable');
+  });
+
   itWith([age, python])('the classic key in the next slot still decrypts its piv-p256 files (not changed by the PQ key)', async () => {
     const f = join(ctx.dir, 'classic.age');
     const enc = await run('age', ['-r', classic.recipient, '-o', f, join(ctx.dir, 'plain.txt')], { env: ctx.env });
