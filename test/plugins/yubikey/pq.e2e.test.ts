@@ -175,9 +175,16 @@ describeWithRig('post-quantum YubiKey keys (mlkem768p256tag) with the real age C
     execFileSync('/usr/bin/python3', [`${ROOT}test/helpers/pq_seed_cert.py`, 'reference', pub, Buffer.from(mlkemSeed).toString('hex'), 'made like PR 215', cert]);
     const imp = await run('ykman', ['--device', '31415926', 'piv', 'certificates', 'import', '-P', NEW_PIN, '84', cert], { env: ctx.env });
     expect(imp.code, imp.stderr).toBe(0);
-    const json = JSON.parse((await plugin(ctx, ['--list', '--json'])).stdout) as { slot: number; recipient: string; identity: string; postQuantum: boolean; name: string }[];
+    // ykman resets the card when it is done; pcscd reports it again a moment later (bounded poll).
+    type Listed = { slot: number; recipient: string; identity: string; postQuantum: boolean; name: string };
+    let listed = await plugin(ctx, ['--list', '--json']);
+    for (let i = 0; i < 10 && !(JSON.parse(listed.stdout || '[]') as Listed[]).some((x) => x.slot === 3); i++) {
+      await new Promise((res) => setTimeout(res, 300));
+      listed = await plugin(ctx, ['--list', '--json']);
+    }
+    const json = JSON.parse(listed.stdout) as Listed[];
     const k = json.find((x) => x.slot === 3)!;
-    expect(k).toMatchObject({ name: 'made like PR 215', postQuantum: true, pinPolicy: 'once', touchPolicy: 'cached' });
+    expect(k, `${listed.stderr}\n${json.map((x) => x.slot).join(',')}`).toMatchObject({ name: 'made like PR 215', postQuantum: true, pinPolicy: 'once', touchPolicy: 'cached' });
     // The ML-KEM half is FIPS 203 KeyGen(d ‖ z) of the stored seed (noble directly, not our code).
     const { ml_kem768 } = await import('@noble/post-quantum/ml-kem.js');
     expect(decodeTagPqRecipient(k.recipient).subarray(0, 1184)).toEqual(ml_kem768.keygen(mlkemSeed).publicKey);
