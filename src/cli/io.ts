@@ -2,8 +2,9 @@
  * The terminal boundary of every CLI: commands read and write through an `Io` (src/term/io.ts),
  * report failures as `CliError`s and parse their arguments strictly.
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { FlagError, parseFlags, type FlagTable } from '../term/flags.ts';
 import type { Io } from '../term/io.ts';
+import type { CommandArgs } from '../term/spec.ts';
 
 export { processIo, readAll, write, type Io } from '../term/io.ts';
 
@@ -27,16 +28,29 @@ export class UsageError extends CliError {
 
 /** A subcommand: parses its own argv and returns the exit code. */
 export interface Command {
+  /**
+   * Its options, positionals and subcommands, which its parser uses (completions, man page); a
+   * function when they come from a registry (the virtual tokens).
+   */
+  readonly spec?: CommandArgs | (() => Promise<CommandArgs>);
   run(argv: string[], io: Io): Promise<number>;
 }
 
-type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
+/** An argument no option of the command matches; main() adds the command's --help to the message. */
+export class UnknownOptionError extends UsageError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnknownOptionError';
+  }
+}
 
-/** node's strict parseArgs with typed values; a bad option is a UsageError (exit 2). */
-export function parseCommandArgs<const O extends OptionsConfig>(argv: string[], options: O, allowPositionals = false) {
+/** The flag parser (src/term/flags.ts) with node's strict semantics; a bad option is a UsageError (exit 2). */
+export function parseCommandArgs<const O extends FlagTable>(argv: string[], options: O, allowPositionals = false) {
   try {
-    return parseArgs({ args: argv, options, allowPositionals, strict: true });
+    return parseFlags(argv, options, { positionals: allowPositionals });
   } catch (e) {
-    throw new UsageError((e as Error).message);
+    if (e instanceof FlagError && e.unknown) throw new UnknownOptionError(e.message);
+    if (e instanceof FlagError) throw new UsageError(e.message);
+    throw e;
   }
 }

@@ -1,18 +1,19 @@
 /**
- * The pcscd test rig: runs pcscd in the foreground with the vpcd driver (two virtual reader slots
- * named like a YubiKey's, so ykman and yubico-piv-tool accept them), with the TCP_NODELAY preload
- * when it is built, waits until pcscd is serving, and stops it cleanly. It never touches a pcscd
- * someone else started.
+ * The pcscd test rig: runs pcscd in the foreground with the vpcd driver — one vpcd reader (two
+ * slots) per virtual token, named like the real device's so its usual clients accept it (by
+ * default a YubiKey's) — with the TCP_NODELAY preload when it is built, waits until pcscd is
+ * serving, and stops it cleanly. It never touches a pcscd someone else started.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hostIsNixOS } from '../term/host.ts';
 
 export const READER_NAME = 'Yubico YubiKey OTP+FIDO+CCID';
 export const DEFAULT_PORT = 0x8c7b;
-const VPCD_LIB = '/usr/lib/pcsc/drivers/serial/libifdvpcd.so';
+const DEFAULT_VPCD_LIB = '/usr/lib/pcsc/drivers/serial/libifdvpcd.so';
 const PCSCD_SOCKET = '/run/pcscd/pcscd.comm';
 
 export class RigError extends Error {
@@ -24,7 +25,16 @@ export class RigError extends Error {
   }
 }
 
+export interface RigReader {
+  /** Friendly name; pcscd appends " 00 00" / " 00 01" for the two slots. */
+  name: string;
+  /** vpcd port of the first slot (the second uses port + 1). */
+  port: number;
+}
+
 export interface RigOptions {
+  /** The vpcd readers (default: one named `readerName` on `port`). */
+  readers?: RigReader[];
   /** First vpcd port (the second slot uses port + 1). Default 35963. */
   port?: number;
   readerName?: string;
@@ -36,17 +46,29 @@ export interface RigOptions {
 }
 
 export interface Rig {
-  /** vpcd ports of the two reader slots. */
+  /** vpcd ports of the first reader's two slots. */
   ports: [number, number];
   readerNames: [string, string];
+  /** Every reader: its slots' names and ports. */
+  readers: { name: string; ports: [number, number]; slots: [string, string] }[];
   /** Whether the TCP_NODELAY preload is active (else each APDU costs ~40 ms). */
   nodelay: boolean;
   stop(): Promise<void>;
 }
 
+/**
+ * pcscd and the vpcd driver: Debian's paths, or the ones a package names in the environment
+ * (the Nix package sets KEYBRIDGE_PCSCD and KEYBRIDGE_VPCD_DRIVER to store paths).
+ */
 function findPcscd(): string | null {
+  const fromEnv = process.env.KEYBRIDGE_PCSCD;
+  if (fromEnv) return existsSync(fromEnv) ? fromEnv : null;
   for (const p of ['/usr/sbin/pcscd', '/sbin/pcscd', '/usr/local/sbin/pcscd']) if (existsSync(p)) return p;
   return null;
+}
+
+function vpcdLibrary(): string {
+  return process.env.KEYBRIDGE_VPCD_DRIVER || DEFAULT_VPCD_LIB;
 }
 
 export function nodelayLibrary(): string | null {
@@ -67,27 +89,40 @@ export function pcscdRunning(): boolean {
   }
 }
 
+/** How to get what the rig misses, on this kind of host. */
+export function missingHint(what: 'pcscd' | 'vpcd', nixos = hostIsNixOS()): string {
+  if (nixos) {
+    return what === 'pcscd'
+      ? "pcscd is not found: run keybridge from its Nix package (which sets KEYBRIDGE_PCSCD), or set KEYBRIDGE_PCSCD to pcsclite's bin/pcscd"
+      : "the vpcd driver is not found: run keybridge from its Nix package (which sets KEYBRIDGE_VPCD_DRIVER), or set KEYBRIDGE_VPCD_DRIVER to vsmartcard-vpcd's libifdvpcd.so";
+  }
+  return what === 'pcscd' ? 'pcscd is not installed (apt-get install pcscd)' : 'the vpcd driver is not installed (apt-get install vsmartcard-vpcd)';
+}
+
 /** Why the rig cannot start here, or null when it can. */
 export function rigUnavailableReason(): string | null {
-  if (!findPcscd()) return 'pcscd is not installed (apt-get install pcscd)';
-  if (!existsSync(VPCD_LIB)) return 'the vpcd driver is not installed (apt-get install vsmartcard-vpcd)';
+  if (!findPcscd()) return missingHint('pcscd');
+  if (!existsSync(vpcdLibrary())) return missingHint('vpcd');
   if (process.getuid && process.getuid() !== 0) return 'pcscd needs root to create /run/pcscd';
   return null;
 }
 
 export async function startRig(opts: RigOptions = {}): Promise<Rig> {
   const pcscd = findPcscd();
-  if (!pcscd) throw new RigError('PCSCD_MISSING', 'pcscd is not installed (apt-get install pcscd)');
-  if (!existsSync(VPCD_LIB)) throw new RigError('VPCD_MISSING', 'the vpcd driver is not installed (apt-get install vsmartcard-vpcd)');
+  if (!pcscd) throw new RigError('PCSCD_MISSING', missingHint('pcscd'));
+  const vpcd = vpcdLibrary();
+  if (!existsSync(vpcd)) throw new RigError('VPCD_MISSING', missingHint('vpcd'));
   if (process.getuid && process.getuid() !== 0) throw new RigError('NOT_ROOT', 'pcscd needs root to create /run/pcscd; run the rig as root');
   if (pcscdRunning()) {
     throw new RigError('PCSCD_RUNNING', 'a pcscd is already running on this machine; the rig will not take it over (stop it with `systemctl stop pcscd.socket pcscd` or kill it first)');
   }
-  const port = opts.port ?? DEFAULT_PORT;
-  const name = opts.readerName ?? READER_NAME;
+  const readers = opts.readers ?? [{ name: opts.readerName ?? READER_NAME, port: opts.port ?? DEFAULT_PORT }];
+  if (readers.length === 0) throw new RigError('START_FAILED', 'the rig needs at least one reader');
   const dir = mkdtempSync(join(tmpdir(), 'keybridge-rig-'));
-  const hexPort = '0x' + port.toString(16).toUpperCase();
-  writeFileSync(join(dir, 'vpcd'), `FRIENDLYNAME "${name}"\nDEVICENAME   /dev/null:${hexPort}\nLIBPATH      ${VPCD_LIB}\nCHANNELID    ${hexPort}\n`);
+  readers.forEach(({ name, port }, i) => {
+    const hexPort = '0x' + port.toString(16).toUpperCase();
+    writeFileSync(join(dir, `vpcd-${i}`), `FRIENDLYNAME "${name.replace(/"/g, '')}"\nDEVICENAME   /dev/null:${hexPort}\nLIBPATH      ${vpcd}\nCHANNELID    ${hexPort}\n`);
+  });
   const preload = opts.nodelay === false ? null : nodelayLibrary();
   const args = ['-f', '-c', dir];
   if (opts.debug) args.push('-d', '-a');
@@ -125,5 +160,6 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
     }
     rmSync(dir, { recursive: true, force: true });
   };
-  return { ports: [port, port + 1], readerNames: [`${name} 00 00`, `${name} 00 01`], nodelay: preload !== null, stop };
+  const list = readers.map(({ name, port }) => ({ name, ports: [port, port + 1] as [number, number], slots: [`${name} 00 00`, `${name} 00 01`] as [string, string] }));
+  return { ports: list[0]!.ports, readerNames: list[0]!.slots, readers: list, nodelay: preload !== null, stop };
 }

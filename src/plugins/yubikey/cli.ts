@@ -3,13 +3,16 @@
  * age-plugin-yubikey 0.5.0, plus `--json` and `--tag` for scripts. `--age-plugin=...` hands over to
  * the plugin protocol.
  */
+import { FlagError } from '../../term/flags.ts';
 import type { Io } from '../../term/io.ts';
-import { write } from '../../term/io.ts';
 import { uiToSlot, type PinPolicy, type TouchPolicy } from '../../tokens/piv/constants.ts';
 import { PromptError } from '../../term/prompt.ts';
 import { PivError } from '../../tokens/piv/errors.ts';
 import type { CardReaders } from '../../transport/readers.ts';
 import { VERSION } from '../../version.ts';
+import { KIT_FLAGS, runPluginCli } from '../kit/cli.ts';
+import type { OptionDefs, ProgramSpec } from '../../term/spec.ts';
+import type { CardCommandOptions } from './cardCommands.ts';
 import { YubiKeyError, translateTransportError } from './errors.ts';
 import { BINARY, REFERENCE_VERSION, S } from './strings.ts';
 
@@ -60,100 +63,81 @@ Examples:
   age -d -i identity.txt secret.age
 `;
 
-export interface Options {
-  help: boolean;
-  version: boolean;
-  agePlugin?: string;
-  force: boolean;
-  generate: boolean;
-  identity: boolean;
-  list: boolean;
-  listAll: boolean;
-  name?: string;
-  pinPolicy?: string;
-  serial?: string;
-  slot?: string;
-  touchPolicy?: string;
-  tag: boolean;
-  json: boolean;
-  pq: boolean;
-}
+/** The family's flags, described for the completions and the man page (src/cli/completion.ts). */
+export const FLAGS = {
+  force: { type: 'boolean', short: 'f', description: 'force --generate to overwrite a filled slot' },
+  generate: { type: 'boolean', short: 'g', description: 'generate a new YubiKey identity' },
+  identity: { type: 'boolean', short: 'i', description: 'print the identity stored in a YubiKey slot' },
+  list: { type: 'boolean', short: 'l', description: 'list all age identities in connected YubiKeys' },
+  'list-all': { type: 'boolean', description: 'list all YubiKey keys that are compatible with age' },
+  name: { type: 'string', value: 'NAME', description: "name for the generated identity (default 'age identity' and the new key's tag in hex)" },
+  'pin-policy': { type: 'string', value: 'PIN-POLICY', choices: ['always', 'once', 'never'], description: 'one of always, once, never (default once)' },
+  serial: { type: 'string', value: 'SERIAL', description: 'which YubiKey to use, if more than one is plugged in' },
+  slot: { type: 'string', value: 'SLOT', choices: Array.from({ length: 20 }, (_, i) => String(i + 1)), description: 'which slot to use (1-20; default the first usable slot)' },
+  'touch-policy': { type: 'string', value: 'TOUCH-POLICY', choices: ['always', 'cached', 'never'], description: 'one of always, cached, never (default always)' },
+  tag: { type: 'boolean', description: 'with --list/--list-all: print age1tag1… recipients, which Go age >= 1.3, rage >= 0.12 and typage encrypt to without a plugin' },
+  json: { type: 'boolean', description: 'with --generate/--identity/--list/--list-all: print JSON' },
+  pq: { type: 'boolean', description: 'with --generate: a post-quantum key (ML-KEM-768 + P-256, recipient age1tagpq1…; the ML-KEM seed is kept in the slot certificate)' },
+} as const satisfies OptionDefs;
 
-export class UsageFail extends Error {}
-
-const BOOL_FLAGS: Record<string, keyof Options> = {
-  '-h': 'help',
-  '--help': 'help',
-  '-V': 'version',
-  '--version': 'version',
-  '-f': 'force',
-  '--force': 'force',
-  '-g': 'generate',
-  '--generate': 'generate',
-  '-i': 'identity',
-  '--identity': 'identity',
-  '-l': 'list',
-  '--list': 'list',
-  '--list-all': 'listAll',
-  '--tag': 'tag',
-  '--json': 'json',
-  '--pq': 'pq',
-};
-const VALUE_FLAGS: Record<string, keyof Options> = {
-  '--age-plugin': 'agePlugin',
-  '--name': 'name',
-  '--pin-policy': 'pinPolicy',
-  '--serial': 'serial',
-  '--slot': 'slot',
-  '--touch-policy': 'touchPolicy',
+/** age-plugin-yubikey for its man page and completions: every flag its parser takes, and prose. */
+export const PROGRAM: ProgramSpec = {
+  name: BINARY,
+  summary: `YubiKeys (PIV, P-256) as age identities, compatible with age-plugin-yubikey ${REFERENCE_VERSION}`,
+  options: { ...KIT_FLAGS, ...FLAGS },
+  description: [
+    `Uses YubiKeys (PIV, P-256) as age identities. Drop-in compatible with age-plugin-yubikey ${REFERENCE_VERSION}: same recipients (age1yubikey1…), identities (AGE-PLUGIN-YUBIKEY-1…) and stanzas. age clients run it from PATH when a file or identity names the yubikey plugin.`,
+    'Without a command, a guided setup asks which YubiKey, slot, name and policies to use and writes age-yubikey-identity-TAG.txt. PINs are read from the terminal (or, with no terminal, one per line from standard input), never from arguments.',
+  ],
+  environment: { AGE_PLUGIN_YUBIKEY_SKIP_NOT_FOUND: 'when 1, decryption skips identities whose YubiKey is not plugged in instead of asking for it' },
+  exitStatus: '0 success, 1 failure, 2 usage error.',
+  examples: [`${BINARY} --generate > identity.txt`, `${BINARY} --list > recipients.txt`, 'age -d -i identity.txt secret.age'],
 };
 
-export function parseOptions(argv: string[]): Options {
-  const o: Options = { help: false, version: false, force: false, generate: false, identity: false, list: false, listAll: false, tag: false, json: false, pq: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    if (BOOL_FLAGS[flag] && eq < 0) {
-      (o as unknown as Record<string, unknown>)[BOOL_FLAGS[flag]!] = true;
-    } else if (VALUE_FLAGS[flag]) {
-      const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
-      if (value === undefined) throw new UsageFail(`missing argument for option \`${flag}\``);
-      (o as unknown as Record<string, unknown>)[VALUE_FLAGS[flag]!] = value;
-    } else if (/^-[a-zA-Z]{2,}$/.test(arg) && [...arg.slice(1)].every((c) => BOOL_FLAGS['-' + c])) {
-      for (const c of arg.slice(1)) (o as unknown as Record<string, unknown>)[BOOL_FLAGS['-' + c]!] = true;
-    } else if (arg.startsWith('-')) {
-      throw new UsageFail(`unrecognized option \`${flag}\``);
-    } else {
-      throw new UsageFail(`unexpected free argument \`${arg}\``);
-    }
-  }
-  return o;
+const COMMANDS = ['generate', 'identity', 'list', 'list-all'] as const;
+
+/** The reference's rules between flags, in the order it checks them. */
+const RULES = [
+  { atMostOne: COMMANDS, message: S.onlyOne },
+  { flag: 'force', notWith: ['identity', 'list', 'list-all'], message: S.forceWith },
+  { flag: 'list-all', notWith: ['slot'], message: () => S.listAllSlot },
+  { flag: 'pq', notWith: ['identity', 'list', 'list-all'], message: () => S.pqOnlyWithGenerate },
+] as const;
+
+/** gumdrop's texts, as age-plugin-yubikey prints them. */
+export const SYNTAX = {
+  unknown: (arg: string) => `unrecognized option \`${arg}\``,
+  missing: (flag: string) => `missing argument for option \`${flag}\``,
+  free: (arg: string) => `unexpected free argument \`${arg}\``,
+};
+
+function usage(message: string): FlagError {
+  return new FlagError('rule', message);
 }
 
 function parseSlot(s: string | undefined): number | undefined {
   if (s === undefined) return undefined;
   const n = /^\d+$/.test(s) ? Number(s) : NaN;
-  if (!(n >= 1 && n <= 20)) throw new YubiKeyError('USAGE', S.invalidSlot(s));
+  if (!(n >= 1 && n <= 20)) throw usage(S.invalidSlot(s));
   return uiToSlot(n);
 }
 
 function parseSerial(s: string | undefined): number | undefined {
   if (s === undefined) return undefined;
-  if (!/^\d+$/.test(s) || Number(s) > 0xffffffff) throw new UsageFail(`invalid serial '${s}' (expected a number)`);
+  if (!/^\d+$/.test(s) || Number(s) > 0xffffffff) throw usage(S.invalidSerial(s));
   return Number(s);
 }
 
 function parsePinPolicy(s: string | undefined): Exclude<PinPolicy, 'default'> {
   if (s === undefined) return 'once';
   if (s === 'always' || s === 'once' || s === 'never') return s;
-  throw new YubiKeyError('USAGE', S.invalidPinPolicy(s));
+  throw usage(S.invalidPinPolicy(s));
 }
 
 function parseTouchPolicy(s: string | undefined): Exclude<TouchPolicy, 'default'> {
   if (s === undefined) return 'always';
   if (s === 'always' || s === 'cached' || s === 'never') return s;
-  throw new YubiKeyError('USAGE', S.invalidTouchPolicy(s));
+  throw usage(S.invalidTouchPolicy(s));
 }
 
 export interface CliDeps {
@@ -164,66 +148,53 @@ export interface CliDeps {
 }
 
 export async function runCli(argv: string[], io: Io, deps: CliDeps): Promise<number> {
-  const err = (line: string) => io.stderr.write(line + '\n');
-  let opts: Options;
-  try {
-    opts = parseOptions(argv);
-  } catch (e) {
-    if (e instanceof UsageFail) {
-      err(`${BINARY}: ${e.message}`);
-      err(`Run '${BINARY} --help' for usage.`);
-      return 2;
-    }
-    throw e;
-  }
-  if (opts.help) {
-    await write(io.stdout, HELP);
-    return 0;
-  }
-  if (opts.agePlugin !== undefined) return deps.runStateMachine(opts.agePlugin, io);
-  if (opts.version) {
-    await write(io.stdout, `${BINARY} ${REFERENCE_VERSION} (keybridge ${VERSION})\n`);
-    return 0;
-  }
-
   let readers: CardReaders | undefined;
   try {
-    const commands = [opts.generate, opts.identity, opts.list, opts.listAll].filter(Boolean).length;
-    if (commands > 1) throw new YubiKeyError('USAGE', S.onlyOne);
-    if (opts.force && opts.identity) throw new YubiKeyError('USAGE', S.forceWith('--identity'));
-    if (opts.force && opts.list) throw new YubiKeyError('USAGE', S.forceWith('--list'));
-    if (opts.force && opts.listAll) throw new YubiKeyError('USAGE', S.forceWith('--list-all'));
-    if (opts.listAll && opts.slot !== undefined) throw new YubiKeyError('USAGE', S.listAllSlot);
-    if (opts.pq && !opts.generate) throw new YubiKeyError('USAGE', S.pqOnlyWithGenerate);
-    const slot = parseSlot(opts.slot);
-    const serial = parseSerial(opts.serial);
-    const pinPolicy = parsePinPolicy(opts.pinPolicy);
-    const touchPolicy = parseTouchPolicy(opts.touchPolicy);
-
-    readers = await deps.readers();
-    if (commands === 0) {
-      const { runSetup } = await import('./setup.ts');
-      return await runSetup(io, readers, { force: opts.force, ...(opts.name !== undefined ? { name: opts.name } : {}) });
-    }
-    const { runCardCommand } = await import('./cardCommands.ts');
-    return await runCardCommand({ ...opts, slot, serial, pinPolicy, touchPolicy }, io, readers);
+    return await runPluginCli(argv, io, {
+      binary: BINARY,
+      help: HELP,
+      version: `${BINARY} ${REFERENCE_VERSION} (keybridge ${VERSION})\n`,
+      flags: FLAGS,
+      rules: RULES,
+      syntax: SYNTAX,
+      stateMachine: deps.runStateMachine,
+      async run(v, io2) {
+        const slot = parseSlot(v.slot);
+        const serial = parseSerial(v.serial);
+        const pinPolicy = parsePinPolicy(v['pin-policy']);
+        const touchPolicy = parseTouchPolicy(v['touch-policy']);
+        if (v.pq && !v.generate) throw usage(S.pqOnlyWithGenerate);
+        readers = await deps.readers();
+        if (!COMMANDS.some((c) => v[c])) {
+          const { runSetup } = await import('./setup.ts');
+          return runSetup(io2, readers, { force: v.force ?? false, ...(v.name !== undefined ? { name: v.name } : {}) });
+        }
+        const { runCardCommand } = await import('./cardCommands.ts');
+        const opts: CardCommandOptions = {
+          generate: v.generate ?? false,
+          identity: v.identity ?? false,
+          listAll: v['list-all'] ?? false,
+          force: v.force ?? false,
+          tag: v.tag ?? false,
+          json: v.json ?? false,
+          pq: v.pq ?? false,
+          slot,
+          serial,
+          pinPolicy,
+          touchPolicy,
+          ...(v.name !== undefined ? { name: v.name } : {}),
+        };
+        return runCardCommand(opts, io2, readers);
+      },
+      describe(e) {
+        const t = translateTransportError(e);
+        if (t instanceof YubiKeyError || t instanceof PivError || t instanceof PromptError) return t.message;
+        return undefined;
+      },
+    });
   } catch (e) {
-    const t = translateTransportError(e);
-    if (t instanceof YubiKeyError) {
-      err(t.code === 'USAGE' ? `Error: ${t.message}` : `Error: ${t.message}`);
-      return t.code === 'USAGE' ? 2 : 1;
-    }
-    if (t instanceof PivError) {
-      err(`Error: ${t.message}`);
-      return 1;
-    }
-    if (t instanceof PromptError) {
-      err(`Error: ${t.message}`);
-      return 1;
-    }
-    throw t;
+    throw translateTransportError(e);
   } finally {
     await readers?.close().catch(() => undefined);
   }
 }
-

@@ -8,9 +8,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Io } from '../../term/io.ts';
 import { openPrompter, type Prompter } from '../../term/prompt.ts';
-import { writeFileAtomic } from '../../fs/atomicWrite.ts';
 import { RETIRED_SLOTS, slotToUi } from '../../tokens/piv/constants.ts';
 import type { CardReaders } from '../../transport/readers.ts';
+import { writeIdentityFile } from '../kit/identityFile.ts';
 import { openAll, type YubiKey } from './devices.ts';
 import { YubiKeyError } from './errors.ts';
 import { generateIdentity } from './generate.ts';
@@ -71,7 +71,7 @@ export async function runSetup(io: Io, readers: CardReaders, opts: { force?: boo
       if (!(await yes(p, `Use existing identity in slot ${index + 1}?`))) return 0;
       key = existing;
     } else {
-      const name = opts.name ?? ((await p.line('📛 Name this identity [age identity TAG_HEX]')).trim() || undefined);
+      const name = opts.name ?? ((await p.line(S.namePrompt)).trim() || undefined);
       const pin = (['always', 'once', 'never'] as const)[await choose(p, '🔤 Select a PIN policy:', [PIN_POLICY_TEXT.always, PIN_POLICY_TEXT.once, PIN_POLICY_TEXT.never], 1)]!;
       const touch = (['always', 'cached', 'never'] as const)[await choose(p, '👆 Select a touch policy:', [TOUCH_POLICY_TEXT.always, TOUCH_POLICY_TEXT.cached, TOUCH_POLICY_TEXT.never], 0)]!;
       if (!(await yes(p, `Generate new identity in slot ${index + 1}?`))) return 0;
@@ -84,7 +84,7 @@ export async function runSetup(io: Io, readers: CardReaders, opts: { force?: boo
     if (existsSync(path) && !(await yes(p, `${file} exists. Overwrite it?`))) {
       await new Promise<void>((r) => io.stdout.write(identityBlock(yk.serial, key), () => r()));
     } else {
-      await writeFileAtomic(path, identityBlock(yk.serial, key), { secret: true });
+      await writeIdentityFile(path, identityBlock(yk.serial, key));
       say(`📝 Wrote the identity file ${file}`);
     }
     say('');

@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { PassThrough } from 'node:stream';
-import type { Io } from '../../../src/cli/io.ts';
+import { captureIo } from '../../helpers/io.ts';
 import { runCli } from '../../../src/plugins/yubikey/cli.ts';
 
-function io(): Io & { out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let o = '';
-  let e = '';
-  stdout.on('data', (d) => (o += d));
-  stderr.on('data', (d) => (e += d));
-  return { stdin: new PassThrough(), stdout, stderr, env: {}, cwd: '/', argv0: 'age-plugin-yubikey', out: () => o, err: () => e };
-}
+const io = () => captureIo('age-plugin-yubikey');
 
 const deps = {
   readers: async () => {
@@ -52,5 +43,13 @@ describe('age-plugin-yubikey flag rules (as the reference)', () => {
     expect(t.out()).toMatch(/^age-plugin-yubikey 0\.5\.0 \(keybridge [\d.]+/);
     expect(await runCli(['--age-plugin=identity-v1'], io(), deps)).toBe(42);
     expect(await runCli(['--age-plugin', 'recipient-v1'], io(), deps)).toBe(43);
+  });
+});
+
+describe('age-plugin-yubikey flag values (keybridge)', () => {
+  it('a serial that is not a number is a usage error, not an internal one', async () => {
+    const t = io();
+    expect(await runCli(['--list', '--serial', '12ab'], t, deps)).toBe(2);
+    expect(t.err()).toBe("Error: Invalid serial '12ab' (expected a number).\n");
   });
 });
