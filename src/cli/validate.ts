@@ -41,7 +41,7 @@ Options:
   --format FORMAT     table (default), json, or github (Actions annotations)
   -h, --help          show this help
 
-Exit status: 0 everything corresponds, 1 problems found, 2 the check could not run.
+Exit status: 0 everything corresponds, 1 problems found, 2 the check could not run or\nsomething could not be checked (unreadable files, links out of the repository, bad input).\nWith --json, such errors are JSON on stdout too: {"ok": false, "exitStatus": 2, "error": …}.
 `;
 
 export function defaultKeysTxt(env: NodeJS.ProcessEnv): string {
@@ -71,35 +71,54 @@ export const command: Command = {
       await write(io.stdout, HELP);
       return 0;
     }
-    if (positionals.length > 1) throw new UsageError('give at most one REPO directory');
     const format = values.json ? 'json' : (values.format ?? 'table');
-    if (!['table', 'json', 'github'].includes(format)) throw new UsageError(`unknown --format '${format}' (table, json, github)`);
-    if ([values.bw, values['bw-serve'], values['bw-export']].filter(Boolean).length > 1) throw new UsageError('choose one of --bw, --bw-serve, --bw-export');
-    const root = resolve(io.cwd, positionals[0] ?? '.');
-    const keysTxt = values['no-keys'] ? null : values.keys ? resolve(io.cwd, values.keys) : defaultKeysTxt(io.env);
-    if (values.keys && !existsSync(keysTxt!)) throw new CliError(`${values.keys}: no such file`, 2);
-
-    const { validateRepo, ValidationError } = await import('../repo/validate.ts');
-    const { renderGithub, renderJson, renderTable } = await import('../repo/report.ts');
-    const src = await import('../bitwarden/source.ts');
-    let bitwarden = null;
+    const { renderGithub, renderJson, renderJsonError, renderTable } = await import('../repo/report.ts');
     try {
-      if (values.bw) bitwarden = src.cliSource(io.env);
-      else if (values['bw-serve']) bitwarden = src.serveSource(values['bw-serve']);
-      else if (values['bw-export']) bitwarden = await src.exportSource(resolve(io.cwd, values['bw-export']));
-      let hostKeyScan = null;
-      if (values['host-keys']) {
-        const path = resolve(io.cwd, values['host-keys']);
-        if (!existsSync(path)) throw new CliError(`${values['host-keys']}: no such file`, 2);
-        hostKeyScan = { path: values['host-keys'], text: (await import('node:fs')).readFileSync(path, 'utf8') };
-      }
-      const user = io.env.USER;
-      const result = await validateRepo({ root, keysTxt, bitwarden, hostKeyScan, ...(user ? { user } : {}), progress: (w) => io.stderr.write(`${w}…\n`) });
-      await write(io.stdout, format === 'json' ? renderJson(result) : format === 'github' ? renderGithub(result) : renderTable(result));
-      return result.problems.length ? 1 : 0;
+      return await check();
     } catch (e) {
-      if (e instanceof ValidationError || e instanceof src.BitwardenError) throw new CliError(e.message, 2);
+      // With --json, a check that cannot run answers in JSON too (on stdout), with the same exit code.
+      if (format === 'json' && e instanceof CliError) {
+        await write(io.stdout, renderJsonError(e.message, e.exitCode));
+        await write(io.stderr, `keybridge validate: ${e.message}\n`);
+        return e.exitCode;
+      }
       throw e;
+    }
+
+    async function check(): Promise<number> {
+      if (positionals.length > 1) throw new UsageError('give at most one REPO directory');
+      if (!['table', 'json', 'github'].includes(format)) throw new UsageError(`unknown --format '${format}' (table, json, github)`);
+      if ([values.bw, values['bw-serve'], values['bw-export']].filter(Boolean).length > 1) throw new UsageError('choose one of --bw, --bw-serve, --bw-export');
+      const root = resolve(io.cwd, positionals[0] ?? '.');
+      const keysTxt = values['no-keys'] ? null : values.keys ? resolve(io.cwd, values.keys) : defaultKeysTxt(io.env);
+      if (values.keys && !existsSync(keysTxt!)) throw new CliError(`${values.keys}: no such file`, 2);
+
+      const { validateRepo, ValidationError } = await import('../repo/validate.ts');
+      const { exitStatus } = await import('../repo/model.ts');
+      const { detectEnvironment } = await import('../repo/environment.ts');
+      const { readRegularFile, RepoFsError } = await import('../repo/repoFs.ts');
+      const src = await import('../bitwarden/source.ts');
+      let bitwarden = null;
+      try {
+        if (values.bw) bitwarden = src.cliSource(io.env);
+        else if (values['bw-serve']) bitwarden = src.serveSource(values['bw-serve']);
+        else if (values['bw-export']) bitwarden = await src.exportSource(resolve(io.cwd, values['bw-export']));
+        let hostKeyScan = null;
+        if (values['host-keys']) {
+          const path = resolve(io.cwd, values['host-keys']);
+          if (!existsSync(path)) throw new CliError(`${values['host-keys']}: no such file`, 2);
+          hostKeyScan = { path: values['host-keys'], text: readRegularFile(path, 16 << 20).toString('utf8') };
+        }
+        const user = io.env.USER;
+        const result = await validateRepo({ root, keysTxt, bitwarden, hostKeyScan, environment: detectEnvironment(io.env), ...(user ? { user } : {}), progress: (w) => io.stderr.write(`${w}…\n`) });
+        let out = format === 'json' ? renderJson(result) : format === 'github' ? renderGithub(result) : renderTable(result);
+        if (format === 'table' && result.problems.length && root !== io.cwd) out = out.replace(/Fix commands run in the repository root\.\n$/, `Fix commands run in the repository root: cd ${root}\n`);
+        await write(io.stdout, out);
+        return exitStatus(result.problems);
+      } catch (e) {
+        if (e instanceof ValidationError || e instanceof src.BitwardenError || e instanceof RepoFsError) throw new CliError(e.message, 2);
+        throw e;
+      }
     }
   },
 };

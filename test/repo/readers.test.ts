@@ -66,7 +66,14 @@ describe('context readers', () => {
     const swapped = await readKeysTxt(text.replace(R1, R2));
     expect(swapped[0]!.commentMismatch).toBe(R2);
     const plugin = await readKeysTxt('#    Recipient: age1yubikey1qw6csek4quyanvfq0kk8xst83vp9d4dlrrn99nm4wc4l2c8zle9q2rsxz5p\nAGE-PLUGIN-YUBIKEY-1FESMCQYZQWK0A6QMMP3FW\n');
-    expect(plugin).toEqual([{ line: 2, kind: 'plugin', recipient: 'age1yubikey1qw6csek4quyanvfq0kk8xst83vp9d4dlrrn99nm4wc4l2c8zle9q2rsxz5p' }]);
+    expect(plugin).toEqual([{ line: 2, kind: 'plugin', plugin: 'yubikey', recipient: 'age1yubikey1qw6csek4quyanvfq0kk8xst83vp9d4dlrrn99nm4wc4l2c8zle9q2rsxz5p' }]);
+    // a plugin identity without its recipient comment, a post-quantum key (public key derived with
+    // ML-KEM-768), and lines sops cannot read
+    const { generateHybridIdentity, identityToRecipient } = await import('age-encryption');
+    const pq = await generateHybridIdentity();
+    const more = await readKeysTxt(`AGE-PLUGIN-YUBIKEY-1FESMCQYZQWK0A6QMMP3FW\n${pq}\nAGE-SECRET-KEY-1QQQQ\nhello\n`);
+    expect(more.map((e) => [e.line, e.kind, e.recipient])).toEqual([[1, 'plugin', null], [2, 'pq-secret', await identityToRecipient(pq)], [3, 'invalid', null], [4, 'invalid', null]]);
+    expect(more[1]!.recipient).toMatch(/^age1pq1/);
   });
 
   it('clan key.json: list and single-object forms; entries without type are rejected like clan-core does', () => {
@@ -84,24 +91,53 @@ describe('context readers', () => {
   });
 });
 
-describe('rule matching shortcut', () => {
-  it('the literal a rule requires is in every path its regex matches (property)', async () => {
+describe('rule index', () => {
+  it('every path a rule matches (RE2) contains one of its trigger literals (property)', async () => {
     const fc = (await import('fast-check')).default;
-    const { requiredLiteral } = await import('../../src/repo/readers/sopsConfig.ts');
-    const atom = fc.constantFrom('a', 'b', '/', '-', '\\.', '.', '.*', 'a?', 'b*', 'a+', '\\d', 'x', '$', '^');
+    const { RE2JS } = await import('re2js');
+    const { triggerLiterals } = await import('../../src/repo/ruleIndex.ts');
+    const atom = fc.constantFrom('a', 'b', '/', '-', '\\.', '.', '.*', 'a?', 'b*', 'a+', '\\d', 'x', '$', '^', '(a|b)', '(?:x/)?', '[ab]', 'a{0,2}', 'b{2}', '|', '(', ')');
     fc.assert(
       fc.property(fc.array(atom, { minLength: 1, maxLength: 8 }), fc.stringMatching(/^[ab/.\-x0-9]{0,12}$/), (parts, path) => {
         const src = parts.join('');
-        let re: RegExp;
+        let re: InstanceType<typeof RE2JS>;
         try {
-          re = new RegExp(src);
+          re = RE2JS.compile(src);
         } catch {
           return true;
         }
-        return !re.test(path) || path.includes(requiredLiteral(src));
+        const lits = triggerLiterals(src);
+        return !re.test(path) || lits === null || lits.some((l) => path.includes(l));
       }),
-      { numRuns: 2000 },
+      { numRuns: 5000 },
     );
+  });
+
+  it('first match in rule order, with literals, alternations and rules without a literal', async () => {
+    const { RuleIndex } = await import('../../src/repo/ruleIndex.ts');
+    const rules = [
+      { pathRegex: 'secrets/users/crs58/[^/]+\\.yaml$', n: 0 },
+      { pathRegex: '(secrets/shared\\.yaml$|secrets/services/.*\\.yaml$)', n: 1 },
+      { pathRegex: '[a-z]+/hosts/', n: 2 },
+      { pathRegex: '\\.yaml$', n: 3 },
+      { pathRegex: null, n: 4 },
+    ];
+    const idx = new RuleIndex(rules);
+    expect(idx.match('secrets/users/crs58/a.yaml')!.n).toBe(0);
+    expect(idx.match('secrets/services/x/grafana.yaml')!.n).toBe(1);
+    expect(idx.match('secrets/shared.yaml')!.n).toBe(1);
+    expect(idx.match('secrets/hosts/a.json')!.n).toBe(2);
+    expect(idx.match('other.yaml')!.n).toBe(3);
+    expect(idx.match('x.json')!.n).toBe(4);
+  });
+
+  it('path_regex "^(a+)+$" on a long name takes linear time (RE2), and bad syntax names the rule', () => {
+    const cfg = parseSopsConfig('creation_rules:\n  - path_regex: "^(a+)+$"\n    age: age1yt3tfqlfrwdwx0z0ynwplcr6qxcxfaqycuprpmy89nr83ltx74tqdpszlw\n');
+    const t = Date.now();
+    expect(matchRule(cfg, 'a'.repeat(100_000) + 'b')).toBeUndefined();
+    expect(Date.now() - t).toBeLessThan(5000);
+    expect(matchRule(cfg, 'aaaa')!.index).toBe(0);
+    expect(() => matchRule(parseSopsConfig('creation_rules:\n  - path_regex: "a(?=b)"\n'), 'x')).toThrow(/creation rule 1: path_regex "a\(\?=b\)" is not a valid regular expression for sops \(RE2\)/);
   });
 });
 

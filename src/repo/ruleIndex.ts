@@ -1,0 +1,276 @@
+/**
+ * First-match rule lookup in time linear in the path, not in the number of rules: each rule's
+ * `path_regex` gets the set of literals one of which every match must contain; one Aho–Corasick
+ * pass over a path finds the rules whose literals occur, and only those (plus rules without a
+ * usable literal) are tried, in rule order, with RE2 semantics (re2js: linear-time matching, the
+ * syntax of Go's regexp that sops uses).
+ */
+import { RE2JS } from 're2js';
+
+/** Literals one of which every string matching `re` contains; null when no such set is known. */
+export function triggerLiterals(re: string): string[] | null {
+  if (/\(\?[a-zA-Z]|\\[QE]|\\[pP]/.test(re)) return null; // flags (?i), quoting, classes by name
+  const branches = splitTop(re);
+  if (branches === null) return null;
+  if (branches.length > 1) {
+    const all: string[] = [];
+    for (const b of branches) {
+      const lits = triggerLiterals(b);
+      if (!lits || lits.length === 0) return null;
+      all.push(...lits);
+    }
+    return [...new Set(all)];
+  }
+  const b = branches[0]!;
+  const inner = wholeGroup(b);
+  if (inner !== null) return triggerLiterals(inner);
+  const run = bestRun(b);
+  return run ? [run] : null;
+}
+
+/** Splits at top-level `|`; null when brackets do not balance. */
+function splitTop(re: string): string[] | null {
+  const out: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < re.length; i++) {
+    const c = re[i]!;
+    if (c === '\\') i++;
+    else if (c === '[') {
+      const j = classEnd(re, i);
+      if (j < 0) return null;
+      i = j;
+    } else if (c === '(') depth++;
+    else if (c === ')') {
+      if (--depth < 0) return null;
+    } else if (c === '|' && depth === 0) {
+      out.push(re.slice(start, i));
+      start = i + 1;
+    }
+  }
+  if (depth !== 0) return null;
+  out.push(re.slice(start));
+  return out;
+}
+
+/** Index of the `]` closing the class opened at `i`, or -1. */
+function classEnd(re: string, i: number): number {
+  let j = i + 1;
+  if (re[j] === '^') j++;
+  if (re[j] === ']') j++;
+  for (; j < re.length; j++) {
+    if (re[j] === '\\') j++;
+    else if (re[j] === '[' && re[j + 1] === ':') {
+      const k = re.indexOf(':]', j + 2);
+      if (k < 0) return -1;
+      j = k + 1;
+    } else if (re[j] === ']') return j;
+  }
+  return -1;
+}
+
+/** Index of the `)` closing the group opened at `i`, or -1. */
+function groupEnd(re: string, i: number): number {
+  let depth = 0;
+  for (let j = i; j < re.length; j++) {
+    const c = re[j]!;
+    if (c === '\\') j++;
+    else if (c === '[') {
+      const k = classEnd(re, j);
+      if (k < 0) return -1;
+      j = k;
+    } else if (c === '(') depth++;
+    else if (c === ')' && --depth === 0) return j;
+  }
+  return -1;
+}
+
+/** The inside of `(…)`, `(?:…)` or `(?P<n>…)` when that group is the whole branch (anchors aside). */
+function wholeGroup(b: string): string | null {
+  const s = b.replace(/^\^/, '').replace(/\$$/, '');
+  if (!s.startsWith('(')) return null;
+  const end = groupEnd(s, 0);
+  if (end !== s.length - 1) return null;
+  const body = s.slice(1, -1);
+  if (body.startsWith('?:')) return body.slice(2);
+  const named = /^\?P?<[A-Za-z_][A-Za-z0-9_]*>/.exec(body);
+  if (named) return body.slice(named[0].length);
+  if (body.startsWith('?')) return null;
+  return body;
+}
+
+const LITERAL_ESCAPE = /[.\\/\-_$^*+?(){}[\]|#&~ ]/;
+
+/** The longest run of characters every match must contain, in a branch without top-level `|`. */
+function bestRun(b: string): string {
+  let best = '';
+  let cur = '';
+  const end = () => {
+    if (cur.length > best.length) best = cur;
+    cur = '';
+  };
+  const optionalNext = (j: number) => b[j] === '*' || b[j] === '?' || b[j] === '{';
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i]!;
+    if (c === '\\') {
+      const n = b[i + 1];
+      i++;
+      if (n !== undefined && LITERAL_ESCAPE.test(n) && !optionalNext(i + 1)) cur += n;
+      else end();
+      continue;
+    }
+    if (c === '[' || c === '(') {
+      // A class or group: nothing inside is certain to appear as is; it ends the run.
+      const j = c === '[' ? classEnd(b, i) : groupEnd(b, i);
+      end();
+      if (j < 0) return best;
+      i = j;
+      continue;
+    }
+    if (c === '{') {
+      const j = b.indexOf('}', i);
+      cur = cur.slice(0, -1);
+      end();
+      if (j < 0) return best;
+      i = j;
+      continue;
+    }
+    if (c === '*' || c === '?') {
+      cur = cur.slice(0, -1);
+      end();
+      continue;
+    }
+    if (c === '.' || c === '^' || c === '$' || c === '+' || c === ')' || c === '|') {
+      end(); // after `a+`, "a" and what follows need not be adjacent to what came before
+      continue;
+    }
+    if (optionalNext(i + 1)) {
+      end();
+      continue;
+    }
+    cur += c;
+  }
+  end();
+  return best;
+}
+
+/** Aho–Corasick automaton over literals: which of them occur in a string, in one pass. */
+class Automaton {
+  private readonly next: Map<number, number>[] = [new Map()];
+  private readonly fail: number[] = [0];
+  private readonly out: number[][] = [[]];
+  /** Nearest state on the failure chain with output (dictionary suffix link). */
+  private readonly dict: number[] = [-1];
+
+  constructor(words: string[]) {
+    words.forEach((w, id) => {
+      let s = 0;
+      for (let i = 0; i < w.length; i++) {
+        const c = w.charCodeAt(i);
+        let t = this.next[s]!.get(c);
+        if (t === undefined) {
+          t = this.next.length;
+          this.next.push(new Map());
+          this.fail.push(0);
+          this.out.push([]);
+          this.dict.push(-1);
+          this.next[s]!.set(c, t);
+        }
+        s = t;
+      }
+      this.out[s]!.push(id);
+    });
+    const queue: number[] = [];
+    for (const t of this.next[0]!.values()) queue.push(t);
+    for (let q = 0; q < queue.length; q++) {
+      const s = queue[q]!;
+      for (const [c, t] of this.next[s]!) {
+        let f = this.fail[s]!;
+        while (f !== 0 && !this.next[f]!.has(c)) f = this.fail[f]!;
+        const g = this.next[f]!.get(c);
+        this.fail[t] = g !== undefined && g !== t ? g : 0;
+        const ft = this.fail[t]!;
+        this.dict[t] = this.out[ft]!.length ? ft : this.dict[ft]!;
+        queue.push(t);
+      }
+    }
+  }
+
+  /** Ids of the words occurring in `text` (each reported at least once). */
+  find(text: string, found: (id: number) => void): void {
+    let s = 0;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      while (s !== 0 && !this.next[s]!.has(c)) s = this.fail[s]!;
+      s = this.next[s]!.get(c) ?? 0;
+      for (let d = this.out[s]!.length ? s : this.dict[s]!; d > 0; d = this.dict[d]!) for (const id of this.out[d]!) found(id);
+    }
+  }
+}
+
+export class RuleCompileError extends Error {
+  constructor(
+    readonly ruleIndex: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RuleCompileError';
+  }
+}
+
+export interface IndexedRule {
+  /** null: matches every path (empty or absent path_regex). */
+  pathRegex: string | null;
+}
+
+export class RuleIndex<R extends IndexedRule> {
+  private readonly compiled: (RE2JS | null)[];
+  private readonly always: number[] = [];
+  private readonly automaton: Automaton;
+  private readonly wordRules: number[][] = [];
+
+  /** Throws with the rule's position when a path_regex is not valid RE2 syntax. */
+  constructor(private readonly rules: readonly R[]) {
+    const words = new Map<string, number>();
+    this.compiled = rules.map((r, i) => {
+      if (r.pathRegex === null || r.pathRegex === '') {
+        this.always.push(i);
+        return null;
+      }
+      let re: RE2JS;
+      try {
+        re = RE2JS.compile(r.pathRegex);
+      } catch (e) {
+        throw new RuleCompileError(i, (e as Error).message);
+      }
+      const lits = triggerLiterals(r.pathRegex);
+      if (!lits) this.always.push(i);
+      else
+        for (const l of lits) {
+          let id = words.get(l);
+          if (id === undefined) {
+            id = words.size;
+            words.set(l, id);
+            this.wordRules.push([]);
+          }
+          this.wordRules[id]!.push(i);
+        }
+      return re;
+    });
+    this.automaton = new Automaton([...words.keys()]);
+  }
+
+  /** The first rule (in order) whose path_regex matches anywhere in `path`, like sops. */
+  match(path: string): R | undefined {
+    const candidates = new Set<number>(this.always);
+    this.automaton.find(path, (id) => {
+      for (const r of this.wordRules[id]!) candidates.add(r);
+    });
+    const order = [...candidates].sort((a, b) => a - b);
+    for (const i of order) {
+      const re = this.compiled[i];
+      if (re === null || re!.test(path)) return this.rules[i];
+    }
+    return undefined;
+  }
+}
