@@ -28,9 +28,22 @@ const PAYLOAD: Record<string, { kind: KeyKind; bytes: number; pq: boolean }> = {
   age1tagpq: { kind: 'tagpq', bytes: 1249, pq: true },
 };
 
+const checkCache = new Map<string, KeyCheck>();
+
 /** Classifies a recipient string; `invalid` with a reason for bad checksums, lengths and shapes. */
 export function checkRecipient(raw: string): KeyCheck {
   const s = raw.trim();
+  if (s.length > 4096) return { kind: 'invalid', reason: `${s.length} characters: far longer than any recipient` };
+  let c = checkCache.get(s);
+  if (!c) {
+    if (checkCache.size > 100_000) checkCache.clear();
+    c = classify(s);
+    checkCache.set(s, c);
+  }
+  return c;
+}
+
+function classify(s: string): KeyCheck {
   if (s.startsWith('ssh-')) {
     const type = s.split(/\s+/)[0]!;
     if (type === 'ssh-ed25519') {

@@ -4,7 +4,7 @@
  * can block), sizes are bounded, and the walk visits each directory once whatever links point
  * where. Whatever cannot be read is reported with its path and cause, never skipped silently.
  */
-import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync, realpathSync, statSync, type Dirent, type Stats } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 
 /** Files larger than this are not read (sops and age files of a secrets repo are far smaller). */
@@ -124,8 +124,24 @@ export class RepoFs {
     }
   }
 
+  /** Files the walk found as regular files on a path of real directories: no link to resolve. */
+  private readonly walked = new Set<string>();
+
+  markWalked(rel: string): void {
+    this.walked.add(rel);
+  }
+
   /** The bytes of a regular file inside the root; null when absent. Throws RepoFsError otherwise. */
   readBytes(rel: string, maxBytes = MAX_FILE_BYTES): Uint8Array | null {
+    if (this.walked.has(rel)) {
+      // Found by the walk through real directories: the descriptor's fstat is the only check needed.
+      try {
+        const b = readRegularFile(join(this.root, rel), maxBytes);
+        return new Uint8Array(b.buffer, b.byteOffset, b.length);
+      } catch (e) {
+        throw e instanceof RepoFsError ? new RepoFsError(rel, e.cause_) : e;
+      }
+    }
     const st = this.stat(rel);
     if (!st) return null;
     if (!st.isFile()) throw new RepoFsError(rel, `is ${kindOf(st)}, not a regular file`);
@@ -217,36 +233,49 @@ export interface WalkResult {
 export function walkRepo(fs: RepoFs, skipDirs: ReadonlySet<string>, wanted: (rel: string) => boolean): WalkResult {
   const files: string[] = [];
   const problems: FsProblem[] = [];
-  let entries = 0;
+  let count = 0;
   const visit = (dir: string, depth: number): void => {
     if (depth > MAX_DEPTH) {
       problems.push({ path: dir, cause: `nested deeper than ${MAX_DEPTH} directories; not walked further` });
       return;
     }
-    let names: string[];
+    let entries: Dirent[];
     try {
-      names = readdirSync(join(fs.root, dir)).sort();
+      // withFileTypes: the entry types come with the listing (no lstat per entry).
+      entries = readdirSync(join(fs.root, dir), { withFileTypes: true });
     } catch (e) {
       problems.push({ path: dir || '.', cause: `${errnoCause(e)}; its contents were not checked` });
       return;
     }
-    for (const name of names) {
-      if (++entries > MAX_ENTRIES) {
-        if (entries === MAX_ENTRIES + 1) problems.push({ path: dir || '.', cause: `more than ${MAX_ENTRIES} entries in the repository; the rest was not walked` });
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
+      const name = entry.name;
+      if (++count > MAX_ENTRIES) {
+        if (count === MAX_ENTRIES + 1) problems.push({ path: dir || '.', cause: `more than ${MAX_ENTRIES} entries in the repository; the rest was not walked` });
         return;
       }
       if (skipDirs.has(name)) continue;
       const rel = dir ? `${dir}/${name}` : name;
-      let l: Stats;
-      try {
-        l = lstatSync(join(fs.root, rel));
-      } catch (e) {
-        problems.push({ path: rel, cause: errnoCause(e) });
-        continue;
+      let isDir = entry.isDirectory();
+      let isFile = entry.isFile();
+      let isLink = entry.isSymbolicLink();
+      let l: Stats | undefined;
+      if (!isDir && !isFile && !isLink) {
+        try {
+          l = lstatSync(join(fs.root, rel)); // file systems without d_type report "unknown"
+        } catch (e) {
+          problems.push({ path: rel, cause: errnoCause(e) });
+          continue;
+        }
+        isDir = l.isDirectory();
+        isFile = l.isFile();
+        isLink = l.isSymbolicLink();
       }
-      if (l.isDirectory()) visit(rel, depth + 1);
-      else if (l.isFile()) files.push(rel);
-      else if (l.isSymbolicLink()) {
+      if (isDir) visit(rel, depth + 1);
+      else if (isFile) {
+        files.push(rel);
+        fs.markWalked(rel);
+      } else if (isLink) {
         let st: Stats | null;
         try {
           st = fs.stat(rel);
@@ -257,7 +286,7 @@ export function walkRepo(fs: RepoFs, skipDirs: ReadonlySet<string>, wanted: (rel
         }
         if (st?.isFile()) files.push(rel);
         else if (st && !st.isDirectory() && wanted(rel)) problems.push({ path: rel, cause: `links to ${kindOf(st)}, not a regular file` });
-      } else if (wanted(rel)) problems.push({ path: rel, cause: `is ${kindOf(l)}, not a regular file; not read` });
+      } else if (wanted(rel)) problems.push({ path: rel, cause: `is ${l ? kindOf(l) : 'not a regular file'}, not a regular file; not read` });
     }
   };
   visit('', 0);

@@ -154,6 +154,128 @@ function bestRun(b: string): string {
   return best;
 }
 
+/** One position of a simple pattern: a set of code points, optionally repeated. */
+interface Atom {
+  test: (cp: number) => boolean;
+  min: 0 | 1;
+  many: boolean;
+}
+
+const PERL: Record<string, (cp: number) => boolean> = {
+  d: (c) => c >= 48 && c <= 57,
+  w: (c) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95,
+  s: (c) => c === 9 || c === 10 || c === 12 || c === 13 || c === 32,
+};
+
+/**
+ * A matcher for the patterns most rules use — literals, `.`, bracket classes, `\d \w \s`, each
+ * optionally followed by `*`, `+` or `?`, with `^`/`$` at the ends — by NFA simulation (linear
+ * in the path, like RE2, and with RE2's meaning: `.` is any code point but newline, Perl classes
+ * are ASCII). Anything else (groups, alternation, counts, flags) returns null and goes to re2js.
+ */
+export function compileSimple(re: string): ((s: string) => boolean) | null {
+  let i = 0;
+  const begin = re.startsWith('^');
+  if (begin) i = 1;
+  let end = false;
+  const atoms: Atom[] = [];
+  while (i < re.length) {
+    const c = re[i]!;
+    let test: ((cp: number) => boolean) | null = null;
+    if (c === '$' && i === re.length - 1) {
+      end = true;
+      i++;
+      break;
+    }
+    if ('()|{}^$'.includes(c)) return null;
+    if (c === '*' || c === '+' || c === '?') return null; // nothing to repeat (or a lazy/possessive form)
+    if (c === '\\') {
+      const n = re[i + 1];
+      if (n === undefined) return null;
+      const lower = n.toLowerCase();
+      if (PERL[lower]) {
+        const f = PERL[lower]!;
+        test = n === lower ? f : (cp) => !f(cp);
+      } else if (/[.\\/\-_$^*+?()[\]{}|#&~ !"%',:;<=>@`]/.test(n)) {
+        const cp = n.codePointAt(0)!;
+        test = (x) => x === cp;
+      } else return null;
+      i += 2;
+    } else if (c === '[') {
+      const j = classEnd(re, i);
+      if (j < 0) return null;
+      let body = re.slice(i + 1, j);
+      const neg = body.startsWith('^');
+      if (neg) body = body.slice(1);
+      const ranges: [number, number][] = [];
+      const cps = [...body];
+      for (let k = 0; k < cps.length; k++) {
+        let a = cps[k]!;
+        if (a === '\\') {
+          const n = cps[++k];
+          if (n === undefined || /[a-zA-Z0-9]/.test(n)) return null; // \d in a class, \pN, …: to re2js
+          a = n;
+        } else if (a === '[') return null; // [:alpha:] and friends
+        let b = a;
+        if (cps[k + 1] === '-' && cps[k + 2] !== undefined && k + 2 < cps.length) {
+          b = cps[k + 2]!;
+          if (b === '\\' || b === '[') return null;
+          k += 2;
+        }
+        const lo = a.codePointAt(0)!;
+        const hi = b.codePointAt(0)!;
+        if (hi < lo) return null; // invalid range: re2js reports it
+        ranges.push([lo, hi]);
+      }
+      if (!ranges.length) return null;
+      const inSet = (cp: number) => ranges.some(([lo, hi]) => cp >= lo && cp <= hi);
+      test = neg ? (cp) => !inSet(cp) : inSet;
+      i = j + 1;
+    } else if (c === '.') {
+      test = (cp) => cp !== 10;
+      i++;
+    } else {
+      const cp = re.codePointAt(i)!;
+      test = (x) => x === cp;
+      i += cp > 0xffff ? 2 : 1;
+    }
+    const q = re[i];
+    if (q === '*' || q === '+' || q === '?') {
+      if (re[i + 1] === '?' || re[i + 1] === '+' || re[i + 1] === '*') return null;
+      atoms.push({ test, min: q === '+' ? 1 : 0, many: q !== '?' });
+      i++;
+    } else atoms.push({ test, min: 1, many: false });
+  }
+  if (i < re.length) return null;
+  const n = atoms.length;
+  // State k: atoms[0..k) matched. Closure: skip optional atoms.
+  const closure = (set: Uint8Array, k: number) => {
+    while (k <= n && !set[k]) {
+      set[k] = 1;
+      if (k < n && atoms[k]!.min === 0) k++;
+      else break;
+    }
+  };
+  return (s: string) => {
+    let cur = new Uint8Array(n + 1);
+    closure(cur, 0);
+    if (cur[n] && !end) return true;
+    for (const ch of s) {
+      const cp = ch.codePointAt(0)!;
+      const next = new Uint8Array(n + 1);
+      if (!begin) closure(next, 0);
+      for (let k = 0; k < n; k++) {
+        if (!cur[k] || !atoms[k]!.test(cp)) continue;
+        if (atoms[k]!.many) closure(next, k); // stay on a repeated atom (its min is met now)
+        closure(next, k + 1);
+      }
+      cur = next;
+      if (cur[n] && !end) return true;
+    }
+    return cur[n] === 1;
+  };
+}
+
 /** Aho–Corasick automaton over literals: which of them occur in a string, in one pass. */
 class Automaton {
   private readonly next: Map<number, number>[] = [new Map()];
@@ -224,7 +346,7 @@ export interface IndexedRule {
 }
 
 export class RuleIndex<R extends IndexedRule> {
-  private readonly compiled: (RE2JS | null)[];
+  private readonly compiled: (((s: string) => boolean) | null)[];
   private readonly always: number[] = [];
   private readonly automaton: Automaton;
   private readonly wordRules: number[][] = [];
@@ -237,11 +359,14 @@ export class RuleIndex<R extends IndexedRule> {
         this.always.push(i);
         return null;
       }
-      let re: RE2JS;
-      try {
-        re = RE2JS.compile(r.pathRegex);
-      } catch (e) {
-        throw new RuleCompileError(i, (e as Error).message);
+      let re = compileSimple(r.pathRegex);
+      if (!re) {
+        try {
+          const full = RE2JS.compile(r.pathRegex);
+          re = (s) => full.test(s);
+        } catch (e) {
+          throw new RuleCompileError(i, (e as Error).message);
+        }
       }
       const lits = triggerLiterals(r.pathRegex);
       if (!lits) this.always.push(i);
@@ -269,7 +394,7 @@ export class RuleIndex<R extends IndexedRule> {
     const order = [...candidates].sort((a, b) => a - b);
     for (const i of order) {
       const re = this.compiled[i];
-      if (re === null || re!.test(path)) return this.rules[i];
+      if (re === null || re!(path)) return this.rules[i];
     }
     return undefined;
   }

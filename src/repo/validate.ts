@@ -250,8 +250,8 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
       const recipient = checked(key, agenixRel, 'agenix', name);
       if (recipient) sight({ name, context: 'agenix', where: agenixRel, recipient, ...(recipient !== key ? { written: key } : {}) }, 'plain');
     }
+    const named = new Set(agenix.names.values());
     for (const [file, keys] of agenix.files) {
-      const named = new Set(agenix.names.values());
       for (const k of keys) if (!named.has(k)) checked(k, `${agenixRel} (${file})`, 'agenix', '');
       mixCheck(keys, agenixRel, `"${file}".publicKeys`, problems);
     }
@@ -363,6 +363,7 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
   const plainNames = new Set(pending.filter((p) => p.how !== 'anchor').map((p) => resolveName(p.s.name, p.how, aliases)));
   const users = new Set([...clanUsers, ...bitwardenUsers, ...pending.filter((p) => p.how === 'anchor' && /-user$/.test(p.s.name)).map((p) => resolveName(p.s.name, 'anchor', aliases))].map((u) => resolveName(u, 'plain', aliases)));
   const hosts = new Set([...clanMachines, ...hostNames, ...(clanRecipients ? clanRecipients.hosts.keys() : [])]);
+  const anchorNames = new Set(pending.filter((p) => p.how === 'anchor').map((p) => p.s.name));
   for (const p of pending) {
     let identity = p.identity ?? resolveName(p.s.name, p.how, aliases);
     let host: string | undefined;
@@ -371,7 +372,7 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
       for (const i of dash) {
         const u = resolveName(p.s.name.slice(0, i), 'plain', aliases);
         const h = p.s.name.slice(i + 1);
-        if (users.has(u) && (hosts.has(h) || plainNames.has(h) || pending.some((q) => q.how === 'anchor' && q.s.name === h))) {
+        if (users.has(u) && (hosts.has(h) || plainNames.has(h) || anchorNames.has(h))) {
           identity = u;
           host = h;
           break;
@@ -565,6 +566,8 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
   if (agenix && agenixRel) {
     const baseRel = dirname(agenixRel) === '.' ? '' : dirname(agenixRel);
     const rekey = inDir(baseRel, 'agenix -r');
+    const known = new Map<string, string>(); // header tag → identity
+    for (const sg of sightings) if (sg.written?.startsWith('ssh-')) known.set(recipientHeaderId(sg.written) ?? '', sg.identity);
     for (const [file, keys] of agenix.files) {
       const rel = baseRel ? `${baseRel}/${file}` : file;
       if (fs.rel(join(root, rel)) === null || rel.split('/').includes('..')) {
@@ -586,8 +589,6 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
       if (d.missing.length || d.extra.length || expectedAnon !== header.anonymous) {
         const parts: string[] = [];
         const keyOfId = (id: string) => keys.find((k) => recipientHeaderId(k) === id);
-        const known = new Map<string, string>();
-        for (const sg of sightings) if (sg.written?.startsWith('ssh-')) known.set(recipientHeaderId(sg.written) ?? '', sg.identity);
         if (d.missing.length) parts.push(`not encrypted to ${d.missing.map((m) => keyName(keyOfId(m) ?? m, agenix!.names)).join(', ')}`);
         const extraKnown = d.extra.filter((x) => known.has(x));
         const extraUnknown = d.extra.filter((x) => !known.has(x));

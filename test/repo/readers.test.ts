@@ -113,6 +113,24 @@ describe('rule index', () => {
     );
   });
 
+  it('the simple-pattern matcher means what RE2 means (property, against re2js)', async () => {
+    const fc = (await import('fast-check')).default;
+    const { RE2JS } = await import('re2js');
+    const { compileSimple } = await import('../../src/repo/ruleIndex.ts');
+    const atom = fc.constantFrom('a', 'b', '/', '\\.', '.', '.*', '.+', 'a?', 'b*', 'a+', '\\d', '\\w', '\\S', '[ab]', '[^/]+', '[a-c]*', '[^a]', 'x', '-', '\\-', '_');
+    const pattern = fc.tuple(fc.boolean(), fc.array(atom, { minLength: 1, maxLength: 7 }), fc.boolean()).map(([b, parts, e]) => `${b ? '^' : ''}${parts.join('')}${e ? '$' : ''}`);
+    fc.assert(
+      fc.property(pattern, fc.stringMatching(/^[abc/.x_\-1\n é]{0,12}$/), (src, path) => {
+        const simple = compileSimple(src);
+        if (!simple) return true;
+        return simple(path) === RE2JS.compile(src).test(path);
+      }),
+      { numRuns: 20000 },
+    );
+    expect(compileSimple('(a|b)')).toBeNull();
+    expect(compileSimple('a{2}')).toBeNull();
+  });
+
   it('first match in rule order, with literals, alternations and rules without a literal', async () => {
     const { RuleIndex } = await import('../../src/repo/ruleIndex.ts');
     const rules = [
