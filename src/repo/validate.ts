@@ -162,16 +162,18 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
   const pending: { s: Omit<Sighting, 'identity'>; how: 'anchor' | 'bitwarden' | 'plain'; identity?: string }[] = [];
   const sight = (s: Omit<Sighting, 'identity'>, how: 'anchor' | 'bitwarden' | 'plain') => pending.push({ s, how });
   /** Checks a key string where it stands; returns its age recipient or null (reported). */
+  /** Keys that are the root cause of whatever file problem they appear in (invalid, PQ-mixed). */
+  const keyCauses = new Map<string, Problem>();
   const checked = (key: string, where: string, context: ContextKind, name: string): string | null => {
     const c = checkRecipient(key);
     if (c.kind === 'invalid') {
       invalid.push({ context, where, name, reason: c.reason! });
-      problems.push({ kind: 'invalid', identity: name, file: where, message: `${where}: ${name ? `${name}'s key ` : ''}${excerpt(stripComment(key), 24)} is not a valid recipient: ${c.reason}`, fix: `replace it with the correct key (copy it again from its source: age-keygen -y, ssh-to-age, or the machine's pub file)` });
+      keyCauses.set(key.trim(), problems[problems.push({ kind: 'invalid', identity: name, file: where, message: `${where}: ${name ? `${name}'s key ` : ''}${excerpt(stripComment(key), 24)} is not a valid recipient: ${c.reason}`, fix: `replace it with the correct key (copy it again from its source: age-keygen -y, ssh-to-age, or the machine's pub file)` }) - 1]!);
       return null;
     }
     return toRecipient(key);
   };
-  const unchecked = (path: string, cause: string) => problems.push({ kind: 'unchecked', file: path, message: `${path}: ${cause}`, fix: /permission/.test(cause) ? `make it readable for this user (chmod/chown), or run keybridge validate as a user who can read it` : /out of the repository|dangling|loop/.test(cause) ? 'replace the link by the file itself (or remove it): validate reads nothing outside the repository' : 'replace it with a regular file (or remove it)' });
+  const unchecked = (path: string, cause: string, fix?: string) => problems.push({ kind: 'unchecked', file: path, message: `${path}: ${cause}`, fix: fix ?? /permission/.test(cause) ? `make it readable for this user (chmod/chown), or run keybridge validate as a user who can read it` : /out of the repository|dangling|loop/.test(cause) ? 'replace the link by the file itself (or remove it): validate reads nothing outside the repository' : 'replace it with a regular file (or remove it)' });
 
   // .sops.yaml
   let sopsCfg: SopsConfig | undefined;
@@ -184,10 +186,10 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
       if (e instanceof SopsConfigError) throw new ValidationError(`.sops.yaml${e.line ? `:${e.line}` : ''}: ${e.message.replace(/^line \d+: /, '')}`);
       throw e;
     }
-    const anchorLines = new Set<number>();
+    const anchorValues = new Set<string>();
     for (const a of sopsCfg.anchors) {
       if (!/^(age1|ssh-)/i.test(a.value) && !/^[A-Za-z0-9]{40,}$/.test(a.value)) continue; // anchors of other values (paths, regexes)
-      anchorLines.add(a.line);
+      anchorValues.add(a.value);
       const where = `.sops.yaml:${a.line}`;
       const recipient = checked(a.value, where, 'sops-anchor', a.anchor);
       if (recipient) sight({ name: a.anchor, context: 'sops-anchor', where, recipient, ...(recipient !== a.value ? { written: a.value } : {}) }, 'anchor');
@@ -196,14 +198,15 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
       r.groups.forEach((g, gi) => {
         g.forEach((k, ki) => {
           const line = r.lines[gi]![ki]!;
-          if (anchorLines.has(line)) return;
+          if (anchorValues.has(k)) return; // an alias of an anchor: checked where the anchor stands
           const c = checkRecipient(k);
           if (c.kind === 'invalid') {
             invalid.push({ context: 'sops-anchor', where: `.sops.yaml:${line}`, name: '', reason: c.reason! });
-            problems.push({ kind: 'invalid', file: `.sops.yaml:${line}`, message: `.sops.yaml:${line}: ${excerpt(k, 24)} in creation rule ${r.index + 1} is not a valid recipient: ${c.reason}`, fix: 'replace it with the correct key; sops refuses to encrypt to it' });
+            keyCauses.set(k, problems[problems.push({ kind: 'invalid', file: `.sops.yaml:${line}`, message: `.sops.yaml:${line}: ${excerpt(k, 24)} in creation rule ${r.index + 1} is not a valid recipient: ${c.reason}`, fix: 'replace it with the correct key; sops refuses to encrypt to it' }) - 1]!);
           }
         });
-        mixCheck(g, `.sops.yaml:${r.line}`, `creation rule ${r.index + 1}${r.groups.length > 1 ? `, key group ${gi + 1}` : ''}`, problems);
+        const mixed = mixCheck(g, `.sops.yaml:${r.line}`, `creation rule ${r.index + 1}${r.groups.length > 1 ? `, key group ${gi + 1}` : ''}`, problems);
+        if (mixed) for (const k of g) if (checkRecipient(k).pq) keyCauses.set(k, mixed);
       });
     }
   }
@@ -392,7 +395,8 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
   for (const s of sightings) (namesOfKey.get(s.recipient) ?? namesOfKey.set(s.recipient, new Set()).get(s.recipient)!).add(s.identity);
   for (const [key, ids] of namesOfKey) {
     if (ids.size < 2) continue;
-    const [a, ...rest] = [...ids].sort();
+    const count = (id: string) => sightings.filter((s) => s.identity === id).length;
+    const [a, ...rest] = [...ids].sort((x, y) => count(y) - count(x) || (x < y ? -1 : 1));
     notes.push(`${[a, ...rest].join(', ')} hold the same key (${short(key)}); if they are one identity, add to .keybridge.yaml: aliases: { ${rest.map((r) => `${r}: ${a}`).join(', ')} }`);
   }
 
@@ -411,7 +415,7 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
   })();
   const clanSecretFiles = new Set(clanSecrets.map((s) => s.file));
   const sopsDirRel = '';
-  const fileChecks: { problem?: Problem; keys: string[]; source: ContextKind | null }[] = [];
+  const fileChecks: { problem?: Problem; keys: string[]; source: ContextKind | null; raw?: string[] }[] = [];
   opts.progress?.('checking encrypted files');
   for (const f of all) {
     if (!DATA_EXT.test(f) || f === '.sops.yaml' || f.endsWith('key.json') || clanSecretFiles.has(f) || f.startsWith('.keybridge')) continue;
@@ -450,7 +454,7 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
     if (missing.length || extra.length) {
       const p: Problem = { kind: 'recipients', file: f, message: describeDiff(f, { missing, extra }, identityOfKey, `rule ${rule.index + 1}${rule.pathRegex ? ` (${rule.pathRegex})` : ''}`), fix };
       problems.push(p);
-      fileChecks.push({ problem: p, keys: [...missing, ...extra].map((k) => toRecipient(k) ?? k), source: 'sops-anchor' });
+      fileChecks.push({ problem: p, keys: [...missing, ...extra].map((k) => toRecipient(k) ?? k), source: 'sops-anchor', raw: [...missing, ...extra] });
     }
   }
 
@@ -571,7 +575,7 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
     for (const [file, keys] of agenix.files) {
       const rel = baseRel ? `${baseRel}/${file}` : file;
       if (fs.rel(join(root, rel)) === null || rel.split('/').includes('..')) {
-        unchecked(`${agenixRel} ("${file.slice(0, 80)}")`, 'names a file outside the repository; not read');
+        unchecked(`${agenixRel} ("${file.slice(0, 80)}")`, 'names a file outside the repository; not read', `move the file into the repository and name it relative to ${agenixRel}, or remove the entry`);
         continue;
       }
       const bytes = read(rel);
@@ -677,8 +681,8 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
   for (const fc of fileChecks) {
     // Only a wrong key in the context the file's rule is made of can cause it (an old anchor in a
     // rule, an old key.json behind a clan secret's link, an old key in secrets.nix).
-    const cause = mismatches.find((m) => m.context === fc.source && fc.keys.includes(m.bad));
-    if (cause && fc.problem && !fc.problem.followsFrom) fc.problem.followsFrom = cause.problem.message;
+    const cause = mismatches.find((m) => m.context === fc.source && fc.keys.includes(m.bad))?.problem ?? (fc.raw ?? fc.keys).map((k) => keyCauses.get(k)).find(Boolean);
+    if (cause && fc.problem && !fc.problem.followsFrom) fc.problem.followsFrom = cause.message;
   }
   const followers = new Map<string, Problem[]>();
   for (const p of problems) if (p.followsFrom) (followers.get(p.followsFrom) ?? followers.set(p.followsFrom, []).get(p.followsFrom)!).push(p);
@@ -696,12 +700,14 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
 }
 
 /** Go age refuses to encrypt to post-quantum and classic recipients together. */
-function mixCheck(keys: string[], where: string, what: string, problems: Problem[]): void {
+function mixCheck(keys: string[], where: string, what: string, problems: Problem[]): Problem | undefined {
   const checks = keys.map((k) => checkRecipient(k)).filter((c) => c.kind !== 'invalid');
   const pq = checks.filter((c) => c.pq).length;
   if (pq && pq < checks.length) {
     problems.push({ kind: 'invalid', file: where, message: `${where}: ${what} mixes ${pq} post-quantum (age1pq1…/age1tagpq1…) and ${checks.length - pq} classic recipient(s); age refuses to encrypt to them ("can't mix post-quantum and classic recipients")`, fix: `use only post-quantum or only classic recipients in ${what} (e.g. give each classic user a post-quantum key: age-keygen -pq)` });
+    return problems[problems.length - 1];
   }
+  return undefined;
 }
 
 interface FixContext {
