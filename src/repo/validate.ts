@@ -173,7 +173,8 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
     }
     return toRecipient(key);
   };
-  const unchecked = (path: string, cause: string, fix?: string) => problems.push({ kind: 'unchecked', file: path, message: `${path}: ${cause}`, fix: fix ?? /permission/.test(cause) ? `make it readable for this user (chmod/chown), or run keybridge validate as a user who can read it` : /out of the repository|dangling|loop/.test(cause) ? 'replace the link by the file itself (or remove it): validate reads nothing outside the repository' : 'replace it with a regular file (or remove it)' });
+  const reported = new Set<string>();
+  const unchecked = (path: string, cause: string, fix?: string) => !reported.has(path) && reported.add(path) && problems.push({ kind: 'unchecked', file: path, message: `${path}: ${cause}`, fix: fix ?? /permission/.test(cause) ? `make it readable for this user (chmod/chown), or run keybridge validate as a user who can read it` : /out of the repository|dangling|loop/.test(cause) ? 'replace the link by the file itself (or remove it): validate reads nothing outside the repository' : 'replace it with a regular file (or remove it)' });
 
   // .sops.yaml
   let sopsCfg: SopsConfig | undefined;
