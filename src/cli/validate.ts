@@ -13,17 +13,23 @@ const HELP = `Usage: keybridge validate [REPO] [options]
 Checks that every user and host has the same key in every context of a secrets repo
 (default REPO: the current directory):
   - clan sops/users/*/key.json and sops/machines/*/key.json
-  - .sops.yaml anchors (&name) and the creation rules that use them
-  - agenix secrets.nix (its let-bound keys and each file's publicKeys)
-  - SSH host keys (*/ssh_host_ed25519_key.pub, or ssh-keyscan output with --host-keys) and
-    clan age-backend machine keys and recipient sidecars
-  - the workstation keys.txt (each secret key's public key)
+  - .sops.yaml anchors (&name, &user-host) and the creation rules that use them
+  - agenix secrets.nix (at the root or in secrets/: its let-bound keys and each file's publicKeys)
+  - clan's age backend: clan.nix recipients (vars.settings.recipients.default / .hosts.<m>),
+    machine keys (secrets/age-keys/machines/*/pub, key.age) and *.age.recipients sidecars
+  - SSH host keys (*/ssh_host_ed25519_key.pub, or ssh-keyscan output with --host-keys)
+  - the workstation keys.txt (each secret key's public key, post-quantum ones too; plugin
+    identities by their "# recipient:" comment)
   - Bitwarden items named sops-<name>-ssh (with --bw, --bw-serve or --bw-export)
 and that every encrypted file's actual recipients (sops metadata, clan secret links, age headers'
-ssh-ed25519 / piv-p256 tags and X25519 counts) match what its rule says.
+ssh-ed25519 / piv-p256 tags and X25519 counts) match what its rule says. Also reported: invalid
+recipient strings, post-quantum and classic recipients mixed in one rule, age plugins that are
+needed but not on PATH. The repo is read as hostile input: links out of it are not followed,
+only regular files are opened, and whatever cannot be read is reported.
 
 Names are matched by convention (&crs58, &crs58-user, sops/users/crs58, sops-crs58-ssh,
-sops-crs58-user-ssh); override in REPO/.keybridge.yaml:
+sops-crs58-user-ssh; &crs58-stibnite is crs58's key on host stibnite); override in
+REPO/.keybridge.yaml:
   aliases: { admin-user: crs58 }
   bitwarden: { items: { crs58: sops-admin-user-ssh } }
   ignore: [ci]
@@ -110,7 +116,7 @@ export const command: Command = {
           hostKeyScan = { path: values['host-keys'], text: readRegularFile(path, 16 << 20).toString('utf8') };
         }
         const user = io.env.USER;
-        const result = await validateRepo({ root, keysTxt, bitwarden, hostKeyScan, environment: detectEnvironment(io.env), ...(user ? { user } : {}), progress: (w) => io.stderr.write(`${w}…\n`) });
+        const result = await validateRepo({ root, keysTxt, bitwarden, hostKeyScan, environment: detectEnvironment(io.env), ...(user ? { user } : {}), progress: (w) => (w.startsWith('reading Bitwarden') || (io.stderr as { isTTY?: boolean }).isTTY) && io.stderr.write(`${w}…\n`) });
         let out = format === 'json' ? renderJson(result) : format === 'github' ? renderGithub(result) : renderTable(result);
         if (format === 'table' && result.problems.length && root !== io.cwd) out = out.replace(/Fix commands run in the repository root\.\n$/, `Fix commands run in the repository root: cd ${root}\n`);
         await write(io.stdout, out);

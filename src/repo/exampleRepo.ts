@@ -181,7 +181,8 @@ creation_rules:
   link(root, 'vars/per-machine/electrum/openssh/ssh.id_ed25519/users/crs58', '../../../../../../sops/users/crs58');
 
   // agenix
-  const galenaInNix = galenaHost;
+  // Fault: galena was re-keyed (its host key file is new); secrets.nix still has the old key.
+  const galenaInNix = f ? galenaHostOld : galenaHost;
   put(
     root,
     'secrets.nix',
@@ -213,8 +214,8 @@ in
   put(root, 'secrets/age-keys/machines/electrum/key.age.recipients', [crs58.recipient, raquel.recipient].sort().join('\n') + '\n');
   if (f) faults.push({ kind: 'recipients', subject: 'secrets/age-keys/machines/electrum/key.age' });
 
-  // SSH host keys. Fault: galena was re-keyed; secrets.nix still has the old key.
-  put(root, 'hosts/galena/ssh_host_ed25519_key.pub', (f ? galenaHostOld : galenaHost).sshPublic + '\n');
+  // SSH host keys.
+  put(root, 'hosts/galena/ssh_host_ed25519_key.pub', galenaHost.sshPublic + '\n');
   if (f) faults.push({ kind: 'mismatch', subject: 'galena' });
   put(root, 'hosts/cinnabar/ssh_host_ed25519_key.pub', cinnabarHost.sshPublic + '\n');
 
