@@ -580,7 +580,10 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
         continue;
       }
       const bytes = read(rel);
-      if (bytes === null) continue;
+      if (bytes === null) {
+        if (!reported.has(rel)) notes.push(`${agenixRel} names ${file}, which does not exist yet (${inDir(baseRel, `agenix -e ${shellQuote(file)}`)} creates it)`);
+        continue;
+      }
       const header = readAgeHeader(bytes);
       if (!header) {
         problems.push({ kind: 'unreadable', file: rel, message: `${rel}: not an age file`, fix: inDir(baseRel, `agenix -e ${shellQuote(file)}`) });
@@ -648,7 +651,10 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
       }
     }
     const bytes = read(ageRel);
-    if (bytes === null) continue;
+    if (bytes === null) {
+      if (!reported.has(ageRel)) notes.push(`${f} has no ${ageRel} beside it; only the list was checked`);
+      continue;
+    }
     const header = readAgeHeader(bytes);
     if (!header) {
       problems.push({ kind: 'unreadable', file: ageRel, message: `${ageRel}: not an age file`, fix: vfix });

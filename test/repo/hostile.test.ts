@@ -188,3 +188,20 @@ describe('validate: bad input gets a message naming the path and the cause, exit
     expect(r.problems[0]!.message.length).toBeLessThan(300);
   });
 });
+
+describe('validate: the environment', () => {
+  it('NixOS is detected from /etc/NIXOS or ID=nixos in os-release (injectable paths)', async () => {
+    const { detectNixos } = await import('../../src/repo/environment.ts');
+    const dir = repo({ 'os-release-nixos': 'NAME=NixOS\nID=nixos\nVERSION_ID="25.05"\n', 'os-release-debian': 'ID=debian\nID_LIKE=""\n', NIXOS: '' });
+    expect(detectNixos({ nixosMarker: join(dir, 'none'), osRelease: join(dir, 'os-release-nixos') })).toBe(true);
+    expect(detectNixos({ nixosMarker: join(dir, 'none'), osRelease: join(dir, 'os-release-debian') })).toBe(false);
+    expect(detectNixos({ nixosMarker: join(dir, 'NIXOS'), osRelease: join(dir, 'none') })).toBe(true);
+  });
+
+  it('a secrets.nix entry without its file and a sidecar without its .age file are said in notes, not skipped silently', async () => {
+    const root = repo({ 'secrets.nix': `{ "missing.age".publicKeys = [ "${R1}" ]; }`, 'lonely.age.recipients': `${R1}\n` });
+    const r = await check(root);
+    expect(r.problems).toEqual([]);
+    expect(r.notes).toEqual(['secrets.nix names missing.age, which does not exist yet (agenix -e missing.age creates it)', 'lonely.age.recipients has no lonely.age beside it; only the list was checked']);
+  });
+});
