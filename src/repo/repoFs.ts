@@ -202,7 +202,7 @@ export function readRegularFile(path: string, maxBytes = MAX_FILE_BYTES): Buffer
     const st = fstatSync(fd);
     if (!st.isFile()) throw new RepoFsError(path, `is ${kindOf(st)}, not a regular file`);
     if (st.size > maxBytes) throw new RepoFsError(path, `is ${st.size} bytes, larger than the ${maxBytes}-byte limit`);
-    const buf = Buffer.alloc(st.size);
+    const buf = Buffer.allocUnsafe(st.size); // every byte is read into it (or cut off below)
     let off = 0;
     while (off < buf.length) {
       const n = readSync(fd, buf, off, buf.length - off, off);
@@ -221,6 +221,9 @@ export function readRegularFile(path: string, maxBytes = MAX_FILE_BYTES): Buffer
 export interface WalkResult {
   /** Regular files (and links to regular files inside the root), relative to the root. */
   files: string[];
+  /** Real directories, and links to directories inside the root (not entered). */
+  dirs: string[];
+  dirLinks: string[];
   /** Entries that could not be walked or are not what their name promises. */
   problems: FsProblem[];
 }
@@ -233,6 +236,8 @@ export interface WalkResult {
  */
 export function walkRepo(fs: RepoFs, skipDirs: ReadonlySet<string>, wanted: (rel: string) => boolean): WalkResult {
   const files: string[] = [];
+  const dirs: string[] = [];
+  const dirLinks: string[] = [];
   const problems: FsProblem[] = [];
   let count = 0;
   const visit = (dir: string, depth: number): void => {
@@ -272,8 +277,10 @@ export function walkRepo(fs: RepoFs, skipDirs: ReadonlySet<string>, wanted: (rel
         isFile = l.isFile();
         isLink = l.isSymbolicLink();
       }
-      if (isDir) visit(rel, depth + 1);
-      else if (isFile) {
+      if (isDir) {
+        dirs.push(rel);
+        visit(rel, depth + 1);
+      } else if (isFile) {
         files.push(rel);
         fs.markWalked(rel);
       } else if (isLink) {
@@ -286,10 +293,11 @@ export function walkRepo(fs: RepoFs, skipDirs: ReadonlySet<string>, wanted: (rel
           continue;
         }
         if (st?.isFile()) files.push(rel);
+        else if (st?.isDirectory()) dirLinks.push(rel);
         else if (st && !st.isDirectory() && wanted(rel)) problems.push({ path: rel, cause: `links to ${kindOf(st)}, not a regular file` });
       } else if (wanted(rel)) problems.push({ path: rel, cause: `is ${l ? kindOf(l) : 'not a regular file'}, not a regular file; not read` });
     }
   };
   visit('', 0);
-  return { files, problems };
+  return { files, dirs, dirLinks, problems };
 }

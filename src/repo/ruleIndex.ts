@@ -256,20 +256,24 @@ export function compileSimple(re: string): ((s: string) => boolean) | null {
       else break;
     }
   };
+  // Two state sets, reused across calls (matching is synchronous).
+  let cur = new Uint8Array(n + 1);
+  let next = new Uint8Array(n + 1);
   return (s: string) => {
-    let cur = new Uint8Array(n + 1);
+    cur.fill(0);
     closure(cur, 0);
     if (cur[n] && !end) return true;
-    for (const ch of s) {
-      const cp = ch.codePointAt(0)!;
-      const next = new Uint8Array(n + 1);
+    for (let i = 0; i < s.length; i++) {
+      const cp = s.codePointAt(i)!;
+      if (cp > 0xffff) i++;
+      next.fill(0);
       if (!begin) closure(next, 0);
       for (let k = 0; k < n; k++) {
         if (!cur[k] || !atoms[k]!.test(cp)) continue;
         if (atoms[k]!.many) closure(next, k); // stay on a repeated atom (its min is met now)
         closure(next, k + 1);
       }
-      cur = next;
+      [cur, next] = [next, cur];
       if (cur[n] && !end) return true;
     }
     return cur[n] === 1;
@@ -318,17 +322,19 @@ class Automaton {
     }
   }
 
-  /** Ids of the words occurring in `text` (each reported at least once). */
-  find(text: string, found: (id: number) => void): void {
+  /** Ids of the words occurring in `text` (each at least once), appended to `found`. */
+  find(text: string, found: number[]): void {
     let s = 0;
     for (let i = 0; i < text.length; i++) {
       const c = text.charCodeAt(i);
       while (s !== 0 && !this.next[s]!.has(c)) s = this.fail[s]!;
       s = this.next[s]!.get(c) ?? 0;
-      for (let d = this.out[s]!.length ? s : this.dict[s]!; d > 0; d = this.dict[d]!) for (const id of this.out[d]!) found(id);
+      for (let d = this.out[s]!.length ? s : this.dict[s]!; d > 0; d = this.dict[d]!) for (const id of this.out[d]!) found.push(id);
     }
   }
 }
+
+const ascending = (a: number, b: number) => a - b;
 
 export class RuleCompileError extends Error {
   constructor(
@@ -387,12 +393,14 @@ export class RuleIndex<R extends IndexedRule> {
 
   /** The first rule (in order) whose path_regex matches anywhere in `path`, like sops. */
   match(path: string): R | undefined {
-    const candidates = new Set<number>(this.always);
-    this.automaton.find(path, (id) => {
-      for (const r of this.wordRules[id]!) candidates.add(r);
-    });
-    const order = [...candidates].sort((a, b) => a - b);
-    for (const i of order) {
+    const words: number[] = [];
+    this.automaton.find(path, words);
+    const candidates = this.always.slice();
+    for (const w of words) for (const r of this.wordRules[w]!) candidates.push(r);
+    if (candidates.length > 1) candidates.sort(ascending);
+    for (let j = 0; j < candidates.length; j++) {
+      const i = candidates[j]!;
+      if (j > 0 && candidates[j - 1] === i) continue;
       const re = this.compiled[i];
       if (re === null || re!(path)) return this.rules[i];
     }

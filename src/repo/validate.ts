@@ -212,10 +212,16 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
     }
   }
 
+  // Files in the repo
+  opts.progress?.('walking the repository');
+  const walk = walkRepo(fs, SKIP_DIRS, wanted);
+  for (const p of walk.problems) unchecked(p.path, p.cause);
+  const all = walk.files;
+
   // clan key.json
   let clanKeys;
   try {
-    clanKeys = readClanKeys(fs);
+    clanKeys = readClanKeys(fs, walk);
   } catch (e) {
     if (e instanceof RepoFsError) throw new ValidationError(`${e.path}: ${e.cause_}`);
     throw e;
@@ -284,11 +290,6 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
     }
   }
 
-  // Files in the repo
-  opts.progress?.('walking the repository');
-  const walk = walkRepo(fs, SKIP_DIRS, wanted);
-  for (const p of walk.problems) unchecked(p.path, p.cause);
-  const all = walk.files;
   const read = (rel: string): Uint8Array | null => {
     try {
       return fs.readBytes(rel);

@@ -5,7 +5,7 @@
  * followed). Paths are read through RepoFs: a file where a directory belongs, an unreadable
  * directory or a link out of the repository is a RepoFsError naming the path.
  */
-import { RepoFsError, type RepoFs } from '../repoFs.ts';
+import { RepoFsError, type RepoFs, type WalkResult } from '../repoFs.ts';
 
 export interface ClanKey {
   kind: 'users' | 'machines';
@@ -35,33 +35,53 @@ export function readKeyJson(text: string): string[] {
     .filter(Boolean);
 }
 
-export function readClanKeys(fs: RepoFs): ClanKey[] {
+/**
+ * The key.json files of the walked tree (`walk`): one read per user or machine, no listing. A file
+ * where `sops/users` (or a user's directory) belongs is a RepoFsError; a key.json that is a
+ * directory is an fsError entry.
+ */
+export function readClanKeys(fs: RepoFs, walk: Pick<WalkResult, 'files' | 'dirs' | 'dirLinks'>): ClanKey[] {
   const out: ClanKey[] = [];
   for (const kind of ['users', 'machines'] as const) {
-    const names = fs.list(`sops/${kind}`); // a file here is a RepoFsError: the tree is broken
-    if (!names) continue;
-    for (const name of names) {
-      const dir = `sops/${kind}/${name}`;
-      const l = fs.lstat(dir);
-      if (l && !l.isDirectory()) {
-        if (l.isSymbolicLink()) continue; // stray links (seen in real repos) are not entries
-        out.push({ kind, name, file: dir, keys: [], fsError: `is not a directory (clan keeps each ${kind.slice(0, -1)} in sops/${kind}/<name>/key.json)` });
-        continue;
-      }
-      const file = `${dir}/key.json`;
-      let text: string | null;
-      try {
-        text = fs.readText(file, 1 << 20);
-      } catch (e) {
-        out.push({ kind, name, file, keys: [], fsError: e instanceof RepoFsError ? e.cause_ : String(e) });
-        continue;
-      }
-      if (text === null) continue;
-      try {
-        out.push({ kind, name, file, keys: readKeyJson(text) });
-      } catch (e) {
-        out.push({ kind, name, file, keys: [], error: (e as Error).message.slice(0, 160) });
-      }
+    const top = `sops/${kind}`;
+    const st = fs.stat(top); // a link out of the repo or a loop is a RepoFsError
+    if (!st) continue;
+    if (!st.isDirectory()) throw new RepoFsError(top, `is a regular file, not a directory`);
+  }
+  const entry = /^sops\/(users|machines)\/([^/]+)(?:\/(key\.json))?$/;
+  const candidates: { kind: 'users' | 'machines'; name: string; file: string; isDir: boolean }[] = [];
+  for (const [list, isDir] of [[walk.files, false], [walk.dirs, true], [walk.dirLinks, true]] as const) {
+    for (const rel of list) {
+      const m = entry.exec(rel);
+      if (m) candidates.push({ kind: m[1] as 'users' | 'machines', name: m[2]!, file: rel, isDir });
+    }
+  }
+  const linked = new Set(walk.dirLinks);
+  for (const c of candidates.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0))) {
+    const isKeyJson = c.file.endsWith('/key.json');
+    if (!isKeyJson && !c.isDir) {
+      out.push({ kind: c.kind, name: c.name, file: c.file, keys: [], fsError: `is not a directory (clan keeps each ${c.kind.slice(0, -1)} in sops/${c.kind}/<name>/key.json)` });
+      continue;
+    }
+    if (isKeyJson && c.isDir) {
+      out.push({ kind: c.kind, name: c.name, file: c.file, keys: [], fsError: 'is a directory, not a regular file' });
+      continue;
+    }
+    // A user's directory that is a link inside the repo: its key.json is read through the link.
+    const file = isKeyJson ? c.file : linked.has(c.file) ? `${c.file}/key.json` : null;
+    if (!file) continue;
+    let text: string | null;
+    try {
+      text = fs.readText(file, 1 << 20);
+    } catch (e) {
+      out.push({ kind: c.kind, name: c.name, file, keys: [], fsError: e instanceof RepoFsError ? e.cause_ : String(e) });
+      continue;
+    }
+    if (text === null) continue;
+    try {
+      out.push({ kind: c.kind, name: c.name, file, keys: readKeyJson(text) });
+    } catch (e) {
+      out.push({ kind: c.kind, name: c.name, file, keys: [], error: (e as Error).message.slice(0, 160) });
     }
   }
   return out;
