@@ -603,7 +603,7 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
         const extraUnknown = d.extra.filter((x) => !known.has(x));
         if (extraKnown.length) parts.push(`still encrypted to ${extraKnown.map((x) => `${known.get(x)} (${x})`).join(', ')}, no longer in its publicKeys`);
         if (extraUnknown.length) parts.push(`encrypted to ${extraUnknown.length} key(s) nobody in the repository has (${extraUnknown.join(', ')}): its recipients changed while secrets.nix did not — check who re-encrypted it before running agenix -r`);
-        if (expectedAnon !== header.anonymous) parts.push(`${header.anonymous} X25519 stanza(s) but secrets.nix lists ${expectedAnon} age1 key(s)`);
+        if (expectedAnon !== header.anonymous) parts.push(`${header.anonymous} X25519/ML-KEM stanza(s) but secrets.nix lists ${expectedAnon} age1 key(s)`);
         const p: Problem = { kind: 'recipients', file: rel, message: `${rel}: ${parts.join('; ')}`, fix: rekey };
         problems.push(p);
         fileChecks.push({ problem: p, keys: [...d.missing.map((m) => toRecipient(keyOfId(m) ?? '') ?? m)], source: 'agenix' });

@@ -175,3 +175,15 @@ describe('secrets.nix through Nix', () => {
     expect(() => parseSecretsNix(fancy)).toThrow();
   });
 });
+
+describe('age headers with post-quantum recipients', () => {
+  it('an mlkem768x25519 stanza counts like an X25519 one, and an age1pq1 recipient is expected as such', async () => {
+    const { Encrypter, generateHybridIdentity, identityToRecipient } = await import('age-encryption');
+    const pq = await identityToRecipient(await generateHybridIdentity());
+    const e = new Encrypter();
+    e.addRecipient(pq);
+    const h = readAgeHeader(await e.encrypt('x'));
+    expect(h).toEqual({ tagged: [], anonymous: 1, other: [] });
+    expect(recipientHeaderId(pq)).toBe('anonymous');
+  });
+});
