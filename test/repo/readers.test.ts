@@ -187,3 +187,18 @@ describe('age headers with post-quantum recipients', () => {
     expect(recipientHeaderId(pq)).toBe('anonymous');
   });
 });
+
+describe('secrets.nix without Nix', () => {
+  it('outside the subset, the error says that installing Nix would evaluate it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keybridge-nonix-'));
+    const fancy = 'let keys = { a = "x"; }; in builtins.listToAttrs []';
+    writeFileSync(join(dir, 'secrets.nix'), fancy);
+    const path = process.env.PATH;
+    process.env.PATH = '/nonexistent';
+    try {
+      expect(() => readSecretsNix(join(dir, 'secrets.nix'), fancy)).toThrow(/Nix is not installed here, .*install Nix \(nix-instantiate\) to evaluate it/);
+    } finally {
+      process.env.PATH = path;
+    }
+  });
+});

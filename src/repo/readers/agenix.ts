@@ -3,7 +3,7 @@
  * restricted mode when it is installed, else read by the subset parser (readers/nix.ts). The let
  * bindings also name keys: `crs58 = "ssh-ed25519 …";` is the identity crs58.
  */
-import { NixParser, nixEvalJson, type NixValue } from './nix.ts';
+import { NixParser, NixSubsetError, nixEvalJson, type NixValue } from './nix.ts';
 
 export interface AgenixRules {
   /** file (as written) → recipients */
@@ -64,5 +64,11 @@ export function readSecretsNix(path: string, text: string, root = path.replace(/
     }
   }
   if (viaNix !== null) return collect(viaNix, names, 'nix');
-  return parseSecretsNix(text);
+  try {
+    return parseSecretsNix(text);
+  } catch (e) {
+    // Without Nix only the subset can be read: say how to get the whole language.
+    if (e instanceof NixSubsetError) throw new NixSubsetError(`${e.message}; Nix is not installed here, so only a subset of the language can be read — install Nix (nix-instantiate) to evaluate it`);
+    throw e;
+  }
 }
