@@ -4,7 +4,7 @@
  * repository is hostile input (read through RepoFs); work is linear in its size (rules are
  * indexed, never matched file × rule).
  */
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { BitwardenSource } from '../bitwarden/source.ts';
 import { BitwardenError } from '../bitwarden/source.ts';
@@ -416,7 +416,6 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
     }
   })();
   const clanSecretFiles = new Set(clanSecrets.map((s) => s.file));
-  const sopsDirRel = '';
   const fileChecks: { problem?: Problem; keys: string[]; source: ContextKind | null; raw?: string[] }[] = [];
   opts.progress?.('checking encrypted files');
   for (const f of all) {
@@ -434,8 +433,8 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
       throw e;
     }
     if (!meta) continue;
-    const rel = relative(join(root, sopsDirRel), join(root, f));
-    const rule = sopsCfg ? ruleIndex(sopsCfg).match(rel) : undefined;
+    // .sops.yaml is at the root: paths relative to it are the walked paths.
+    const rule = sopsCfg ? ruleIndex(sopsCfg).match(f) : undefined;
     const actual = meta.groups;
     if (!rule) {
       files.push({ file: f, kind: 'sops', expected: [], actual: actual.flat(), fix: 'add a creation rule for it to .sops.yaml', note: 'no creation rule matches' });

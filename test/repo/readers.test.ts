@@ -202,3 +202,44 @@ describe('secrets.nix without Nix', () => {
     }
   });
 });
+
+describe('.sops.yaml: the line reader for the common layout', () => {
+  it('gives what the full YAML reading gives, or declines (differential, generated layouts and mutations)', async () => {
+    const fc = (await import('fast-check')).default;
+    const { parseCommonLayout, parseSopsConfigYaml } = await import('../../src/repo/readers/sopsConfig.ts');
+    const name = fc.constantFrom('a', 'b', 'admin-user', 'crs58-stibnite', 'm_1');
+    const regex = fc.constantFrom('secrets/hosts/m1/.*\\.yaml$', '(secrets/shared\\.yaml$|x/.*)', '.*', '^a[^/]+\\.json$', 'x{2}', 'a|b');
+    const group = fc.tuple(fc.boolean(), fc.array(name, { minLength: 1, maxLength: 3 })).map(([flow, ns]) => (flow ? `      - age: [${ns.map((n) => `*${n}`).join(', ')}]\n` : `      - age:\n${ns.map((n) => `          - *${n}\n`).join('')}`));
+    const rule = fc.tuple(regex, fc.oneof(fc.array(group, { minLength: 1, maxLength: 2 }).map((gs) => `    key_groups:\n${gs.join('')}`), fc.array(name, { minLength: 1, maxLength: 2 }).map((ns) => `    age: ${ns.length === 1 ? `*${ns[0]}` : `[${ns.map((n) => `*${n}`).join(',')}]`}\n`))).map(([re, body]) => `  - path_regex: ${re}\n${body}`);
+    const doc = fc.tuple(fc.array(rule, { minLength: 1, maxLength: 4 }), fc.boolean()).map(([rs, comment]) => `keys:\n  - &a ${R1}${comment ? ' # user a' : ''}\n  - &b ${R2}\n  - &admin-user ${R1}\n  - &crs58-stibnite ${R2}\n  - &m_1 ${R1}\n\n# rules\ncreation_rules:\n${rs.join('')}`);
+    // mutations: a character changed, inserted or removed anywhere
+    const mutated = fc.tuple(doc, fc.nat(), fc.constantFrom(' ', '\t', '#', ':', '"', '*', '-', '\n', 'x', '[', '&', '')).map(([d, at, c]) => {
+      const i = at % d.length;
+      return d.slice(0, i) + c + d.slice(i + (c === '' ? 1 : 0));
+    });
+    let read = 0;
+    fc.assert(
+      fc.property(fc.oneof(doc, mutated), (text) => {
+        const fast = parseCommonLayout(text);
+        if (fast === null) return true;
+        read++;
+        let full;
+        try {
+          full = parseSopsConfigYaml(text);
+        } catch {
+          return false; // the line reader accepted what the YAML reading rejects
+        }
+        expect(fast).toEqual(full);
+        return true;
+      }),
+      { numRuns: 3000 },
+    );
+    expect(read).toBeGreaterThan(1000);
+    // the example repos' files are read by the full parser or give the same result
+    for (const f of ['dotsops.yaml']) {
+      const text = readFileSync(`${FIX}/${f}`, 'utf8');
+      const fast = parseCommonLayout(text);
+      if (fast) expect(fast).toEqual(parseSopsConfigYaml(text));
+    }
+  });
+});

@@ -67,7 +67,148 @@ function shapeOf(n: unknown): string {
   return 'something else';
 }
 
+const ANCHOR_LINE = /^ {2}- &([A-Za-z0-9_-]+) (age1[02-9ac-hj-np-z]+)(?: +#.*)?$/;
+const RULE_LINE = /^ {2}- path_regex: ([A-Za-z0-9_/.\\^$(][A-Za-z0-9_/.\\^$()|*+?[\]{}-]*)$/;
+const FLOW_ALIASES = /^\[(\*[A-Za-z0-9_-]+(?:, ?\*[A-Za-z0-9_-]+)*)\]$/;
+
+/**
+ * The layout nearly every `.sops.yaml` has — `keys:` with one-line `- &name age1…` anchors, then
+ * `creation_rules:` of `- path_regex: <plain>` with `key_groups: - age: [*a, …]` (flow or block
+ * list of aliases) or `age: *a` / `age: [*a, …]` — read line by line, at a fraction of a full
+ * YAML parse. Anything else (quotes, other fields, other indentation, tabs, comments inside a
+ * rule's lists, an unknown alias) returns null, and the full parser reads the file. The result
+ * is the full parser's (differential test in test/repo/readers.test.ts).
+ */
+export function parseCommonLayout(text: string): SopsConfig | null {
+  if (/[\t\r\ufeff]/.test(text)) return null;
+  const lines = text.split('\n');
+  const anchors: AnchoredKey[] = [];
+  const values = new Map<string, string>();
+  const rules: CreationRule[] = [];
+  let section: '' | 'keys' | 'rules' = '';
+  let sawKeys = false;
+  let sawRules = false;
+  let rule: CreationRule | null = null;
+  let mode: '' | 'groups' | 'block' | 'done' = ''; // inside key_groups; inside a block list of aliases; after a rule-level age
+  const alias = (a: string): string | null => (values.has(a) ? values.get(a)! : null);
+  const addAliases = (list: string, line: number, group: { keys: string[]; lines: number[] }): boolean => {
+    for (const item of list.split(',')) {
+      const v = alias(item.trim().slice(1));
+      if (v === null) return false;
+      if (group.keys.length >= LIMITS.recipientsPerGroup) return false;
+      group.keys.push(v);
+      group.lines.push(line);
+    }
+    return true;
+  };
+  let group: { keys: string[]; lines: number[] } | null = null;
+  const closeGroup = () => {
+    if (group && rule) {
+      rule.groups.push(group.keys);
+      rule.lines.push(group.lines);
+    }
+    group = null;
+  };
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i]!;
+    const n = i + 1;
+    if (l === '' || /^ *#/.test(l)) {
+      if (mode === 'block' && l !== '') return null; // a comment inside a list: leave it to the full parser
+      continue;
+    }
+    if (l === 'keys:') {
+      if (sawKeys || sawRules) return null;
+      sawKeys = true;
+      section = 'keys';
+      continue;
+    }
+    if (l === 'creation_rules:') {
+      if (sawRules) return null;
+      sawRules = true;
+      section = 'rules';
+      continue;
+    }
+    if (section === 'keys') {
+      const m = ANCHOR_LINE.exec(l);
+      if (!m || values.has(m[1]!)) return null;
+      values.set(m[1]!, m[2]!);
+      anchors.push({ anchor: m[1]!, value: m[2]!, line: n });
+      continue;
+    }
+    if (section !== 'rules') return null;
+    const r = RULE_LINE.exec(l);
+    if (r) {
+      if (/ #|: |:$/.test(r[1]!)) return null;
+      if (mode === 'block' && (!group || !(group as { keys: string[] }).keys.length)) return null;
+      closeGroup();
+      if (rule && rule.groups.length === 0) return null;
+      if (rules.length >= LIMITS.rules) return null;
+      rule = { index: rules.length, line: n, pathRegex: r[1]!, groups: [], lines: [] };
+      rules.push(rule);
+      mode = '';
+      continue;
+    }
+    if (!rule) return null;
+    if (l === '    key_groups:') {
+      if (mode !== '' || rule.groups.length) return null;
+      mode = 'groups';
+      continue;
+    }
+    if (mode === 'groups' || mode === 'block') {
+      const flow = /^ {6}- age: (.*)$/.exec(l);
+      if (flow) {
+        if (mode === 'block' && !(group as { keys: string[] } | null)?.keys.length) return null;
+        closeGroup();
+        const f = FLOW_ALIASES.exec(flow[1]!);
+        if (!f) return null;
+        group = { keys: [], lines: [] };
+        if (!addAliases(f[1]!, n, group)) return null;
+        closeGroup();
+        mode = 'groups';
+        continue;
+      }
+      if (l === '      - age:') {
+        if (mode === 'block' && !(group as { keys: string[] } | null)?.keys.length) return null;
+        closeGroup();
+        group = { keys: [], lines: [] };
+        mode = 'block';
+        continue;
+      }
+      const item = /^ {10}- (\*[A-Za-z0-9_-]+)$/.exec(l);
+      if (item && mode === 'block') {
+        if (!addAliases(item[1]!, n, group!)) return null;
+        continue;
+      }
+      return null;
+    }
+    const age = /^ {4}age: (.*)$/.exec(l);
+    if (age && mode === '' && rule.groups.length === 0) {
+      const f = FLOW_ALIASES.exec(age[1]!);
+      const single = /^\*[A-Za-z0-9_-]+$/.test(age[1]!) ? age[1]! : null;
+      if (!f && !single) return null;
+      const g = { keys: [] as string[], lines: [] as number[] };
+      if (!addAliases(f ? f[1]! : single!, n, g)) return null;
+      rule.groups.push(g.keys);
+      rule.lines.push(g.lines);
+      mode = 'done';
+      continue;
+    }
+    return null;
+  }
+  if (mode === 'block' && !(group as { keys: string[] } | null)?.keys.length) return null;
+  closeGroup();
+  if (!sawRules || rules.some((x) => x.groups.length === 0 || x.groups.some((g) => g.length === 0))) return null;
+  if (rules.length > LIMITS.rules || anchors.length > LIMITS.anchors) return null;
+  return { anchors, rules };
+}
+
 export function parseSopsConfig(text: string): SopsConfig {
+  if (text.includes('\u0000') || text.includes('\ufffd')) throw new SopsConfigError('is binary, not YAML text');
+  return parseCommonLayout(text) ?? parseSopsConfigYaml(text);
+}
+
+/** The full reading through the yaml library: every layout, shape errors with their line. */
+export function parseSopsConfigYaml(text: string): SopsConfig {
   if (text.includes('\u0000') || text.includes('\ufffd')) throw new SopsConfigError('is binary, not YAML text');
   const doc = parseDocument(text, { merge: true });
   if (doc.errors.length) {
