@@ -248,35 +248,56 @@ export function compileSimple(re: string): ((s: string) => boolean) | null {
   }
   if (i < re.length) return null;
   const n = atoms.length;
-  // State k: atoms[0..k) matched. Closure: skip optional atoms.
-  const closure = (set: Uint8Array, k: number) => {
-    while (k <= n && !set[k]) {
-      set[k] = 1;
-      if (k < n && atoms[k]!.min === 0) k++;
-      else break;
+  // State k: atoms[0..k) matched. The active states are kept as a list (usually one or two), so a
+  // step costs the active states, not the pattern length. Buffers are reused (matching is synchronous).
+  let cur = new Int32Array(n + 1);
+  let next = new Int32Array(n + 1);
+  const mark = new Int32Array(n + 1); // mark[k] === stamp: k is in `next`
+  let stamp = 0;
+  let curLen = 0;
+  let nextLen = 0;
+  let accept = false;
+  const add = (k: number) => {
+    // k and every state reachable from it by skipping optional atoms
+    while (mark[k] !== stamp) {
+      mark[k] = stamp;
+      if (k === n) {
+        accept = true;
+        return;
+      }
+      next[nextLen++] = k;
+      if (atoms[k]!.min === 0) k++;
+      else return;
     }
   };
-  // Two state sets, reused across calls (matching is synchronous).
-  let cur = new Uint8Array(n + 1);
-  let next = new Uint8Array(n + 1);
   return (s: string) => {
-    cur.fill(0);
-    closure(cur, 0);
-    if (cur[n] && !end) return true;
+    stamp++;
+    nextLen = 0;
+    accept = false;
+    add(0);
+    if (accept && !end) return true;
+    [cur, next] = [next, cur];
+    curLen = nextLen;
     for (let i = 0; i < s.length; i++) {
       const cp = s.codePointAt(i)!;
       if (cp > 0xffff) i++;
-      next.fill(0);
-      if (!begin) closure(next, 0);
-      for (let k = 0; k < n; k++) {
-        if (!cur[k] || !atoms[k]!.test(cp)) continue;
-        if (atoms[k]!.many) closure(next, k); // stay on a repeated atom (its min is met now)
-        closure(next, k + 1);
+      stamp++;
+      nextLen = 0;
+      accept = false;
+      if (!begin) add(0);
+      for (let j = 0; j < curLen; j++) {
+        const k = cur[j]!;
+        const atom = atoms[k]!;
+        if (!atom.test(cp)) continue;
+        if (atom.many) add(k); // stay on a repeated atom (its min is met now)
+        add(k + 1);
       }
+      if (accept && !end) return true;
       [cur, next] = [next, cur];
-      if (cur[n] && !end) return true;
+      curLen = nextLen;
+      if (curLen === 0 && begin) return accept && i + 1 >= s.length; // nothing can start later
     }
-    return cur[n] === 1;
+    return accept;
   };
 }
 
