@@ -161,9 +161,9 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
   /** Raw name → how it should be resolved (anchors may become `<user>-<host>` later). */
   const pending: { s: Omit<Sighting, 'identity'>; how: 'anchor' | 'bitwarden' | 'plain'; identity?: string }[] = [];
   const sight = (s: Omit<Sighting, 'identity'>, how: 'anchor' | 'bitwarden' | 'plain') => pending.push({ s, how });
-  /** Checks a key string where it stands; returns its age recipient or null (reported). */
   /** Keys that are the root cause of whatever file problem they appear in (invalid, PQ-mixed). */
   const keyCauses = new Map<string, Problem>();
+  /** Checks a key string where it stands; returns its age recipient or null (reported). */
   const checked = (key: string, where: string, context: ContextKind, name: string): string | null => {
     const c = checkRecipient(key);
     if (c.kind === 'invalid') {
@@ -174,7 +174,7 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
     return toRecipient(key);
   };
   const reported = new Set<string>();
-  const unchecked = (path: string, cause: string, fix?: string) => !reported.has(path) && reported.add(path) && problems.push({ kind: 'unchecked', file: path, message: `${path}: ${cause}`, fix: fix ?? /permission/.test(cause) ? `make it readable for this user (chmod/chown), or run keybridge validate as a user who can read it` : /out of the repository|dangling|loop/.test(cause) ? 'replace the link by the file itself (or remove it): validate reads nothing outside the repository' : 'replace it with a regular file (or remove it)' });
+  const unchecked = (path: string, cause: string, fix?: string) => !reported.has(path) && reported.add(path) && problems.push({ kind: 'unchecked', file: path, message: `${path}: ${cause}`, fix: fix ?? (/permission/.test(cause) ? `make it readable for this user (chmod/chown), or run keybridge validate as a user who can read it` : /out of the repository|dangling|loop/.test(cause) ? 'replace the link by the file itself (or remove it): validate reads nothing outside the repository' : 'replace it with a regular file (or remove it)') });
 
   // .sops.yaml
   let sopsCfg: SopsConfig | undefined;

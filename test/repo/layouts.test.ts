@@ -278,7 +278,7 @@ describe('validate: mistakes in the agenix layout (secrets/secrets.nix), and the
   itWith([age])('a secrets.nix entry outside the repository is reported (exit 2) and not read', async () => {
     const repo = await build('path-outside');
     const r = await check(repo);
-    expect(r.problems.map((p) => [p.kind, p.file])).toEqual([['unchecked', 'secrets/secrets.nix ("../../outside.age")']]);
+    expect(r.problems.map((p) => [p.kind, p.file, p.fix])).toEqual([['unchecked', 'secrets/secrets.nix ("../../outside.age")', 'move the file into the repository and name it relative to secrets/secrets.nix, or remove the entry']]);
     const cli = await keybridge(['validate', repo.root, '--no-keys']);
     expect(cli.code).toBe(2);
     edit(repo, 'secrets/secrets.nix', (s) => s.replace(/^ {2}"\.\.\/\.\.\/outside\.age".*\n/m, ''));
