@@ -155,17 +155,26 @@ function bestRun(b: string): string {
 }
 
 /** One position of a simple pattern: a set of code points, optionally repeated. */
+/** One position of a simple pattern: code points in `ranges` (flat lo, hi pairs), or not in them when `neg`. */
 interface Atom {
-  test: (cp: number) => boolean;
+  ranges: number[];
+  neg: boolean;
   min: 0 | 1;
   many: boolean;
 }
 
-const PERL: Record<string, (cp: number) => boolean> = {
-  d: (c) => c >= 48 && c <= 57,
-  w: (c) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95,
-  s: (c) => c === 9 || c === 10 || c === 12 || c === 13 || c === 32,
+const PERL: Record<string, number[]> = {
+  d: [48, 57],
+  w: [48, 57, 65, 90, 95, 95, 97, 122],
+  s: [9, 10, 12, 13, 32, 32],
 };
+
+function accepts(a: Atom, cp: number): boolean {
+  const r = a.ranges;
+  let hit = false;
+  for (let i = 0; i < r.length && !hit; i += 2) hit = cp >= r[i]! && cp <= r[i + 1]!;
+  return hit !== a.neg;
+}
 
 /**
  * A matcher for the patterns most rules use — literals, `.`, bracket classes, `\d \w \s`, each
@@ -181,7 +190,7 @@ export function compileSimple(re: string): ((s: string) => boolean) | null {
   const atoms: Atom[] = [];
   while (i < re.length) {
     const c = re[i]!;
-    let test: ((cp: number) => boolean) | null = null;
+    let test: { ranges: number[]; neg: boolean } | null = null;
     if (c === '$' && i === re.length - 1) {
       end = true;
       i++;
@@ -194,11 +203,10 @@ export function compileSimple(re: string): ((s: string) => boolean) | null {
       if (n === undefined) return null;
       const lower = n.toLowerCase();
       if (PERL[lower]) {
-        const f = PERL[lower]!;
-        test = n === lower ? f : (cp) => !f(cp);
+        test = { ranges: PERL[lower]!, neg: n !== lower };
       } else if (/[.\\/\-_$^*+?()[\]{}|#&~ !"%',:;<=>@`]/.test(n)) {
         const cp = n.codePointAt(0)!;
-        test = (x) => x === cp;
+        test = { ranges: [cp, cp], neg: false };
       } else return null;
       i += 2;
     } else if (c === '[') {
@@ -228,23 +236,22 @@ export function compileSimple(re: string): ((s: string) => boolean) | null {
         ranges.push([lo, hi]);
       }
       if (!ranges.length) return null;
-      const inSet = (cp: number) => ranges.some(([lo, hi]) => cp >= lo && cp <= hi);
-      test = neg ? (cp) => !inSet(cp) : inSet;
+      test = { ranges: ranges.flat(), neg };
       i = j + 1;
     } else if (c === '.') {
-      test = (cp) => cp !== 10;
+      test = { ranges: [10, 10], neg: true };
       i++;
     } else {
       const cp = re.codePointAt(i)!;
-      test = (x) => x === cp;
+      test = { ranges: [cp, cp], neg: false };
       i += cp > 0xffff ? 2 : 1;
     }
     const q = re[i];
     if (q === '*' || q === '+' || q === '?') {
       if (re[i + 1] === '?' || re[i + 1] === '+' || re[i + 1] === '*') return null;
-      atoms.push({ test, min: q === '+' ? 1 : 0, many: q !== '?' });
+      atoms.push({ ...test, min: q === '+' ? 1 : 0, many: q !== '?' });
       i++;
-    } else atoms.push({ test, min: 1, many: false });
+    } else atoms.push({ ...test, min: 1, many: false });
   }
   if (i < re.length) return null;
   const n = atoms.length;
@@ -288,7 +295,7 @@ export function compileSimple(re: string): ((s: string) => boolean) | null {
       for (let j = 0; j < curLen; j++) {
         const k = cur[j]!;
         const atom = atoms[k]!;
-        if (!atom.test(cp)) continue;
+        if (!accepts(atom, cp)) continue;
         if (atom.many) add(k); // stay on a repeated atom (its min is met now)
         add(k + 1);
       }

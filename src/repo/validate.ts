@@ -308,7 +308,7 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
   const hostNames = new Set<string>();
   const agePubOf = new Map<string, string>();
   for (const f of all) {
-    const m = /(?:^|\/)([^/]+)\/ssh_host_ed25519_key\.pub$/.exec(f);
+    const m = f.endsWith('/ssh_host_ed25519_key.pub') ? /([^/]+)\/ssh_host_ed25519_key\.pub$/.exec(f) : null;
     if (m) {
       const text = readText(f)?.trim();
       if (!text) continue;
@@ -316,7 +316,7 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
       const recipient = checked(text, f, 'ssh-host-key', m[1]!);
       if (recipient) sight({ name: m[1]!, context: 'ssh-host-key', where: f, recipient, written: text }, 'plain');
     }
-    const a = /^secrets\/age-keys\/machines\/([^/]+)\/pub$/.exec(f);
+    const a = f.endsWith('/pub') ? /^secrets\/age-keys\/machines\/([^/]+)\/pub$/.exec(f) : null;
     if (a) {
       const text = readText(f)?.trim();
       if (!text) continue;
