@@ -82,9 +82,9 @@ describe('context readers', () => {
     const r = await identityToRecipient(id);
     const e = await readKeysTxt(`# public key: ${r}\n${id}\n# public key: ${R1}\n${id}\nAGE-SECRET-KEY-PQ-1QQQQ\n`);
     expect(e).toEqual([
-      { line: 2, kind: 'secret', recipient: r },
-      { line: 4, kind: 'secret', recipient: r, commentMismatch: R1 },
-      { line: 5, kind: 'secret', recipient: null },
+      { line: 2, kind: 'pq-secret', recipient: r },
+      { line: 4, kind: 'pq-secret', recipient: r, commentMismatch: R1 },
+      { line: 5, kind: 'invalid', recipient: null, reason: 'not a valid post-quantum age secret key (bad checksum or length)' },
     ]);
   });
 
