@@ -19,7 +19,8 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { CborMap, decodeCbor, encodeCbor } from '../../transport/cbor.ts';
-import { AuthenticatorPinProtocol, CtapStatusError, ST, concat } from './pinUvAuth.ts';
+import { concatBytes as concat } from '@noble/hashes/utils.js';
+import { AuthenticatorPinProtocol, CtapStatusError, ST } from './pinUvAuth.ts';
 import { MAX_PIN_RETRIES, type Fido2StateStore } from './state.ts';
 
 /** How the virtual user answers a request for presence. */

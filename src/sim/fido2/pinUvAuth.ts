@@ -8,6 +8,7 @@ import { p256 } from '@noble/curves/nist.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { concatBytes as concat } from '@noble/hashes/utils.js';
 import { randomBytes } from 'node:crypto';
 
 export class CtapStatusError extends Error {
@@ -122,16 +123,6 @@ export class AuthenticatorPinProtocol {
     const expected = this.version === 1 ? mac.subarray(0, 16) : mac;
     return signature.length === expected.length && timingSafeEqual(signature, expected);
   }
-}
-
-export function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {

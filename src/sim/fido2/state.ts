@@ -6,8 +6,7 @@
  * row" counter) lives in the authenticator and is lost on power cycle, as CTAP requires.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../../fs/atomicWrite.ts';
+import { JsonStateStore, readStateFile } from '../stateFile.ts';
 
 export const MAX_PIN_RETRIES = 8;
 
@@ -34,31 +33,14 @@ export function freshFido2State(name = 'keybridge virtual FIDO2'): Fido2State {
   };
 }
 
-export class Fido2StateStore {
-  private writing: Promise<void> = Promise.resolve();
-
-  constructor(
-    readonly state: Fido2State,
-    private readonly path?: string,
-  ) {}
-
+export class Fido2StateStore extends JsonStateStore<Fido2State> {
   /** Loads the state file, or returns null when it does not exist. */
   static load(path: string): Fido2State | null {
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw e;
-    }
-    let s: Fido2State;
-    try {
-      s = JSON.parse(text) as Fido2State;
-    } catch {
-      throw new Error(`${path} is not a virtual FIDO2 authenticator state file (not JSON)`);
-    }
+    const s = readStateFile(path, 'virtual FIDO2 authenticator') as Fido2State | null;
+    if (s === null) return null;
     const hex = (v: unknown, n: number) => typeof v === 'string' && v.length === 2 * n && /^[0-9a-f]+$/.test(v);
     if (
+      typeof s !== 'object' ||
       !hex(s.aaguid, 16) ||
       !hex(s.deviceSecret, 32) ||
       (s.pinHash !== undefined && !hex(s.pinHash, 16)) ||
@@ -72,13 +54,5 @@ export class Fido2StateStore {
       throw new Error(`${path} is not a virtual FIDO2 authenticator state file`);
     }
     return s;
-  }
-
-  save(): Promise<void> {
-    if (!this.path) return Promise.resolve();
-    const path = this.path;
-    const text = JSON.stringify(this.state, null, 1) + '\n';
-    this.writing = this.writing.catch(() => undefined).then(() => writeFileAtomic(path, text, { secret: true, backup: false }));
-    return this.writing;
   }
 }
