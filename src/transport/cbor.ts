@@ -4,7 +4,7 @@
  * CTAP's), byte strings are `Uint8Array`. Decoding is strict: no indefinite lengths, no
  * undefined, duplicate map keys and trailing bytes refused.
  */
-import { decode, encode } from 'cborg';
+import { decode, decodeFirst, encode } from 'cborg';
 
 export type CborValue = unknown;
 
@@ -13,7 +13,14 @@ export function encodeCbor(value: CborValue): Uint8Array {
 }
 
 export function decodeCbor(bytes: Uint8Array): CborValue {
-  return decode(bytes, { useMaps: true, strict: true, rejectDuplicateMapKeys: true, allowIndefinite: false, allowUndefined: false });
+  return decode(bytes, DECODE_OPTIONS);
+}
+
+const DECODE_OPTIONS = { useMaps: true, strict: true, rejectDuplicateMapKeys: true, allowIndefinite: false, allowUndefined: false } as const;
+
+/** Decodes the first CBOR item of `bytes`; returns it and the bytes after it. */
+export function decodeCborFirst(bytes: Uint8Array): [CborValue, Uint8Array] {
+  return decodeFirst(bytes, DECODE_OPTIONS);
 }
 
 /** A CBOR map read from hostile input: typed getters that throw `TypeError` on a wrong type. */

@@ -1,0 +1,89 @@
+/**
+ * Typed CTAP2 errors. Every CTAP status code becomes a `Ctap2Error` whose `kind` is what a
+ * caller acts on (re-prompt a PIN, ask to replug, try another key …); `status` keeps the
+ * authenticator's code. Messages are for users and never contain a PIN or key material.
+ */
+import { CtapHidError } from '../../transport/ctaphid.ts';
+import { ctapStatusName } from './status.ts';
+
+export type Ctap2ErrorKind =
+  | 'PIN_INVALID' // wrong PIN, `retriesLeft` tries left
+  | 'PIN_AUTH_BLOCKED' // three wrong PINs in a row: unplug and replug the key
+  | 'PIN_BLOCKED' // no PIN tries left: only a reset (losing every credential) helps
+  | 'PIN_NOT_SET'
+  | 'PIN_REQUIRED'
+  | 'PIN_POLICY' // new PIN too short / too long
+  | 'PIN_AUTH_INVALID'
+  | 'NO_CREDENTIALS' // the key does not hold this credential
+  | 'OPERATION_DENIED' // the user refused (or the key's button said no)
+  | 'TOUCH_TIMEOUT'
+  | 'CANCELLED'
+  | 'DEVICE_GONE'
+  | 'DEVICE_TIMEOUT'
+  | 'DEVICE_BUSY'
+  | 'ACCESS_DENIED'
+  | 'UNSUPPORTED'
+  | 'DEVICE';
+
+export class Ctap2Error extends Error {
+  readonly kind: Ctap2ErrorKind;
+  readonly status?: number;
+  readonly retriesLeft?: number;
+
+  constructor(kind: Ctap2ErrorKind, message: string, extra: { status?: number; retriesLeft?: number; cause?: unknown } = {}) {
+    super(message, extra.cause === undefined ? undefined : { cause: extra.cause });
+    this.name = 'Ctap2Error';
+    this.kind = kind;
+    if (extra.status !== undefined) this.status = extra.status;
+    if (extra.retriesLeft !== undefined) this.retriesLeft = extra.retriesLeft;
+  }
+}
+
+const KIND_BY_STATUS: Record<number, [Ctap2ErrorKind, string]> = {
+  0x31: ['PIN_INVALID', 'wrong PIN'],
+  0x32: ['PIN_BLOCKED', 'the PIN is blocked (no tries left); only a reset of the FIDO2 application, which deletes its credentials, makes the key usable again'],
+  0x33: ['PIN_AUTH_INVALID', 'the security key refused the PIN authentication'],
+  0x34: ['PIN_AUTH_BLOCKED', 'three wrong PINs in a row: unplug the security key and plug it in again before the next try'],
+  0x35: ['PIN_NOT_SET', 'the security key has no PIN set'],
+  0x36: ['PIN_REQUIRED', 'the security key needs its PIN for this'],
+  0x37: ['PIN_POLICY', 'the new PIN does not meet the security key\'s policy (length)'],
+  0x38: ['PIN_AUTH_INVALID', 'the PIN token expired; try again'],
+  0x2e: ['NO_CREDENTIALS', 'the security key does not hold this credential'],
+  0x22: ['NO_CREDENTIALS', 'the security key does not accept this credential'],
+  0x27: ['OPERATION_DENIED', 'the request was denied on the security key'],
+  0x2f: ['TOUCH_TIMEOUT', 'the security key was not touched in time'],
+  0x3a: ['TOUCH_TIMEOUT', 'the security key was not touched in time'],
+  0x2d: ['CANCELLED', 'the request was cancelled'],
+  0x26: ['UNSUPPORTED', 'the security key does not support this algorithm'],
+  0x2b: ['UNSUPPORTED', 'the security key does not support an option of this request'],
+  0x2c: ['UNSUPPORTED', 'the security key refused an option of this request'],
+  0x3b: ['UNSUPPORTED', 'the security key requires user presence for this'],
+  0x06: ['DEVICE_BUSY', 'the security key is busy with another program'],
+};
+
+/** The error for a CTAP status byte other than SUCCESS. */
+export function ctapStatusError(status: number, what: string): Ctap2Error {
+  const known = KIND_BY_STATUS[status];
+  const name = ctapStatusName(status);
+  if (known) return new Ctap2Error(known[0], `${what}: ${known[1]}`, { status });
+  return new Ctap2Error('DEVICE', `${what} failed on the security key (CTAP2 ${name})`, { status });
+}
+
+/** Transport failures as CTAP2 errors of the same vocabulary. */
+export function fromTransport(err: unknown, what: string): unknown {
+  if (!(err instanceof CtapHidError)) return err;
+  const kind: Ctap2ErrorKind =
+    err.code === 'DEVICE_GONE'
+      ? 'DEVICE_GONE'
+      : err.code === 'TIMEOUT'
+        ? 'DEVICE_TIMEOUT'
+        : err.code === 'CANCELLED'
+          ? 'CANCELLED'
+          : err.code === 'BUSY'
+            ? 'DEVICE_BUSY'
+            : err.code === 'ACCESS_DENIED'
+              ? 'ACCESS_DENIED'
+              : 'DEVICE';
+  const message = err.code === 'DEVICE_GONE' ? `${what}: the security key was unplugged (${err.message})` : `${what}: ${err.message}`;
+  return new Ctap2Error(kind, message, { cause: err });
+}
