@@ -26,6 +26,17 @@ import { startVirtualFido2, type VirtualFido2 } from '../../../src/sim/fido2/ser
 import { headerStanzas } from '../../helpers/ageFile.ts';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 
+/** The parts of the WebAuthn options typage passes (no DOM types in this project). */
+interface CreateOptions {
+  rp: { id?: string };
+  user: { id: Uint8Array | ArrayBuffer; name: string };
+}
+interface GetOptions {
+  rpId?: string;
+  allowCredentials?: { id: Uint8Array | ArrayBuffer }[];
+  extensions: { prf: { eval: { first: Uint8Array; second: Uint8Array } } };
+}
+
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const PIN = '2468';
 
@@ -63,7 +74,7 @@ describe('interop with typage’s fido2prf code over the virtual authenticator',
   let v: VirtualFido2;
   let session: Ctap2Session;
   const saved = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
-  const toBytes = (x: BufferSource) => (x instanceof Uint8Array ? x : new Uint8Array(x as ArrayBuffer));
+  const toBytes = (x: Uint8Array | ArrayBuffer) => (x instanceof Uint8Array ? x : new Uint8Array(x as ArrayBuffer));
 
   beforeAll(async () => {
     v = await startVirtualFido2();
@@ -71,12 +82,12 @@ describe('interop with typage’s fido2prf code over the virtual authenticator',
     await session.setPin(PIN);
     // What a browser does with WebAuthn + PRF on a security key: CTAP2 with hmac-secret and UV.
     const credentials = {
-      async create({ publicKey }: { publicKey: PublicKeyCredentialCreationOptions }) {
+      async create({ publicKey }: { publicKey: CreateOptions }) {
         const token = await session.getPinToken(PIN, PERMISSION.MAKE_CREDENTIAL, publicKey.rp.id);
         const c = await session.makeCredential({ rpId: publicKey.rp.id!, userId: toBytes(publicKey.user.id), userName: publicKey.user.name, hmacSecret: true, pinToken: token });
         return { rawId: c.credentialId.slice().buffer, response: { getTransports: () => ['usb'] }, getClientExtensionResults: () => ({ prf: { enabled: c.hmacSecret } }) };
       },
-      async get({ publicKey }: { publicKey: PublicKeyCredentialRequestOptions & { extensions: { prf: { eval: { first: Uint8Array; second: Uint8Array } } } } }) {
+      async get({ publicKey }: { publicKey: GetOptions }) {
         const token = await session.getPinToken(PIN, PERMISSION.GET_ASSERTION, publicKey.rpId);
         const { first, second } = publicKey.extensions.prf.eval;
         const a = await session.getAssertion({
