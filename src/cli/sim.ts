@@ -6,6 +6,7 @@
 import { CliError, UsageError, parseCommandArgs, write, type Command } from './io.ts';
 
 const HELP = `Usage: keybridge sim yubikey [options]
+       keybridge sim fido2 [options]   (see keybridge sim fido2 --help)
 
 Runs a virtual YubiKey 5 (PIV and management applications) that real PC/SC clients — ykman,
 yubico-piv-tool, age-plugin-yubikey, OpenSC — see through pcscd's vpcd driver. It stays plugged in
@@ -35,7 +36,8 @@ export const command: Command = {
       await write(kind === undefined ? io.stderr : io.stdout, HELP);
       return kind === undefined ? 2 : 0;
     }
-    if (kind !== 'yubikey') throw new UsageError(`unknown virtual token '${kind}' (available: yubikey)`);
+    if (kind === 'fido2') return (await import('./simFido2.ts')).runSimFido2(rest, io);
+    if (kind !== 'yubikey') throw new UsageError(`unknown virtual token '${kind}' (available: yubikey, fido2)`);
     const { values } = parseCommandArgs(rest, {
       serial: { type: 'string' },
       version: { type: 'string' },

@@ -13,6 +13,8 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect } from 'vitest';
 import { startVirtualFido2 } from '../../src/sim/fido2/server.ts';
 import { itWith, type Tool } from '../helpers/tools.ts';
+import { spawn } from 'node:child_process';
+import { DIST } from '../helpers/run.ts';
 
 const PY = '/usr/bin/python3';
 const SCRIPT = join(import.meta.dirname, '../helpers/fido2_tcp.py');
@@ -122,5 +124,37 @@ describe('virtual FIDO2 authenticator with python-fido2 0.9.1', () => {
     } finally {
       await v.stop();
     }
+  });
+});
+
+describe('keybridge sim fido2', () => {
+  const bin = join(DIST, 'keybridge.mjs');
+  itPy('listens with the Pico framing until SIGINT, keeps its state 0600; python-fido2 talks to it', async () => {
+    const statePath = join(dir, 'cli.json');
+    const child = spawn(process.execPath, [bin, 'sim', 'fido2', '--port', '0', '--state', statePath, '--name', 'CI key'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    const endpoint = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no endpoint announced: ${err}`)), 20_000);
+      child.stderr.on('data', (d: Buffer) => {
+        err += d.toString();
+        const m = /export KEYBRIDGE_FIDO2_TCP=(\S+)/.exec(err);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]!);
+        }
+      });
+      child.on('exit', () => reject(new Error(`sim exited: ${err}`)));
+    });
+    expect(err).toContain('virtual FIDO2 key "CI key"');
+    const r = await py(endpoint, '1234', '1');
+    expect(r.wrong).toEqual(['PIN_NOT_SET']);
+    const code = await new Promise<number | null>((resolve) => {
+      child.on('exit', (c) => resolve(c));
+      child.kill('SIGINT');
+    });
+    expect(code).toBe(0);
+    expect(err).toContain('virtual FIDO2 key unplugged');
+    expect(statSync(statePath).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(statePath, 'utf8')).name).toBe('CI key');
   });
 });
