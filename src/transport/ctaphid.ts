@@ -58,6 +58,7 @@ const CANCEL_GRACE_MS = 1500;
 
 export class CtapHidDevice {
   private queue: Promise<unknown> = Promise.resolve();
+  private cancelling: Promise<void> = Promise.resolve();
   private cid = BROADCAST_CID;
   private initInfo?: InitInfo;
 
@@ -117,12 +118,16 @@ export class CtapHidDevice {
   }
 
   /** Sends CTAPHID_CANCEL on this channel (no answer of its own). */
-  async cancel(): Promise<void> {
+  cancel(): Promise<void> {
     const [packet] = fragment(this.cid, CTAPHID.CANCEL, new Uint8Array(0));
-    await this.connection.write(packet!).catch(() => undefined);
+    const sent = this.connection.write(packet!).catch(() => undefined);
+    this.cancelling = this.cancelling.then(() => sent);
+    return sent;
   }
 
+  /** Closes the connection, after any CANCEL being sent has reached it. */
   async close(): Promise<void> {
+    await this.cancelling;
     await this.connection.close().catch(() => undefined);
   }
 

@@ -8,6 +8,7 @@ import { ctapStatusName } from './status.ts';
 
 export type Ctap2ErrorKind =
   | 'PIN_INVALID' // wrong PIN, `retriesLeft` tries left
+  | 'PIN_LAST_TRY' // one try left: refused before spending it
   | 'PIN_AUTH_BLOCKED' // three wrong PINs in a row: unplug and replug the key
   | 'PIN_BLOCKED' // no PIN tries left: only a reset (losing every credential) helps
   | 'PIN_NOT_SET'

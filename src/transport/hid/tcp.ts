@@ -93,7 +93,7 @@ export function tcpDevice(host: string, port: number, connectTimeoutMs = 5000): 
   const path = `tcp:${host.includes(':') ? `[${host}]` : host}:${port}`;
   return {
     path,
-    product: `FIDO2 authenticator at ${host}:${port}`,
+    product: `FIDO2 key at ${host.includes(':') ? `[${host}]` : host}:${port}`,
     open: () =>
       new Promise<HidConnection>((resolve, reject) => {
         const socket = connect({ host, port });

@@ -1,0 +1,206 @@
+/**
+ * The `age-plugin-fido2-hmac` command line, as v0.4.0's: `-g/--generate` (also `-n`) with its
+ * questions, `-s/--symmetric`, `-a/--algorithm`, `-y [FILE]`, `-m/--magic-identity`,
+ * `-v/--version`, `-h/--help`, and `--age-plugin=STATE_MACHINE`. Flags take one or two dashes and
+ * `-a es256` or `-a=es256`, as Go's flag package does. Questions go to the terminal (or, with no
+ * terminal, are answered one per line on stdin); the output goes to stdout.
+ */
+import { readFile } from 'node:fs/promises';
+import { write, type Io } from '../../cli/io.ts';
+import { openPrompter, type Prompter } from '../../cli/prompt.ts';
+import { x25519RecipientString, x25519PublicKey } from '../../age/x25519.ts';
+import { VERSION } from '../../version.ts';
+import { MAGIC_IDENTITY, parseIdentityString, recipientString } from './format.ts';
+import { generate, generatedText, type GenerateUi } from './generate.ts';
+import { HmacSource } from './token.ts';
+import { T, USAGE } from './texts.ts';
+import { openKeys } from './plugin.ts';
+
+export const REFERENCE_VERSION = '0.4.0';
+
+interface Flags {
+  agePlugin?: string;
+  generate: boolean;
+  symmetric: boolean;
+  algorithm: string;
+  toRecipient: boolean;
+  magic: boolean;
+  version: boolean;
+  help: boolean;
+  positionals: string[];
+}
+
+class FlagError extends Error {}
+
+export function parseFlags(argv: readonly string[]): Flags {
+  const f: Flags = { generate: false, symmetric: false, algorithm: 'es256', toRecipient: false, magic: false, version: false, help: false, positionals: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('-') || a === '-') {
+      f.positionals.push(...argv.slice(i));
+      break;
+    }
+    if (a === '--') {
+      f.positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    const [name, inline] = a.replace(/^--?/, '').split(/=(.*)/s, 2) as [string, string | undefined];
+    const value = (): string => {
+      if (inline !== undefined) return inline;
+      const v = argv[++i];
+      if (v === undefined) throw new FlagError(`flag needs an argument: -${name}`);
+      return v;
+    };
+    const bool = (): boolean => {
+      if (inline === undefined || inline === 'true') return true;
+      if (inline === 'false') return false;
+      throw new FlagError(`invalid boolean value "${inline}" for -${name}`);
+    };
+    switch (name) {
+      case 'age-plugin':
+        f.agePlugin = value();
+        break;
+      case 'g':
+      case 'generate':
+      case 'n':
+        f.generate = bool();
+        break;
+      case 's':
+      case 'symmetric':
+        f.symmetric = bool();
+        break;
+      case 'a':
+      case 'algorithm':
+        f.algorithm = value();
+        break;
+      case 'y':
+        f.toRecipient = bool();
+        break;
+      case 'm':
+      case 'magic-identity':
+        f.magic = bool();
+        break;
+      case 'v':
+      case 'version':
+        f.version = bool();
+        break;
+      case 'h':
+      case 'help':
+        f.help = bool();
+        break;
+      default:
+        throw new FlagError(`flag provided but not defined: -${name}`);
+    }
+  }
+  return f;
+}
+
+function promptUi(p: Prompter): GenerateUi {
+  return {
+    message: async (t) => p.say(`[*] ${t}`),
+    requestSecret: (prompt) => p.secret(prompt.replace(/:\s*$/, '')),
+    confirm: async (q) => /^y/i.test((await p.line(`[*] ${q} [y/n]`)).trim()),
+    choose: async (q, options) => {
+      options.forEach((o, i) => p.say(`[*]   ${i + 1}. ${o}`));
+      for (;;) {
+        const n = Number((await p.line(`[*] ${q.replace(/\?$/, '')}`)).trim());
+        if (Number.isInteger(n) && n >= 1 && n <= options.length) return n;
+      }
+    },
+  };
+}
+
+export async function runCli(argv: readonly string[], io: Io, runStateMachine: (sm: string, io: Io) => Promise<number>): Promise<number> {
+  let flags: Flags;
+  try {
+    flags = parseFlags(argv);
+  } catch (err) {
+    await write(io.stderr, `${(err as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (flags.help) {
+    await write(io.stderr, `${USAGE}\n`);
+    return 0;
+  }
+  if (flags.agePlugin !== undefined) return runStateMachine(flags.agePlugin, io);
+  if (flags.magic) {
+    await write(io.stdout, MAGIC_IDENTITY);
+    return 0;
+  }
+  if (flags.generate) {
+    const alg = flags.algorithm.trim().toLowerCase();
+    if (!['es256', 'eddsa', 'rs256'].includes(alg)) {
+      await write(io.stderr, T.unsupportedAlgorithm(flags.algorithm));
+      return 1;
+    }
+    if (alg !== 'es256') {
+      await write(io.stderr, `Failed: ${T.algorithmNotHere(alg)}\n`);
+      return 1;
+    }
+    return withPrompter(io, async (p) => {
+      const keys = openKeys(io.env);
+      try {
+        const g = await generate(keys, promptUi(p), { symmetric: flags.symmetric });
+        await write(io.stdout, generatedText(g));
+        return 0;
+      } finally {
+        await keys.close();
+      }
+    });
+  }
+  if (flags.toRecipient) {
+    const text = flags.positionals[0] !== undefined ? await readFile(flags.positionals[0], 'utf8') : await readStdin(io);
+    return withPrompter(io, async (p) => {
+      const keys = openKeys(io.env);
+      const ui = promptUi(p);
+      const source = new HmacSource({ keys, ui: { message: ui.message, requestSecret: ui.requestSecret, confirm: async (q) => ui.confirm(q) }, interactive: () => true });
+      try {
+        for (const line of text.split(/\r?\n/)) {
+          const s = line.trim();
+          if (!s.startsWith('AGE-PLUGIN-FIDO2-HMAC-')) continue;
+          const id = parseIdentityString(s);
+          if (id.version === 'dataless') throw new Error('the magic identity has no recipient');
+          if (id.version === 1) {
+            await write(io.stdout, `${recipientString({ version: 1, requirePin: id.requirePin, credentialId: id.credentialId })}\n`);
+            continue;
+          }
+          const secret = await source.hmac(id.credentialId, id.salt, id.requirePin, 'this identity’s credential');
+          if (!secret) throw new Error('no plugged-in FIDO2 key holds this identity’s credential');
+          await write(io.stdout, `${x25519RecipientString(x25519PublicKey(secret))}\n`);
+        }
+        return 0;
+      } finally {
+        await keys.close();
+      }
+    });
+  }
+  if (flags.version) {
+    await write(io.stdout, `${REFERENCE_VERSION} (keybridge ${VERSION})\n`);
+    return 0;
+  }
+  await write(io.stderr, `${USAGE}\n`);
+  return 1;
+}
+
+async function withPrompter(io: Io, run: (p: Prompter) => Promise<number>): Promise<number> {
+  const p = openPrompter(io.stdin as never, io.stderr);
+  try {
+    return await run(p);
+  } catch (err) {
+    await write(io.stderr, `Failed: ${(err as Error).message}\n`);
+    return 1;
+  } finally {
+    p.close();
+  }
+}
+
+async function readStdin(io: Io): Promise<string> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of io.stdin as AsyncIterable<Buffer>) {
+    n += c.length;
+    if (n > 1 << 20) throw new Error('identity input larger than 1 MiB');
+    chunks.push(c);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
