@@ -12,19 +12,15 @@
  * Keys are found silently; a credential no plugged-in key holds is asked for or skipped, and if
  * skipped the stanza is simply not opened (so other identities can be tried).
  */
+import type { IdentityV1Error } from '../../age/plugin/server.ts';
 import type { Stanza } from '../../age/stanza.ts';
 import { X25519_TYPE, unwrapX25519, X25519StanzaError } from '../../age/x25519.ts';
 import { FormatError, STANZA_TYPE, parseIdentityString, parseStanza, unwrapV1, unwrapV2, type Fido2HmacIdentity, type Fido2HmacStanza } from './format.ts';
 import { Fido2HmacError, HmacSource } from './token.ts';
 
-export type UnwrapError =
-  | { kind: 'identity'; index: number; message: string }
-  | { kind: 'stanza'; file: number; index: number; message: string }
-  | { kind: 'internal'; message: string };
-
 export interface UnwrapResult {
   fileKeys: Map<number, Uint8Array>;
-  errors: UnwrapError[];
+  errors: IdentityV1Error[];
 }
 
 type Attempt = () => Promise<Uint8Array | null>;

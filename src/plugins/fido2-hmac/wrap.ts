@@ -7,6 +7,7 @@
  */
 import type { Stanza } from '../../age/stanza.ts';
 import type { PluginUi } from '../../age/plugin/ui.ts';
+import type { RecipientV1Error } from '../../age/plugin/server.ts';
 import { wrapX25519, x25519PublicKey } from '../../age/x25519.ts';
 import type { AuthenticatorSet } from '../../tokens/ctap2/authenticators.ts';
 import { Ctap2Error } from '../../tokens/ctap2/errors.ts';
@@ -14,7 +15,6 @@ import { FormatError, parseIdentityString, parseRecipientString, wrapV1, wrapV2 
 import { generate } from './generate.ts';
 import { Fido2HmacError, HmacSource } from './token.ts';
 
-export type WrapError = { kind: 'recipient' | 'identity'; index: number; message: string } | { kind: 'internal'; message: string };
 
 type Wrapper = (fileKey: Uint8Array) => Promise<Stanza>;
 
@@ -24,8 +24,8 @@ export async function wrapFileKeys(
   keys: AuthenticatorSet,
   ui: Pick<PluginUi, 'message' | 'confirm' | 'requestSecret'>,
   signal?: AbortSignal,
-): Promise<{ stanzas: Stanza[][]; errors: WrapError[] }> {
-  const errors: WrapError[] = [];
+): Promise<{ stanzas: Stanza[][]; errors: RecipientV1Error[] }> {
+  const errors: RecipientV1Error[] = [];
   const wrappers: { kind: 'recipient' | 'identity'; index: number; wrap: Wrapper }[] = [];
   const absent = (what: string) => new Fido2HmacError(`no plugged-in FIDO2 key holds ${what}`, 'ABSENT');
 
