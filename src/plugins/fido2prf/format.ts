@@ -166,10 +166,10 @@ export function parseStanzaNonce(args: readonly string[]): Uint8Array {
   return nonce;
 }
 
-/** Wraps a file key; `outputs(salts)` runs the hmac-secret assertion for the two salts. */
-export async function wrap(fileKey: Uint8Array, outputs: (salts: [Uint8Array, Uint8Array]) => Promise<[Uint8Array, Uint8Array]>): Promise<Stanza> {
+/** Wraps a file key with a fresh nonce; `outputs(salts, nonce)` runs the hmac-secret assertion for its two salts. */
+export async function wrap(fileKey: Uint8Array, outputs: (salts: [Uint8Array, Uint8Array], nonce: Uint8Array) => Promise<[Uint8Array, Uint8Array]>): Promise<Stanza> {
   const nonce = randomBytes(16);
-  const [o1, o2] = await outputs(hmacSalts(nonce));
+  const [o1, o2] = await outputs(hmacSalts(nonce), nonce);
   const body = chacha20poly1305(deriveKey(o1, o2), new Uint8Array(12)).encrypt(fileKey);
   return { type: STANZA_TYPE, args: [base64nopad.encode(nonce)], body };
 }

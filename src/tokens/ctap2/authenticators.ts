@@ -16,7 +16,7 @@ export interface Authenticator {
   /** For messages: product name and where it is. */
   readonly name: string;
   readonly session: Ctap2Session;
-  /** PIN tokens obtained in this process, by RP id (CTAP 2.1 binds them to it). */
+  /** PIN tokens obtained in this process, by permissions and RP id (CTAP 2.1 binds them to it). */
   readonly tokens: Map<string, PinToken>;
 }
 
@@ -101,8 +101,9 @@ export interface PinAsker {
  * A PIN token for getAssertion on `rpId`: asks again after a wrong PIN while more than one try
  * is left, and never spends the last try (`PIN_LAST_TRY`). Cached for the process.
  */
-export async function pinTokenFor(a: Authenticator, rpId: string, ask: PinAsker): Promise<PinToken> {
-  const cached = a.tokens.get(rpId);
+export async function pinTokenFor(a: Authenticator, rpId: string, ask: PinAsker, permissions: number = PERMISSION.GET_ASSERTION): Promise<PinToken> {
+  const cacheKey = `${permissions}:${rpId}`;
+  const cached = a.tokens.get(cacheKey);
   if (cached) return cached;
   if (!a.session.pinSet) throw new Ctap2Error('PIN_NOT_SET', `${a.name} has no PIN set, but this credential requires one`);
   let { retries } = await a.session.getPinRetries();
@@ -114,8 +115,9 @@ export async function pinTokenFor(a: Authenticator, rpId: string, ask: PinAsker)
     }
     const pin = await ask({ keyName: a.name, retriesLeft: retries, wrong });
     try {
-      const token = await a.session.getPinToken(pin, PERMISSION.GET_ASSERTION, rpId);
-      a.tokens.set(rpId, token);
+      const token = await a.session.getPinToken(pin, permissions, rpId);
+      // A makeCredential permission is used up by its command (CTAP 2.1); only cache assertion tokens.
+      if (permissions === PERMISSION.GET_ASSERTION) a.tokens.set(cacheKey, token);
       return token;
     } catch (err) {
       if (err instanceof Ctap2Error && err.kind === 'PIN_INVALID') {

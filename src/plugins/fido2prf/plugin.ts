@@ -1,0 +1,137 @@
+/**
+ * age-plugin-fido2prf on the age plugin protocol: identity-v1 decrypts `age-encryption.org/fido2prf`
+ * stanzas, recipient-v1 encrypts to identities (`age -e -i identity.txt`: symmetric, the key is
+ * needed). A key is found by a silent probe; a credential no key holds is "not this identity"
+ * (so age tries the next one) after the absent key was asked for or skipped.
+ */
+import type { Io } from '../../cli/io.ts';
+import { hasTerminal } from '../../cli/prompt.ts';
+import { runPlugin, type IdentityV1Error, type RecipientV1Error } from '../../age/plugin/server.ts';
+import type { Stanza } from '../../age/stanza.ts';
+import { fido2DeviceSource } from '../../transport/fido2Devices.ts';
+import { AuthenticatorSet } from '../../tokens/ctap2/authenticators.ts';
+import { FormatError, PLUGIN_NAME, STANZA_TYPE, parseIdentityString, parseStanzaNonce, unwrap, wrap, type Fido2PrfIdentity } from './format.ts';
+import { Fido2PrfError, PrfSource } from './token.ts';
+
+export const SKIP_ENV = 'AGE_PLUGIN_FIDO2PRF_SKIP_NOT_FOUND';
+
+export async function unwrapFiles(identityStrings: readonly string[], files: readonly Stanza[][], source: PrfSource): Promise<{ fileKeys: Map<number, Uint8Array>; errors: IdentityV1Error[] }> {
+  const fileKeys = new Map<number, Uint8Array>();
+  const errors: IdentityV1Error[] = [];
+  const ids: { index: number; id: Fido2PrfIdentity }[] = [];
+  identityStrings.forEach((s, index) => {
+    try {
+      ids.push({ index, id: parseIdentityString(s) });
+    } catch (err) {
+      errors.push({ kind: 'identity', index, message: (err as Error).message });
+    }
+  });
+  if (errors.length) return { fileKeys, errors };
+  for (const [f, stanzas] of files.entries()) {
+    const ours: { index: number; nonce: Uint8Array; body: Uint8Array }[] = [];
+    let bad = false;
+    for (const [i, st] of stanzas.entries()) {
+      if (st.type !== STANZA_TYPE) continue;
+      try {
+        ours.push({ index: i, nonce: parseStanzaNonce(st.args), body: st.body });
+        if (st.body.length !== 32) throw new FormatError('fido2prf: invalid stanza body');
+      } catch (err) {
+        errors.push({ kind: 'stanza', file: f, index: i, message: (err as Error).message });
+        bad = true;
+        break;
+      }
+    }
+    if (bad) continue;
+    search: for (const { index, id } of ids) {
+      for (const st of ours) {
+        let out: [Uint8Array, Uint8Array] | null;
+        try {
+          out = await source.outputs(id, st.nonce);
+        } catch (err) {
+          if (err instanceof Fido2PrfError) {
+            errors.push({ kind: 'identity', index, message: err.message });
+            return { fileKeys, errors };
+          }
+          throw err;
+        }
+        if (!out) continue search; // key absent and skipped: not this identity
+        const key = unwrap(st.body, out[0], out[1]);
+        if (key) {
+          fileKeys.set(f, key);
+          break search;
+        }
+      }
+    }
+  }
+  return { fileKeys, errors };
+}
+
+export async function wrapToIdentities(identityStrings: readonly string[], fileKeys: readonly Uint8Array[], source: PrfSource): Promise<{ stanzas: Stanza[][]; errors: RecipientV1Error[] }> {
+  const ids: { index: number; id: Fido2PrfIdentity }[] = [];
+  for (const [index, s] of identityStrings.entries()) {
+    try {
+      ids.push({ index, id: parseIdentityString(s) });
+    } catch (err) {
+      return { stanzas: [], errors: [{ kind: 'identity', index, message: (err as Error).message }] };
+    }
+  }
+  const stanzas: Stanza[][] = [];
+  for (const fk of fileKeys) {
+    const file: Stanza[] = [];
+    for (const { index, id } of ids) {
+      try {
+        file.push(
+          await wrap(fk, async (_salts, nonce) => {
+            const out = await source.outputs(id, nonce, 'fail');
+            if (!out) throw new Fido2PrfError('no key');
+            return out;
+          }),
+        );
+      } catch (err) {
+        return { stanzas: [], errors: [{ kind: 'identity', index, message: (err as Error).message }] };
+      }
+    }
+    stanzas.push(file);
+  }
+  return { stanzas, errors: [] };
+}
+
+export async function runStateMachine(stateMachine: string, io: Io): Promise<number> {
+  const keys = new AuthenticatorSet(fido2DeviceSource(io.env));
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const skip = io.env[SKIP_ENV] === '1' || io.env[SKIP_ENV] === 'true';
+  try {
+    return await runPlugin({
+      name: PLUGIN_NAME,
+      stateMachine,
+      stdin: io.stdin,
+      stdout: io.stdout,
+      stderr: io.stderr,
+      recipient: {
+        async wrapFileKeys(req) {
+          if (req.recipients.length) return { stanzas: [], errors: req.recipients.map((_, index) => ({ kind: 'recipient' as const, index, message: 'fido2prf has no recipients: encrypt with -i IDENTITY' })) };
+          const source = new PrfSource({ keys, ui: req.ui, signal: abort.signal });
+          const r = await wrapToIdentities(req.identities, req.fileKeys, source);
+          return { stanzas: r.stanzas, labels: [], errors: r.errors };
+        },
+      },
+      identity: {
+        async unwrapFileKeys(req, send) {
+          if (req.identities.length === 0) return;
+          const source = new PrfSource({ keys, ui: req.ui, skipNotFound: skip, interactive: hasTerminal, signal: abort.signal });
+          const r = await unwrapFiles(req.identities, req.files, source);
+          for (const [file, key] of [...r.fileKeys.entries()].sort(([a], [b]) => a - b)) await send.fileKey(file, key);
+          for (const e of r.errors) if (!(e.kind === 'stanza' && r.fileKeys.has(e.file))) await send.error(e);
+        },
+      },
+    });
+  } finally {
+    abort.abort();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await keys.close();
+  }
+}
