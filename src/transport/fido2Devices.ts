@@ -1,7 +1,7 @@
 /**
  * Where FIDO2 authenticators are found: `KEYBRIDGE_FIDO2_TCP=HOST:PORT` makes one TCP endpoint
- * with the Pico FIDO emulator's framing the only authenticator (emulators, CI); otherwise the
- * USB HID interfaces with the FIDO usage page, through node-hid.
+ * with the Pico FIDO emulator's framing the only authenticator (emulators, CI; a comma-separated
+ * list gives several); otherwise the USB HID interfaces with the FIDO usage page, through node-hid.
  */
 import type { HidDeviceInfo } from './hid/connection.ts';
 import { fidoHidDevices, loadNodeHid, type NodeHidModule } from './hid/nodeHid.ts';
@@ -16,9 +16,11 @@ export interface Fido2DeviceSource {
 export function fido2DeviceSource(env: NodeJS.ProcessEnv = process.env, loadHid: () => Promise<NodeHidModule> = loadNodeHid): Fido2DeviceSource {
   const tcp = env[FIDO2_TCP_ENV];
   if (tcp !== undefined && tcp !== '') {
-    const { host, port } = parseHostPort(tcp);
-    const device = tcpDevice(host, port);
-    return { list: async () => [device] };
+    const devices = tcp.split(',').slice(0, 16).map((spec) => {
+      const { host, port } = parseHostPort(spec);
+      return tcpDevice(host, port);
+    });
+    return { list: async () => devices };
   }
   return { list: async () => fidoHidDevices(await loadHid()) };
 }

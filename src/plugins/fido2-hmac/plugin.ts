@@ -27,6 +27,9 @@ export async function runStateMachine(stateMachine: string, io: Io): Promise<num
   const onSignal = () => abort.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  // A client that died makes writes fail with EPIPE; the protocol layer sees it as a hang-up, and
+  // the pending touch must still be cancelled, so the stream error must not end the process.
+  io.stdout.on('error', onSignal);
   const skip = io.env[SKIP_ENV] === '1' || io.env[SKIP_ENV] === 'true';
   const debug = io.env.AGEDEBUG === 'plugin' ? (l: string) => io.stderr.write(`age-plugin-fido2-hmac: ${l}\n`) : undefined;
   try {
