@@ -14,7 +14,7 @@ const PTY = `${ROOT}scripts/pty-run.py`;
 export function pluginPath(names: readonly string[], extra: NodeJS.ProcessEnv = {}): { dir: string; env: NodeJS.ProcessEnv } {
   const dir = mkdtempSync(join(tmpdir(), 'kb-plugins-'));
   for (const n of names) symlinkSync(`${DIST}/age-plugin-${n}.mjs`, join(dir, `age-plugin-${n}`));
-  const env = { ...process.env, PATH: `${dir}:${dirname(process.execPath)}:${process.env.PATH ?? ''}`, ...extra };
+  const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${dir}:${dirname(process.execPath)}:${process.env.PATH ?? ''}`, ...extra };
   delete env.AGEDEBUG;
   return { dir, env };
 }
