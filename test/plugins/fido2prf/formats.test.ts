@@ -16,7 +16,6 @@ import {
   identityString,
   parseIdentityString,
   parseStanzaNonce,
-  prfSalt,
   unwrap,
   wrap,
 } from '../../../src/plugins/fido2prf/format.ts';
@@ -24,18 +23,8 @@ import { CtapHidDevice } from '../../../src/transport/ctaphid.ts';
 import { Ctap2Session, PERMISSION } from '../../../src/tokens/ctap2/session.ts';
 import { startVirtualFido2, type VirtualFido2 } from '../../../src/sim/fido2/server.ts';
 import { headerStanzas } from '../../helpers/ageFile.ts';
+import { installWebAuthn } from '../../helpers/webauthn.ts';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
-
-/** The parts of the WebAuthn options typage passes (no DOM types in this project). */
-interface CreateOptions {
-  rp: { id?: string };
-  user: { id: Uint8Array | ArrayBuffer; name: string };
-}
-interface GetOptions {
-  rpId?: string;
-  allowCredentials?: { id: Uint8Array | ArrayBuffer }[];
-  extensions: { prf: { eval: { first: Uint8Array; second: Uint8Array } } };
-}
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const PIN = '2468';
@@ -73,38 +62,17 @@ describe('fido2prf known-answer vector (fido2-formats-update.md §5)', () => {
 describe('interop with typage’s fido2prf code over the virtual authenticator', () => {
   let v: VirtualFido2;
   let session: Ctap2Session;
-  const saved = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
-  const toBytes = (x: Uint8Array | ArrayBuffer) => (x instanceof Uint8Array ? x : new Uint8Array(x as ArrayBuffer));
+  let uninstall: () => void;
 
   beforeAll(async () => {
     v = await startVirtualFido2();
     session = await Ctap2Session.open(await CtapHidDevice.open(v.device()));
     await session.setPin(PIN);
-    // What a browser does with WebAuthn + PRF on a security key: CTAP2 with hmac-secret and UV.
-    const credentials = {
-      async create({ publicKey }: { publicKey: CreateOptions }) {
-        const token = await session.getPinToken(PIN, PERMISSION.MAKE_CREDENTIAL, publicKey.rp.id);
-        const c = await session.makeCredential({ rpId: publicKey.rp.id!, userId: toBytes(publicKey.user.id), userName: publicKey.user.name, hmacSecret: true, pinToken: token });
-        return { rawId: c.credentialId.slice().buffer, response: { getTransports: () => ['usb'] }, getClientExtensionResults: () => ({ prf: { enabled: c.hmacSecret } }) };
-      },
-      async get({ publicKey }: { publicKey: GetOptions }) {
-        const token = await session.getPinToken(PIN, PERMISSION.GET_ASSERTION, publicKey.rpId);
-        const { first, second } = publicKey.extensions.prf.eval;
-        const a = await session.getAssertion({
-          rpId: publicKey.rpId!,
-          allowList: (publicKey.allowCredentials ?? []).map((c) => toBytes(c.id)),
-          hmacSalts: [prfSalt(first), prfSalt(second)],
-          pinToken: token,
-        });
-        return { getClientExtensionResults: () => ({ prf: { results: { first: a.hmacOutputs![0]!, second: a.hmacOutputs![1]! } } }) };
-      },
-    };
-    Object.defineProperty(globalThis, 'navigator', { value: { credentials }, configurable: true, writable: true });
+    uninstall = installWebAuthn(session, PIN);
   });
 
   afterAll(async () => {
-    if (saved) Object.defineProperty(globalThis, 'navigator', saved);
-    else delete (globalThis as { navigator?: unknown }).navigator;
+    uninstall();
     await session.close();
     await v.stop();
   });
