@@ -9,7 +9,7 @@
 import { randomBytes } from '@noble/hashes/utils.js';
 import { base64nopad } from '@scure/base';
 import { x25519RecipientString } from '../../age/x25519.ts';
-import type { Authenticator, AuthenticatorSet } from '../../tokens/ctap2/authenticators.ts';
+import { pinTokenFor, type Authenticator, type AuthenticatorSet } from '../../tokens/ctap2/authenticators.ts';
 import { Ctap2Error } from '../../tokens/ctap2/errors.ts';
 import { PERMISSION, type PinToken } from '../../tokens/ctap2/session.ts';
 import { RP_ID, identityString, recipientString, recipientV2, type Fido2HmacIdentity, type Fido2HmacRecipient } from './format.ts';
@@ -52,10 +52,6 @@ export async function waitForKey(keys: AuthenticatorSet, ui: GenerateUi, signal?
   return list[n - 1] ?? list[0]!;
 }
 
-async function tokenWithPin(a: Authenticator, pin: string, permissions: number): Promise<PinToken> {
-  return a.session.getPinToken(pin, permissions, RP_ID);
-}
-
 export async function generate(keys: AuthenticatorSet, ui: GenerateUi, options: { symmetric?: boolean; signal?: AbortSignal } = {}): Promise<Generated> {
   await ui.message(T.insertToken);
   const a = await waitForKey(keys, ui, options.signal);
@@ -63,21 +59,13 @@ export async function generate(keys: AuthenticatorSet, ui: GenerateUi, options: 
   let pin: string | undefined;
   let mcToken: PinToken | undefined;
   if (hasPin) {
-    for (let wrong = false; ; ) {
-      const { retries } = await a.session.getPinRetries();
-      if (retries <= 1) throw new Ctap2Error('PIN_LAST_TRY', `only ${retries} PIN ${retries === 1 ? 'try is' : 'tries are'} left on ${a.name}; not spending ${retries === 1 ? 'it' : 'them'} here`);
-      pin = await ui.requestSecret(wrong ? T.pinWrong(a.name, retries) : T.generatePinPrompt);
-      try {
-        mcToken = await tokenWithPin(a, pin, PERMISSION.MAKE_CREDENTIAL);
-        break;
-      } catch (err) {
-        if (err instanceof Ctap2Error && err.kind === 'PIN_INVALID') {
-          wrong = true;
-          continue;
-        }
-        throw err;
-      }
-    }
+    // The PIN loop (retries shown, the last try kept); the right PIN is kept for the assertion below.
+    mcToken = await pinTokenFor(
+      a,
+      RP_ID,
+      async ({ keyName, retriesLeft, wrong }) => (pin = await ui.requestSecret(wrong ? T.pinWrong(keyName, retriesLeft) : T.generatePinPrompt)),
+      PERMISSION.MAKE_CREDENTIAL,
+    );
   }
   await ui.message(T.touch);
   const cred = await a.session.makeCredential({
@@ -99,7 +87,7 @@ export async function generate(keys: AuthenticatorSet, ui: GenerateUi, options: 
   } else {
     const salt = randomBytes(32);
     await ui.message(T.touch);
-    const gaToken = requirePin && pin !== undefined ? await tokenWithPin(a, pin, PERMISSION.GET_ASSERTION) : undefined;
+    const gaToken = requirePin && pin !== undefined ? await a.session.getPinToken(pin, PERMISSION.GET_ASSERTION, RP_ID) : undefined;
     const r = await a.session.getAssertion({
       rpId: RP_ID,
       allowList: [credentialId],
