@@ -218,4 +218,20 @@ describe('age-plugin-fido2-hmac with the real age CLI', () => {
     await cancelled;
     expect(Date.now() - t0).toBeLessThan(10_000);
   });
+
+  it('Ctrl-C during a touch (SIGINT to age and the plugin, as a terminal sends it) cancels it on the key', async () => {
+    const v = await key();
+    const g = await generate(v, ['n']);
+    const enc = join(dir, 'p9.age');
+    expect((await ageNoTty(['-r', /# public key: (\S+)/.exec(g.stdout)![1]!, '-o', enc, file('p9.txt', 'x\n')], envFor(v))).code).toBe(0);
+    v.setTouch({ timeoutMs: 25_000 });
+    const waiting = v.waitFor((e) => e.type === 'touch-requested', 20_000);
+    const cancelled = v.waitFor((e) => e.type === 'touch' && e.result === 'cancelled', 20_000);
+    const child = spawn('age', ['-d', '-j', 'fido2-hmac', enc], { env: envFor(v), stdio: ['ignore', 'ignore', 'ignore'], detached: true });
+    const exited = new Promise((r) => child.on('exit', r));
+    await waiting;
+    process.kill(-child.pid!, 'SIGINT');
+    await cancelled;
+    await exited;
+  });
 });
