@@ -6,8 +6,8 @@
  * terminal, are answered one per line on stdin); the output goes to stdout.
  */
 import { readFile } from 'node:fs/promises';
-import { write, type Io } from '../../cli/io.ts';
-import { openPrompter, type Prompter } from '../../cli/prompt.ts';
+import { write, type Io } from '../../term/io.ts';
+import { openPrompter, type Prompter } from '../../term/prompt.ts';
 import { x25519RecipientString, x25519PublicKey } from '../../age/x25519.ts';
 import { VERSION } from '../../version.ts';
 import { MAGIC_IDENTITY, parseIdentityString, recipientString } from './format.ts';

@@ -4,8 +4,8 @@
  * path; a pending touch is cancelled (CTAPHID_CANCEL) when the client goes away or on
  * SIGINT/SIGTERM.
  */
-import type { Io } from '../../cli/io.ts';
-import { hasTerminal } from '../../cli/prompt.ts';
+import type { Io } from '../../term/io.ts';
+import { hasTerminal } from '../../term/prompt.ts';
 import { runPlugin } from '../../age/plugin/server.ts';
 import { fido2DeviceSource } from '../../transport/fido2Devices.ts';
 import { AuthenticatorSet } from '../../tokens/ctap2/authenticators.ts';

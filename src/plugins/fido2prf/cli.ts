@@ -4,8 +4,8 @@
  * and the PIN is read from the terminal (or stdin without one); the identity goes to stdout;
  * errors are printed as `Error: …` on stdout with exit code 1, as the reference does.
  */
-import { write, type Io } from '../../cli/io.ts';
-import { openPrompter } from '../../cli/prompt.ts';
+import { write, type Io } from '../../term/io.ts';
+import { openPrompter } from '../../term/prompt.ts';
 import { fido2DeviceSource } from '../../transport/fido2Devices.ts';
 import { AuthenticatorSet } from '../../tokens/ctap2/authenticators.ts';
 import { generate } from './generate.ts';

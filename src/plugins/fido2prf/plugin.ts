@@ -4,8 +4,8 @@
  * needed). A key is found by a silent probe; a credential no key holds is "not this identity"
  * (so age tries the next one) after the absent key was asked for or skipped.
  */
-import type { Io } from '../../cli/io.ts';
-import { hasTerminal } from '../../cli/prompt.ts';
+import type { Io } from '../../term/io.ts';
+import { hasTerminal } from '../../term/prompt.ts';
 import { runPlugin, type IdentityV1Error, type RecipientV1Error } from '../../age/plugin/server.ts';
 import type { Stanza } from '../../age/stanza.ts';
 import { fido2DeviceSource } from '../../transport/fido2Devices.ts';
