@@ -9,11 +9,12 @@
 import { randomBytes } from '@noble/hashes/utils.js';
 import { base64nopad } from '@scure/base';
 import { x25519RecipientString } from '../../age/x25519.ts';
-import { pinTokenFor, type Authenticator, type AuthenticatorSet } from '../../tokens/ctap2/authenticators.ts';
+import { pinTarget, type Authenticator, type AuthenticatorSet } from '../../tokens/ctap2/authenticators.ts';
+import { verifyPin } from '../kit/pin.ts';
 import { Ctap2Error } from '../../tokens/ctap2/errors.ts';
 import { PERMISSION, type PinToken } from '../../tokens/ctap2/session.ts';
-import { RP_ID, identityString, recipientString, recipientV2, type Fido2HmacIdentity, type Fido2HmacRecipient } from './format.ts';
-import { T } from './texts.ts';
+import { PLUGIN_NAME, RP_ID, identityString, recipientString, recipientV2, type Fido2HmacIdentity, type Fido2HmacRecipient } from './format.ts';
+import { T, TEXTS } from './texts.ts';
 
 export interface GenerateUi {
   message(text: string): Promise<void>;
@@ -59,13 +60,15 @@ export async function generate(keys: AuthenticatorSet, ui: GenerateUi, options: 
   let pin: string | undefined;
   let mcToken: PinToken | undefined;
   if (hasPin) {
-    // The PIN loop (retries shown, the last try kept); the right PIN is kept for the assertion below.
-    mcToken = await pinTokenFor(
-      a,
-      RP_ID,
-      async ({ keyName, retriesLeft, wrong }) => (pin = await ui.requestSecret(wrong ? T.pinWrong(keyName, retriesLeft) : T.generatePinPrompt)),
-      PERMISSION.MAKE_CREDENTIAL,
-    );
+    // The kit's PIN loop (retries shown, the last try kept); the right PIN is kept for the assertion below.
+    const target = pinTarget(a, RP_ID, PERMISSION.MAKE_CREDENTIAL);
+    await verifyPin(target, {
+      family: PLUGIN_NAME,
+      device: { key: a.info.path, label: a.name },
+      texts: { ...TEXTS, pinPrompt: () => T.generatePinPrompt },
+      sources: [{ interactive: true, pin: async (req) => (pin = await ui.requestSecret(req.prompt)) }],
+    });
+    mcToken = target.token();
   }
   await ui.message(T.touch);
   const cred = await a.session.makeCredential({

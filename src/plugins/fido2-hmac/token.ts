@@ -1,14 +1,18 @@
 /**
- * How age-plugin-fido2-hmac uses the keys: the hmac-secret of a credential over one salt, from
- * whichever plugged-in key holds it (found silently, so only that key is touched), with its PIN
- * when the credential requires one, the touch message naming the key, absent keys asked for or
- * skipped, and Ctrl-C / a vanished client cancelling a pending touch.
+ * How age-plugin-fido2-hmac uses the keys, on the plugin kit: the hmac-secret of a credential
+ * over one salt from whichever plugged-in key holds it (found silently, so only that key is
+ * touched; an absent key asked for, skipped or refused by the kit's presence rules), with the
+ * kit's PIN loop when the credential requires a PIN, the touch message naming the key, and a
+ * pending touch cancelled through the abort signal.
  */
 import type { PluginUi } from '../../age/plugin/ui.ts';
-import { hmacSecret, type AuthenticatorSet } from '../../tokens/ctap2/authenticators.ts';
-import { Ctap2Error } from '../../tokens/ctap2/errors.ts';
-import { RP_ID } from './format.ts';
-import { T } from './texts.ts';
+import { credentialAccess, hmacAssertion, type AuthenticatorSet } from '../../tokens/ctap2/authenticators.ts';
+import { TokenError } from '../../tokens/errors.ts';
+import { verifyPin } from '../kit/pin.ts';
+import { userPinSource, type PinSource } from '../kit/pinSource.ts';
+import { openOrAsk } from '../kit/presence.ts';
+import { PLUGIN_NAME, RP_ID } from './format.ts';
+import { TEXTS } from './texts.ts';
 
 export interface TokenEnvironment {
   readonly keys: AuthenticatorSet;
@@ -16,24 +20,25 @@ export interface TokenEnvironment {
   /** AGE_PLUGIN_FIDO2_HMAC_SKIP_NOT_FOUND: absent keys are skipped without asking. */
   readonly skipNotFound?: boolean;
   /** Whether a person can be asked (checked only when a key is missing). */
-  readonly interactive?: () => boolean;
+  readonly interactive?: boolean | (() => boolean);
+  /** PIN sources before the user (an agent, CI). */
+  readonly pinSources?: PinSource[];
   /** Cancels a pending touch (CTAPHID_CANCEL). */
   readonly signal?: AbortSignal;
+  readonly log?: (line: string) => void;
 }
 
-export class Fido2HmacError extends Error {
-  constructor(
-    message: string,
-    readonly kind: 'ABSENT' | 'TOKEN',
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+/** A failure of this family that is not a token error (an absent key when encrypting …). */
+export class Fido2HmacError extends TokenError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('FIDO2_HMAC', message, options);
     this.name = 'Fido2HmacError';
   }
 }
 
 /** hmac-secret outputs already obtained in this process, by credential, salt and PIN use. */
 const cacheKey = (id: Uint8Array, salt: Uint8Array, pin: boolean) => `${Buffer.from(id).toString('hex')}:${Buffer.from(salt).toString('hex')}:${pin}`;
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class HmacSource {
   private readonly cache = new Map<string, Uint8Array>();
@@ -43,7 +48,7 @@ export class HmacSource {
 
   /**
    * The 32-byte hmac-secret of `credentialId` over `salt`, or null when no plugged-in key holds
-   * the credential and the user skipped it (or skipping is configured).
+   * the credential and it was skipped. `what` names the credential in texts.
    */
   async hmac(credentialId: Uint8Array, salt: Uint8Array, requirePin: boolean, what: string): Promise<Uint8Array | null> {
     const key = cacheKey(credentialId, salt, requirePin);
@@ -51,43 +56,31 @@ export class HmacSource {
     if (hit) return hit;
     const idHex = Buffer.from(credentialId).toString('hex');
     if (this.skipped.has(idHex)) return null;
-    let r: Awaited<ReturnType<typeof hmacSecret>>;
-    try {
-      r = await hmacSecret(
-        this.env.keys,
-        { rpId: RP_ID, credentialId, salts: [salt], requirePin },
-        {
-          askInserted: () => this.askInserted(what),
-          askPin: async ({ keyName, retriesLeft, wrong }) => {
-            try {
-              return await this.env.ui.requestSecret(wrong ? T.pinWrong(keyName, retriesLeft) : T.pinPromptKey(keyName));
-            } catch (cause) {
-              throw new Fido2HmacError(T.pinRequired(keyName), 'TOKEN', { cause });
-            }
-          },
-          touchNeeded: (keyName) => void this.env.ui.message(T.touchKey(keyName)).catch(() => undefined),
-          ...(this.env.signal ? { signal: this.env.signal } : {}),
-        },
-      );
-    } catch (err) {
-      if (err instanceof Ctap2Error) throw new Fido2HmacError(err.message, 'TOKEN', { cause: err });
-      throw err;
-    }
-    if (!r) {
+    const { ui } = this.env;
+    const located = await openOrAsk(credentialAccess(this.env.keys, RP_ID), { key: idHex, label: what }, {
+      texts: TEXTS,
+      ui: { ...ui, requestPublic: () => Promise.reject(new Error('unsupported')) },
+      skipNotFound: this.env.skipNotFound ?? false,
+      interactive: this.env.interactive ?? true,
+      sleep,
+      ...(this.env.log ? { log: this.env.log } : {}),
+    });
+    if (!located) {
       this.skipped.add(idHex);
       return null;
     }
-    const out = r.outputs[0]!;
-    if (out.length !== 32) throw new Fido2HmacError(T.hmacLength, 'TOKEN');
-    this.cache.set(key, out);
-    return out;
-  }
-
-  private async askInserted(what: string): Promise<boolean> {
-    if (this.env.skipNotFound) return false;
-    if (this.env.interactive && !this.env.interactive()) throw new Fido2HmacError(T.absentNoTerminal(what), 'ABSENT');
-    const r = await this.env.ui.confirm(T.absentQuestion(what), T.absentYes, T.absentNo).catch(() => 'unsupported' as const);
-    if (r === 'unsupported') throw new Fido2HmacError(T.absentNoTerminal(what), 'ABSENT');
-    return r;
+    const a = located.authenticator;
+    const sources = [...(this.env.pinSources ?? []), userPinSource(ui)];
+    const [out] = await hmacAssertion(
+      a,
+      { rpId: RP_ID, credentialId, salts: [salt] },
+      {
+        ...(requirePin ? { verifyPin: (t) => verifyPin(t, { family: PLUGIN_NAME, device: { key: a.info.path, label: a.name }, texts: TEXTS, sources }) } : {}),
+        touchNeeded: (name) => void ui.message(TEXTS.touch(name)).catch(() => undefined),
+        ...(this.env.signal ? { signal: this.env.signal } : {}),
+      },
+    );
+    this.cache.set(key, out!);
+    return out!;
   }
 }

@@ -16,7 +16,8 @@ import type { IdentityV1Error } from '../../age/plugin/server.ts';
 import type { Stanza } from '../../age/stanza.ts';
 import { X25519_TYPE, unwrapX25519, X25519StanzaError } from '../../age/x25519.ts';
 import { FormatError, STANZA_TYPE, parseIdentityString, parseStanza, unwrapV1, unwrapV2, type Fido2HmacIdentity, type Fido2HmacStanza } from './format.ts';
-import { Fido2HmacError, HmacSource } from './token.ts';
+import { TokenError } from '../../tokens/errors.ts';
+import { HmacSource } from './token.ts';
 
 export interface UnwrapResult {
   fileKeys: Map<number, Uint8Array>;
@@ -79,7 +80,7 @@ export async function unwrapFiles(identityStrings: readonly string[], files: rea
       try {
         key = await a.run();
       } catch (err) {
-        if (err instanceof Fido2HmacError || err instanceof FormatError) {
+        if (err instanceof TokenError || err instanceof FormatError) {
           result.errors.push({ kind: 'identity', index: a.identity, message: err.message });
           return result;
         }

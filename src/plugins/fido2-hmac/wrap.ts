@@ -10,7 +10,7 @@ import type { PluginUi } from '../../age/plugin/ui.ts';
 import type { RecipientV1Error } from '../../age/plugin/server.ts';
 import { wrapX25519, x25519PublicKey } from '../../age/x25519.ts';
 import type { AuthenticatorSet } from '../../tokens/ctap2/authenticators.ts';
-import { Ctap2Error } from '../../tokens/ctap2/errors.ts';
+import { TokenError } from '../../tokens/errors.ts';
 import { FormatError, parseIdentityString, parseRecipientString, wrapV1, wrapV2 } from './format.ts';
 import { generate } from './generate.ts';
 import { Fido2HmacError, HmacSource } from './token.ts';
@@ -27,7 +27,7 @@ export async function wrapFileKeys(
 ): Promise<{ stanzas: Stanza[][]; errors: RecipientV1Error[] }> {
   const errors: RecipientV1Error[] = [];
   const wrappers: { kind: 'recipient' | 'identity'; index: number; wrap: Wrapper }[] = [];
-  const absent = (what: string) => new Fido2HmacError(`no plugged-in FIDO2 key holds ${what}`, 'ABSENT');
+  const absent = (what: string) => new Fido2HmacError(`no plugged-in FIDO2 key holds ${what}`);
 
   req.recipients.forEach((s, index) => {
     try {
@@ -59,7 +59,7 @@ export async function wrapFileKeys(
           wrap: async (fk) => {
             made ??= generate(keys, { message: (t) => ui.message(t), requestSecret: (p) => ui.requestSecret(p), confirm: async (q) => (await ui.confirm(q, 'yes', 'no')) === true }, signal ? { signal } : {});
             const r = (await made).recipient;
-            if (r.version !== 2) throw new Fido2HmacError('a new credential must give a v2 recipient', 'TOKEN');
+            if (r.version !== 2) throw new Fido2HmacError('a new credential must give a v2 recipient');
             return wrapV2(fk, r);
           },
         });
@@ -92,7 +92,7 @@ export async function wrapFileKeys(
       try {
         file.push(await w.wrap(fk));
       } catch (err) {
-        if (err instanceof Fido2HmacError || err instanceof FormatError || err instanceof Ctap2Error) {
+        if (err instanceof TokenError || err instanceof FormatError) {
           return { stanzas: [], errors: [{ kind: w.kind, index: w.index, message: err.message }] };
         }
         throw err;

@@ -41,13 +41,17 @@ export async function runCli(argv: readonly string[], io: Io, runStateMachine: (
   const keys = new AuthenticatorSet(fido2DeviceSource(io.env));
   const p = openPrompter(io.stdin as never, io.stderr);
   try {
-    const g = await generate(keys, generateRp, async ({ keyName, retriesLeft, wrong }) => {
-      try {
-        return await p.secret(wrong ? T.pinWrong(keyName, retriesLeft).replace(/:$/, '') : T.generatePinPrompt.replace(/:\s*$/, ''));
-      } catch (err) {
-        throw new Error(T.readPin((err as Error).message));
-      }
-    }, (name) => p.say(T.touchKey(name)));
+    const pin = {
+      interactive: true,
+      pin: async (req: { prompt: string }) => {
+        try {
+          return await p.secret(req.prompt.replace(/:\s*$/, ''));
+        } catch (err) {
+          throw new Error(T.readPin((err as Error).message));
+        }
+      },
+    };
+    const g = await generate(keys, generateRp, pin, (name) => p.say(T.touchKey(name)));
     await write(io.stdout, `${g.line}\n`);
     return 0;
   } catch (err) {

@@ -4,16 +4,17 @@
  * the RP (client data hash 32 zero bytes, user `{id: 0x00, name: "age-encryption.org/fido2prf"}`);
  * the identity records the credential id, the RP id and the transport `usb`.
  */
-import type { AuthenticatorSet, PinAsker } from '../../tokens/ctap2/authenticators.ts';
-import { pinTokenFor } from '../../tokens/ctap2/authenticators.ts';
+import { pinTarget, type AuthenticatorSet } from '../../tokens/ctap2/authenticators.ts';
+import { verifyPin } from '../kit/pin.ts';
+import type { PinSource } from '../kit/pinSource.ts';
 import { Ctap2Error } from '../../tokens/ctap2/errors.ts';
 import { PERMISSION } from '../../tokens/ctap2/session.ts';
-import { identityString, type Fido2PrfIdentity } from './format.ts';
-import { T } from './texts.ts';
+import { PLUGIN_NAME, identityString, type Fido2PrfIdentity } from './format.ts';
+import { T, TEXTS } from './texts.ts';
 
 const RP_ID = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 
-export async function generate(keys: AuthenticatorSet, rpId: string, askPin: PinAsker, onTouch?: (keyName: string) => void): Promise<{ identity: Fido2PrfIdentity; line: string; keyName: string }> {
+export async function generate(keys: AuthenticatorSet, rpId: string, pin: PinSource, onTouch?: (keyName: string) => void): Promise<{ identity: Fido2PrfIdentity; line: string; keyName: string }> {
   if (!RP_ID.test(rpId)) throw new Error(T.invalidRpId);
   const list = await keys.list();
   if (list.length === 0) {
@@ -23,7 +24,9 @@ export async function generate(keys: AuthenticatorSet, rpId: string, askPin: Pin
   if (list.length > 1) throw new Error(T.multipleDevices);
   const a = list[0]!;
   if (!a.session.pinSet) throw new Ctap2Error('PIN_NOT_SET', T.noPinSet(a.name));
-  const token = await pinTokenFor(a, rpId, askPin, PERMISSION.MAKE_CREDENTIAL);
+  const target = pinTarget(a, rpId, PERMISSION.MAKE_CREDENTIAL);
+  await verifyPin(target, { family: PLUGIN_NAME, device: { key: a.info.path, label: a.name }, texts: { ...TEXTS, pinPrompt: () => T.generatePinPrompt }, sources: [pin] });
+  const token = target.token()!;
   const cred = await a.session.makeCredential({
     rpId,
     userId: new Uint8Array([0]),

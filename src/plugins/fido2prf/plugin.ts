@@ -11,6 +11,7 @@ import type { Stanza } from '../../age/stanza.ts';
 import { fido2DeviceSource } from '../../transport/fido2Devices.ts';
 import { AuthenticatorSet } from '../../tokens/ctap2/authenticators.ts';
 import { FormatError, PLUGIN_NAME, STANZA_TYPE, parseIdentityString, parseStanzaNonce, unwrap, wrap, type Fido2PrfIdentity } from './format.ts';
+import { TokenError } from '../../tokens/errors.ts';
 import { Fido2PrfError, PrfSource } from './token.ts';
 
 export const SKIP_ENV = 'AGE_PLUGIN_FIDO2PRF_SKIP_NOT_FOUND';
@@ -48,7 +49,7 @@ export async function unwrapFiles(identityStrings: readonly string[], files: rea
         try {
           out = await source.outputs(id, st.nonce);
         } catch (err) {
-          if (err instanceof Fido2PrfError) {
+          if (err instanceof TokenError) {
             errors.push({ kind: 'identity', index, message: err.message });
             return { fileKeys, errors };
           }

@@ -88,117 +88,101 @@ export function describe(info: HidDeviceInfo): string {
   return info.path.startsWith('/') ? `${info.product} (${info.path})` : info.product;
 }
 
-/** What the PIN loop needs from the user interface. */
-export interface PinAsker {
-  /**
-   * Asks for the PIN of `keyName`; `retriesLeft` is what the key reports, `wrong` whether the
-   * previous entry was wrong. Rejecting ends the loop with that error.
-   */
-  (ask: { keyName: string; retriesLeft: number; wrong: boolean }): Promise<string>;
+/** A credential found on a plugged-in key (the kit's `OpenDevice` shape). */
+export interface LocatedCredential {
+  readonly authenticator: Authenticator;
+  readonly credentialId: Uint8Array;
+  close(): Promise<void>;
 }
 
 /**
- * A PIN token for getAssertion on `rpId`: asks again after a wrong PIN while more than one try
- * is left, and never spends the last try (`PIN_LAST_TRY`). Cached for the process.
+ * Device access where a "device" is whichever key holds a credential (the kit's `DeviceAccess`
+ * shape): `open({ key })` probes the keys silently for the credential whose id is `key` (hex) and
+ * returns null when none holds it — so the kit's absent-device handling (ask, skip, no terminal)
+ * applies. The keys stay open until the set is closed.
  */
-export async function pinTokenFor(a: Authenticator, rpId: string, ask: PinAsker, permissions: number = PERMISSION.GET_ASSERTION): Promise<PinToken> {
+export function credentialAccess(keys: AuthenticatorSet, rpId: string): { open(ref: { key: string }): Promise<LocatedCredential | null>; release(): Promise<void> } {
+  return {
+    async open(ref) {
+      const found = await keys.locate(rpId, [Uint8Array.from(Buffer.from(ref.key, 'hex'))]);
+      return found ? { ...found, close: async () => undefined } : null;
+    },
+    release: async () => undefined,
+  };
+}
+
+/**
+ * The PIN of a key as the kit's PIN loop drives it (its `PinTarget` shape): `status()` reports
+ * the tries left (and a token already obtained in this process as verified), `verify(pin)` gets a
+ * PIN/UV auth token for `permissions` on `rpId` and throws the shared `PIN_INVALID` (with the
+ * tries left) / `PIN_BLOCKED`, or `PIN_AUTH_BLOCKED` after three wrong PINs in a row.
+ */
+export function pinTarget(a: Authenticator, rpId: string, permissions: number = PERMISSION.GET_ASSERTION) {
   const cacheKey = `${permissions}:${rpId}`;
-  const cached = a.tokens.get(cacheKey);
-  if (cached) return cached;
-  if (!a.session.pinSet) throw new Ctap2Error('PIN_NOT_SET', `${a.name} has no PIN set, but this credential requires one`);
-  let { retries } = await a.session.getPinRetries();
-  let wrong = false;
-  for (;;) {
-    if (retries === 0) throw new Ctap2Error('PIN_BLOCKED', `the PIN of ${a.name} is blocked; only a reset of its FIDO2 application (which deletes its credentials) helps`);
-    if (retries === 1) {
-      throw new Ctap2Error('PIN_LAST_TRY', `only one PIN try is left on ${a.name}; not spending it here. Enter the PIN where you can check it (e.g. \`ykman fido access verify-pin\`): a correct PIN resets the counter`);
-    }
-    const pin = await ask({ keyName: a.name, retriesLeft: retries, wrong });
-    try {
-      const token = await a.session.getPinToken(pin, permissions, rpId);
-      // A makeCredential permission is used up by its command (CTAP 2.1); only cache assertion tokens.
+  let token = a.tokens.get(cacheKey);
+  return {
+    async status(): Promise<{ verified: boolean; retriesLeft?: number }> {
+      if (!a.session.pinSet) throw new Ctap2Error('PIN_NOT_SET', `${a.name} has no PIN set, but this credential requires one`);
+      if (token) return { verified: true };
+      return { verified: false, retriesLeft: (await a.session.getPinRetries()).retries };
+    },
+    async verify(pin: string): Promise<void> {
+      try {
+        token = await a.session.getPinToken(pin, permissions, rpId);
+      } catch (err) {
+        if (err instanceof Ctap2Error && err.kind === 'PIN_AUTH_BLOCKED') {
+          throw new Ctap2Error('PIN_AUTH_BLOCKED', `three wrong PINs in a row: unplug ${a.name} and plug it in again before the next try`, { status: 0x34, cause: err });
+        }
+        throw err;
+      }
+      // A makeCredential permission is used up by its command (CTAP 2.1); only assertion tokens are kept.
       if (permissions === PERMISSION.GET_ASSERTION) a.tokens.set(cacheKey, token);
+    },
+    token(): PinToken | undefined {
       return token;
-    } catch (err) {
-      if (err instanceof Ctap2Error && err.kind === 'PIN_INVALID') {
-        retries = err.retriesLeft ?? retries - 1;
-        wrong = true;
-        continue;
-      }
-      if (err instanceof Ctap2Error && err.kind === 'PIN_AUTH_BLOCKED') {
-        throw new Ctap2Error('PIN_AUTH_BLOCKED', `three wrong PINs in a row: unplug ${a.name} and plug it in again before the next try`, { status: 0x34 });
-      }
-      throw err;
-    }
-  }
+    },
+  };
 }
 
-/**
- * `locate`, and when no key holds the credential, `askInserted()` (true: "it is plugged in now",
- * false: skip); after a yes, waits up to `settleMs` for the key to appear before asking again.
- */
-export async function locateOrAsk(
-  keys: AuthenticatorSet,
-  rpId: string,
-  credentialIds: readonly Uint8Array[],
-  askInserted: () => Promise<boolean>,
-  settleMs = 3000,
-): Promise<{ authenticator: Authenticator; credentialId: Uint8Array } | null> {
-  for (;;) {
-    const found = await keys.locate(rpId, credentialIds);
-    if (found) return found;
-    if (!(await askInserted())) return null;
-    const until = Date.now() + settleMs;
-    while (Date.now() < until) {
-      await new Promise((r) => setTimeout(r, 250));
-      const again = await keys.locate(rpId, credentialIds);
-      if (again) return again;
-    }
-  }
-}
+export type Ctap2PinTarget = ReturnType<typeof pinTarget>;
 
 export interface HmacRequest {
   readonly rpId: string;
   readonly credentialId: Uint8Array;
   /** One or two 32-byte salts. */
   readonly salts: readonly Uint8Array[];
-  /** Verify the user with the PIN (the UV CredRandom). */
-  readonly requirePin: boolean;
 }
 
-export interface HmacInteraction {
-  /** No plugged-in key holds the credential: true when the user says it is plugged in now. */
-  askInserted(): Promise<boolean>;
-  askPin: PinAsker;
-  /** The key waits for a touch (once per assertion). */
-  touchNeeded(keyName: string): void;
-  /** Cancels a pending touch. */
+export interface HmacOptions {
+  /** Verify the user with the PIN (the UV CredRandom): runs the caller's PIN loop on the target. */
+  readonly verifyPin?: (target: Ctap2PinTarget) => Promise<void>;
+  /** The key waits for a touch (called once per assertion). */
+  readonly touchNeeded?: (keyName: string) => void;
+  /** Cancels a pending touch (CTAPHID_CANCEL). */
   readonly signal?: AbortSignal;
 }
 
-/**
- * The hmac-secret outputs of a credential from whichever key holds it (found without a touch),
- * or null when no key holds it and the user skipped it. Only that key is asked for a PIN and a
- * touch.
- */
-export async function hmacSecret(keys: AuthenticatorSet, req: HmacRequest, io: HmacInteraction): Promise<{ outputs: Uint8Array[]; authenticator: Authenticator } | null> {
-  const found = await locateOrAsk(keys, req.rpId, [req.credentialId], () => io.askInserted());
-  if (!found) return null;
-  const a = found.authenticator;
-  const pinToken = req.requirePin ? await pinTokenFor(a, req.rpId, io.askPin) : undefined;
+/** The hmac-secret outputs of a credential on the key that holds it (one per salt). */
+export async function hmacAssertion(a: Authenticator, req: HmacRequest, opts: HmacOptions = {}): Promise<Uint8Array[]> {
+  let pinToken: PinToken | undefined;
+  if (opts.verifyPin) {
+    const target = pinTarget(a, req.rpId);
+    await opts.verifyPin(target);
+    pinToken = target.token();
+  }
   let touched = false;
   const r = await a.session.getAssertion({
     rpId: req.rpId,
     allowList: [req.credentialId],
     hmacSalts: req.salts,
     ...(pinToken ? { pinToken } : {}),
-    ...(io.signal ? { signal: io.signal } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
     onTouch: () => {
       if (touched) return;
       touched = true;
-      io.touchNeeded(a.name);
+      opts.touchNeeded?.(a.name);
     },
   });
-  if (!r.hmacOutputs || r.hmacOutputs.length !== req.salts.length) throw new Ctap2Error('DEVICE', `${a.name} returned no hmac-secret output`);
-  return { outputs: [...r.hmacOutputs], authenticator: a };
+  if (!r.hmacOutputs || r.hmacOutputs.length !== req.salts.length || r.hmacOutputs.some((o) => o.length !== 32)) throw new Ctap2Error('DEVICE', `${a.name} returned no usable hmac-secret output`);
+  return [...r.hmacOutputs];
 }

@@ -1,9 +1,13 @@
 /**
- * Typed CTAP2 errors. Every CTAP status code becomes a `Ctap2Error` whose `kind` is what a
- * caller acts on (re-prompt a PIN, ask to replug, try another key …); `status` keeps the
- * authenticator's code. Messages are for users and never contain a PIN or key material.
+ * Typed CTAP2 errors. Every CTAP status code becomes a `Ctap2Error` whose `kind` is the CTAP
+ * meaning (PIN invalid, PIN auth blocked until replug, no credentials, denied …) and whose `code`
+ * is the shared token vocabulary (src/tokens/errors.ts: PIN_INVALID with `retriesLeft`,
+ * PIN_BLOCKED, CARD_REMOVED, READER_BUSY, TOUCH_TIMEOUT, UNAVAILABLE) where the meaning is
+ * shared, so the plugin kit's PIN loop and texts handle CTAP2 keys like any other token.
+ * `status` keeps the authenticator's code. Messages never contain a PIN or key material.
  */
 import { CtapHidError } from '../../transport/ctaphid.ts';
+import { TokenError } from '../errors.ts';
 import { ctapStatusName } from './status.ts';
 
 export type Ctap2ErrorKind =
@@ -26,17 +30,25 @@ export type Ctap2ErrorKind =
   | 'UNSUPPORTED'
   | 'DEVICE';
 
-export class Ctap2Error extends Error {
+/** The shared token code of a CTAP2 error kind (its own kind where nothing is shared). */
+const SHARED_CODE: Partial<Record<Ctap2ErrorKind, string>> = {
+  PIN_INVALID: 'PIN_INVALID',
+  PIN_BLOCKED: 'PIN_BLOCKED',
+  DEVICE_GONE: 'CARD_REMOVED',
+  DEVICE_BUSY: 'READER_BUSY',
+  TOUCH_TIMEOUT: 'TOUCH_TIMEOUT',
+  ACCESS_DENIED: 'UNAVAILABLE',
+};
+
+export class Ctap2Error extends TokenError {
   readonly kind: Ctap2ErrorKind;
   readonly status?: number;
-  readonly retriesLeft?: number;
 
   constructor(kind: Ctap2ErrorKind, message: string, extra: { status?: number; retriesLeft?: number; cause?: unknown } = {}) {
-    super(message, extra.cause === undefined ? undefined : { cause: extra.cause });
+    super(SHARED_CODE[kind] ?? kind, message, { ...(extra.retriesLeft !== undefined ? { retriesLeft: extra.retriesLeft } : {}), ...(extra.cause !== undefined ? { cause: extra.cause } : {}) });
     this.name = 'Ctap2Error';
     this.kind = kind;
     if (extra.status !== undefined) this.status = extra.status;
-    if (extra.retriesLeft !== undefined) this.retriesLeft = extra.retriesLeft;
   }
 }
 
