@@ -17,7 +17,8 @@
  * v2 keys: one hmac-secret assertion over the 32-byte salt gives 32 bytes used directly as an
  * age X25519 secret key. Post-quantum (recipient v3, hybrid shares) is not part of v0.4.0.
  */
-import { base64nopad, bech32 } from '@scure/base';
+import { base64nopad } from '@scure/base';
+import { decodePluginIdentity, decodePluginRecipient, encodePluginIdentity, encodePluginRecipient } from '../../age/bech32.ts';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { concatBytes as concat, randomBytes } from '@noble/hashes/utils.js';
 import { unwrapX25519, wrapX25519, x25519PublicKey, X25519StanzaError } from '../../age/x25519.ts';
@@ -25,8 +26,6 @@ import type { Stanza } from '../../age/stanza.ts';
 
 export const PLUGIN_NAME = 'fido2-hmac';
 export const STANZA_TYPE = 'fido2-hmac';
-export const RECIPIENT_HRP = 'age1fido2-hmac';
-export const IDENTITY_HRP = 'AGE-PLUGIN-FIDO2-HMAC-';
 export const RP_ID = 'age-encryption.org';
 export const MAGIC_IDENTITY = 'AGE-PLUGIN-FIDO2-HMAC-1VE5KGMEJ945X6CTRM2TF76';
 export const EMPTY_IDENTITY = 'AGE-PLUGIN-FIDO2-HMAC-188VDVA';
@@ -113,33 +112,33 @@ export function decodeIdentity(b: Uint8Array): Fido2HmacIdentity {
   throw new FormatError(`unsupported identity version ${version.toString(16)}`);
 }
 
-// --- strings (Bech32 without the 90-character limit; the kit's central codec takes over) ------
+// --- strings (the central age Bech32 codec, src/age/bech32.ts) ---------------------------------
 
 export function recipientString(r: Fido2HmacRecipient): string {
-  return bech32.encode(RECIPIENT_HRP, bech32.toWords(encodeRecipient(r)), false);
+  return encodePluginRecipient(PLUGIN_NAME, encodeRecipient(r));
 }
 
 export function identityString(i: Exclude<Fido2HmacIdentity, { version: 'dataless' }>): string {
-  return bech32.encode(IDENTITY_HRP.toLowerCase(), bech32.toWords(encodeIdentity(i)), false).toUpperCase();
+  return encodePluginIdentity(PLUGIN_NAME, encodeIdentity(i));
 }
 
-function bech32Bytes(s: string, hrp: string, what: 'recipient' | 'identity'): Uint8Array {
-  let decoded: { prefix: string; words: number[] };
+function payload(s: string, decode: (s: string) => { name: string; data: Uint8Array }, what: 'recipient' | 'identity'): Uint8Array {
+  let d: { name: string; data: Uint8Array };
   try {
-    decoded = bech32.decode(s as `${string}1${string}`, false);
+    d = decode(s);
   } catch (err) {
     throw new FormatError(`malformed ${what}: ${(err as Error).message.slice(0, 80)}`);
   }
-  if (decoded.prefix.toLowerCase() !== hrp.toLowerCase()) throw new FormatError(`malformed ${what} ${s.slice(0, 40)}: invalid type ${decoded.prefix.slice(0, 40)}`);
-  return bech32.fromWords(decoded.words);
+  if (d.name !== PLUGIN_NAME) throw new FormatError(`malformed ${what} ${s.slice(0, 40)}: invalid type ${(what === 'recipient' ? 'age1' : 'age-plugin-') + d.name.slice(0, 40)}`);
+  return d.data;
 }
 
 export function parseRecipientString(s: string): Fido2HmacRecipient {
-  return decodeRecipient(bech32Bytes(s, RECIPIENT_HRP, 'recipient'));
+  return decodeRecipient(payload(s, decodePluginRecipient, 'recipient'));
 }
 
 export function parseIdentityString(s: string): Fido2HmacIdentity {
-  return decodeIdentity(bech32Bytes(s, IDENTITY_HRP, 'identity'));
+  return decodeIdentity(payload(s, decodePluginIdentity, 'identity'));
 }
 
 // --- stanzas -----------------------------------------------------------------------------------

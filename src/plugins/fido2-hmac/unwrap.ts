@@ -15,7 +15,9 @@
 import type { IdentityV1Error } from '../../age/plugin/server.ts';
 import type { Stanza } from '../../age/stanza.ts';
 import { X25519_TYPE, unwrapX25519, X25519StanzaError } from '../../age/x25519.ts';
-import { FormatError, STANZA_TYPE, parseIdentityString, parseStanza, unwrapV1, unwrapV2, type Fido2HmacIdentity, type Fido2HmacStanza } from './format.ts';
+import type { Decoded } from '../../age/plugin/v1.ts';
+import { TEXTS } from './texts.ts';
+import { FormatError, PLUGIN_NAME, STANZA_TYPE, decodeIdentity, parseStanza, unwrapV1, unwrapV2, type Fido2HmacIdentity, type Fido2HmacStanza } from './format.ts';
 import { TokenError } from '../../tokens/errors.ts';
 import { HmacSource } from './token.ts';
 
@@ -28,16 +30,17 @@ type Attempt = () => Promise<Uint8Array | null>;
 
 const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 
-export async function unwrapFiles(identityStrings: readonly string[], files: readonly Stanza[][], source: HmacSource): Promise<UnwrapResult> {
+export async function unwrapFiles(decoded: readonly Decoded[], files: readonly Stanza[][], source: HmacSource): Promise<UnwrapResult> {
   const result: UnwrapResult = { fileKeys: new Map(), errors: [] };
   const identities: { index: number; id: Fido2HmacIdentity }[] = [];
-  identityStrings.forEach((s, index) => {
+  for (const d of decoded) {
     try {
-      identities.push({ index, id: parseIdentityString(s) });
+      if (d.plugin !== PLUGIN_NAME) throw new FormatError(TEXTS.invalidIdentity);
+      identities.push({ index: d.index, id: decodeIdentity(d.data) });
     } catch (err) {
-      result.errors.push({ kind: 'identity', index, message: (err as Error).message });
+      result.errors.push({ kind: 'identity', index: d.index, message: (err as Error).message });
     }
-  });
+  }
   if (result.errors.length) return result;
 
   for (const [fileIndex, stanzas] of files.entries()) {

@@ -11,7 +11,9 @@ import type { RecipientV1Error } from '../../age/plugin/server.ts';
 import { wrapX25519, x25519PublicKey } from '../../age/x25519.ts';
 import type { AuthenticatorSet } from '../../tokens/ctap2/authenticators.ts';
 import { TokenError } from '../../tokens/errors.ts';
-import { FormatError, parseIdentityString, parseRecipientString, wrapV1, wrapV2 } from './format.ts';
+import type { Decoded } from '../../age/plugin/v1.ts';
+import { FormatError, PLUGIN_NAME, decodeIdentity, decodeRecipient, wrapV1, wrapV2 } from './format.ts';
+import { TEXTS } from './texts.ts';
 import { generate } from './generate.ts';
 import { Fido2HmacError, HmacSource } from './token.ts';
 
@@ -19,7 +21,7 @@ import { Fido2HmacError, HmacSource } from './token.ts';
 type Wrapper = (fileKey: Uint8Array) => Promise<Stanza>;
 
 export async function wrapFileKeys(
-  req: { recipients: readonly string[]; identities: readonly string[]; fileKeys: readonly Uint8Array[] },
+  req: { recipients: readonly Decoded[]; identities: readonly Decoded[]; fileKeys: readonly Uint8Array[] },
   source: HmacSource,
   keys: AuthenticatorSet,
   ui: Pick<PluginUi, 'message' | 'confirm' | 'requestSecret'>,
@@ -29,9 +31,10 @@ export async function wrapFileKeys(
   const wrappers: { kind: 'recipient' | 'identity'; index: number; wrap: Wrapper }[] = [];
   const absent = (what: string) => new Fido2HmacError(`no plugged-in FIDO2 key holds ${what}`);
 
-  req.recipients.forEach((s, index) => {
+  req.recipients.forEach(({ index, plugin, data }) => {
     try {
-      const r = parseRecipientString(s);
+      if (plugin !== PLUGIN_NAME) throw new FormatError(TEXTS.invalidRecipient);
+      const r = decodeRecipient(data);
       if (r.version === 2) wrappers.push({ kind: 'recipient', index, wrap: async (fk) => wrapV2(fk, r) });
       else
         wrappers.push({
@@ -48,9 +51,10 @@ export async function wrapFileKeys(
       errors.push({ kind: 'recipient', index, message: (err as Error).message });
     }
   });
-  req.identities.forEach((s, index) => {
+  req.identities.forEach(({ index, plugin, data }) => {
     try {
-      const id = parseIdentityString(s);
+      if (plugin !== PLUGIN_NAME) throw new FormatError(TEXTS.invalidIdentity);
+      const id = decodeIdentity(data);
       if (id.version === 'dataless') {
         let made: ReturnType<typeof generate> | undefined;
         wrappers.push({

@@ -17,12 +17,12 @@ import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { extract } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes, randomBytes } from '@noble/hashes/utils.js';
-import { base64nopad, bech32 } from '@scure/base';
+import { base64nopad } from '@scure/base';
+import { decodePluginIdentity, encodePluginIdentity } from '../../age/bech32.ts';
 import type { Stanza } from '../../age/stanza.ts';
 
 export const PLUGIN_NAME = 'fido2prf';
 export const STANZA_TYPE = 'age-encryption.org/fido2prf';
-export const IDENTITY_HRP = 'AGE-PLUGIN-FIDO2PRF-';
 const LABEL = new TextEncoder().encode('age-encryption.org/fido2prf');
 
 export class FormatError extends Error {
@@ -116,18 +116,18 @@ export function decodeIdentity(b: Uint8Array): Fido2PrfIdentity {
 }
 
 export function identityString(id: Fido2PrfIdentity): string {
-  return bech32.encode(IDENTITY_HRP.toLowerCase(), bech32.toWords(encodeIdentity(id)), false).toUpperCase();
+  return encodePluginIdentity(PLUGIN_NAME, encodeIdentity(id));
 }
 
 export function parseIdentityString(s: string): Fido2PrfIdentity {
-  let d: { prefix: string; words: number[] };
+  let d: { name: string; data: Uint8Array };
   try {
-    d = bech32.decode(s as `${string}1${string}`, false);
+    d = decodePluginIdentity(s);
   } catch (err) {
     throw new FormatError(`malformed fido2prf identity: ${(err as Error).message.slice(0, 80)}`);
   }
-  if (d.prefix.toUpperCase() !== IDENTITY_HRP) throw new FormatError(`malformed fido2prf identity: invalid type ${d.prefix.slice(0, 40)}`);
-  return decodeIdentity(bech32.fromWords(d.words));
+  if (d.name !== PLUGIN_NAME) throw new FormatError(`malformed fido2prf identity: invalid type age-plugin-${d.name.slice(0, 40)}-`);
+  return decodeIdentity(d.data);
 }
 
 // --- PRF, salts, key --------------------------------------------------------------------------

@@ -5,28 +5,32 @@
  * (so age tries the next one) after the absent key was asked for or skipped.
  */
 import type { Io } from '../../term/io.ts';
+import { runPluginV1, type Decoded } from '../../age/plugin/v1.ts';
+import { envFlag, withCancellation } from '../kit/cancel.ts';
+import { TEXTS } from './texts.ts';
 import { hasTerminal } from '../../term/prompt.ts';
-import { runPlugin, type IdentityV1Error, type RecipientV1Error } from '../../age/plugin/server.ts';
+import type { IdentityV1Error, RecipientV1Error } from '../../age/plugin/server.ts';
 import type { Stanza } from '../../age/stanza.ts';
 import { fido2DeviceSource } from '../../transport/fido2Devices.ts';
 import { AuthenticatorSet } from '../../tokens/ctap2/authenticators.ts';
-import { FormatError, PLUGIN_NAME, STANZA_TYPE, parseIdentityString, parseStanzaNonce, unwrap, wrap, type Fido2PrfIdentity } from './format.ts';
+import { FormatError, PLUGIN_NAME, STANZA_TYPE, decodeIdentity, parseStanzaNonce, unwrap, wrap, type Fido2PrfIdentity } from './format.ts';
 import { TokenError } from '../../tokens/errors.ts';
 import { Fido2PrfError, PrfSource } from './token.ts';
 
 export const SKIP_ENV = 'AGE_PLUGIN_FIDO2PRF_SKIP_NOT_FOUND';
 
-export async function unwrapFiles(identityStrings: readonly string[], files: readonly Stanza[][], source: PrfSource): Promise<{ fileKeys: Map<number, Uint8Array>; errors: IdentityV1Error[] }> {
+export async function unwrapFiles(identities: readonly Decoded[], files: readonly Stanza[][], source: PrfSource): Promise<{ fileKeys: Map<number, Uint8Array>; errors: IdentityV1Error[] }> {
   const fileKeys = new Map<number, Uint8Array>();
   const errors: IdentityV1Error[] = [];
   const ids: { index: number; id: Fido2PrfIdentity }[] = [];
-  identityStrings.forEach((s, index) => {
+  for (const d of identities) {
     try {
-      ids.push({ index, id: parseIdentityString(s) });
+      if (d.plugin !== PLUGIN_NAME) throw new FormatError(TEXTS.invalidIdentity);
+      ids.push({ index: d.index, id: decodeIdentity(d.data) });
     } catch (err) {
-      errors.push({ kind: 'identity', index, message: (err as Error).message });
+      errors.push({ kind: 'identity', index: d.index, message: (err as Error).message });
     }
-  });
+  }
   if (errors.length) return { fileKeys, errors };
   for (const [f, stanzas] of files.entries()) {
     const ours: { index: number; nonce: Uint8Array; body: Uint8Array }[] = [];
@@ -67,13 +71,14 @@ export async function unwrapFiles(identityStrings: readonly string[], files: rea
   return { fileKeys, errors };
 }
 
-export async function wrapToIdentities(identityStrings: readonly string[], fileKeys: readonly Uint8Array[], source: PrfSource): Promise<{ stanzas: Stanza[][]; errors: RecipientV1Error[] }> {
+export async function wrapToIdentities(identities: readonly Decoded[], fileKeys: readonly Uint8Array[], source: PrfSource): Promise<{ stanzas: Stanza[][]; errors: RecipientV1Error[] }> {
   const ids: { index: number; id: Fido2PrfIdentity }[] = [];
-  for (const [index, s] of identityStrings.entries()) {
+  for (const d of identities) {
     try {
-      ids.push({ index, id: parseIdentityString(s) });
+      if (d.plugin !== PLUGIN_NAME) throw new FormatError(TEXTS.invalidIdentity);
+      ids.push({ index: d.index, id: decodeIdentity(d.data) });
     } catch (err) {
-      return { stanzas: [], errors: [{ kind: 'identity', index, message: (err as Error).message }] };
+      return { stanzas: [], errors: [{ kind: 'identity', index: d.index, message: (err as Error).message }] };
     }
   }
   const stanzas: Stanza[][] = [];
@@ -99,43 +104,34 @@ export async function wrapToIdentities(identityStrings: readonly string[], fileK
 
 export async function runStateMachine(stateMachine: string, io: Io): Promise<number> {
   const keys = new AuthenticatorSet(fido2DeviceSource(io.env));
-  const abort = new AbortController();
-  const onSignal = () => abort.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  // A client that died makes writes fail with EPIPE; the protocol layer sees it as a hang-up, and
-  // the pending touch must still be cancelled, so the stream error must not end the process.
-  io.stdout.on('error', onSignal);
-  const skip = io.env[SKIP_ENV] === '1' || io.env[SKIP_ENV] === 'true';
-  try {
-    return await runPlugin({
-      name: PLUGIN_NAME,
-      stateMachine,
-      stdin: io.stdin,
-      stdout: io.stdout,
-      stderr: io.stderr,
-      recipient: {
-        async wrapFileKeys(req) {
-          if (req.recipients.length) return { stanzas: [], errors: req.recipients.map((_, index) => ({ kind: 'recipient' as const, index, message: 'fido2prf has no recipients: encrypt with -i IDENTITY' })) };
-          const source = new PrfSource({ keys, ui: req.ui, signal: abort.signal });
-          const r = await wrapToIdentities(req.identities, req.fileKeys, source);
-          return { stanzas: r.stanzas, labels: [], errors: r.errors };
+  const debug = io.env.AGEDEBUG === 'plugin' ? (l: string) => void io.stderr.write(`age-plugin-fido2prf: ${l}\n`) : undefined;
+  const base = { keys, ...(debug ? { log: debug } : {}) };
+  return withCancellation(
+    io.stdout,
+    (signal) =>
+      runPluginV1({
+        name: PLUGIN_NAME,
+        stateMachine,
+        stdin: io.stdin,
+        stdout: io.stdout,
+        stderr: io.stderr,
+        handler: {
+          invalidRecipient: TEXTS.invalidRecipient,
+          invalidIdentity: TEXTS.invalidIdentity,
+          async wrapFileKeys(req) {
+            if (req.recipients.length) return { stanzas: [], errors: req.recipients.map((d) => ({ kind: 'recipient' as const, index: d.index, message: TEXTS.invalidRecipient })) };
+            const r = await wrapToIdentities(req.identities, req.fileKeys, new PrfSource({ ...base, ui: req.ui, signal }));
+            return { stanzas: r.stanzas, labels: [], errors: r.errors };
+          },
+          async unwrapFileKeys(req, send) {
+            if (req.identities.length === 0) return;
+            const source = new PrfSource({ ...base, ui: req.ui, skipNotFound: envFlag(io.env, SKIP_ENV), interactive: hasTerminal, signal });
+            const r = await unwrapFiles(req.identities, req.files, source);
+            for (const [file, key] of [...r.fileKeys.entries()].sort(([a], [b]) => a - b)) await send.fileKey(file, key);
+            for (const e of r.errors) if (!(e.kind === 'stanza' && r.fileKeys.has(e.file))) await send.error(e);
+          },
         },
-      },
-      identity: {
-        async unwrapFileKeys(req, send) {
-          if (req.identities.length === 0) return;
-          const source = new PrfSource({ keys, ui: req.ui, skipNotFound: skip, interactive: hasTerminal, signal: abort.signal });
-          const r = await unwrapFiles(req.identities, req.files, source);
-          for (const [file, key] of [...r.fileKeys.entries()].sort(([a], [b]) => a - b)) await send.fileKey(file, key);
-          for (const e of r.errors) if (!(e.kind === 'stanza' && r.fileKeys.has(e.file))) await send.error(e);
-        },
-      },
-    });
-  } finally {
-    abort.abort();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    await keys.close();
-  }
+      }),
+    () => keys.close(),
+  );
 }
