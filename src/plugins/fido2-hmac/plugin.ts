@@ -6,10 +6,9 @@
  */
 import type { Io } from '../../term/io.ts';
 import { hasTerminal } from '../../term/prompt.ts';
-import { runPluginV1 } from '../../age/plugin/v1.ts';
 import { fido2DeviceSource } from '../../transport/fido2Devices.ts';
 import { AuthenticatorSet } from '../../tokens/ctap2/authenticators.ts';
-import { envFlag, withCancellation } from '../kit/cancel.ts';
+import { envFlag, runCancellablePlugin, sendUnwrapResult } from '../kit/run.ts';
 import { PLUGIN_NAME } from './format.ts';
 import { TEXTS } from './texts.ts';
 import { HmacSource } from './token.ts';
@@ -25,36 +24,24 @@ export function openKeys(env: NodeJS.ProcessEnv): AuthenticatorSet {
 
 export async function runStateMachine(stateMachine: string, io: Io): Promise<number> {
   const keys = openKeys(io.env);
-  const debug = io.env.AGEDEBUG === 'plugin' ? (l: string) => void io.stderr.write(`age-plugin-fido2-hmac: ${l}\n`) : undefined;
-  const base = { keys, skipNotFound: envFlag(io.env, SKIP_ENV), interactive: hasTerminal, ...(debug ? { log: debug } : {}) };
-  return withCancellation(
-    io.stdout,
-    (signal) =>
-      runPluginV1({
-        name: PLUGIN_NAME,
-        stateMachine,
-        stdin: io.stdin,
-        stdout: io.stdout,
-        stderr: io.stderr,
-        handler: {
-          invalidRecipient: TEXTS.invalidRecipient,
-          invalidIdentity: TEXTS.invalidIdentity,
-          async wrapFileKeys(req) {
-            const r = await wrapFileKeys(req, new HmacSource({ ...base, ui: req.ui, signal }), keys, req.ui, signal);
-            return { stanzas: r.stanzas, labels: [], errors: r.errors };
-          },
-          async unwrapFileKeys(req, send) {
-            if (req.identities.length === 0) return;
-            const r = await unwrapFiles(req.identities, req.files, new HmacSource({ ...base, ui: req.ui, signal }));
-            for (const [file, key] of [...r.fileKeys.entries()].sort(([a], [b]) => a - b)) await send.fileKey(file, key);
-            for (const e of r.errors) {
-              if (e.kind === 'stanza' && r.fileKeys.has(e.file)) continue;
-              debug?.(e.message);
-              await send.error(e);
-            }
-          },
-        },
-      }),
+  const log = io.env.AGEDEBUG === 'plugin' ? (l: string) => void io.stderr.write(`age-plugin-fido2-hmac: ${l}\n`) : undefined;
+  const base = { keys, skipNotFound: envFlag(io.env, SKIP_ENV), interactive: hasTerminal, ...(log ? { log } : {}) };
+  return runCancellablePlugin(
+    PLUGIN_NAME,
+    stateMachine,
+    io,
+    (signal) => ({
+      invalidRecipient: TEXTS.invalidRecipient,
+      invalidIdentity: TEXTS.invalidIdentity,
+      async wrapFileKeys(req) {
+        const r = await wrapFileKeys(req, new HmacSource({ ...base, ui: req.ui, signal }), keys, req.ui, signal);
+        return { stanzas: r.stanzas, labels: [], errors: r.errors };
+      },
+      async unwrapFileKeys(req, send) {
+        if (req.identities.length === 0) return;
+        await sendUnwrapResult(await unwrapFiles(req.identities, req.files, new HmacSource({ ...base, ui: req.ui, signal })), send, log);
+      },
+    }),
     () => keys.close(),
   );
 }

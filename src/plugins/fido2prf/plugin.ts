@@ -5,8 +5,8 @@
  * (so age tries the next one) after the absent key was asked for or skipped.
  */
 import type { Io } from '../../term/io.ts';
-import { runPluginV1, type Decoded } from '../../age/plugin/v1.ts';
-import { envFlag, withCancellation } from '../kit/cancel.ts';
+import type { Decoded } from '../../age/plugin/v1.ts';
+import { envFlag, runCancellablePlugin, sendUnwrapResult } from '../kit/run.ts';
 import { TEXTS } from './texts.ts';
 import { hasTerminal } from '../../term/prompt.ts';
 import type { IdentityV1Error, RecipientV1Error } from '../../age/plugin/server.ts';
@@ -19,19 +19,25 @@ import { Fido2PrfError, PrfSource } from './token.ts';
 
 export const SKIP_ENV = 'AGE_PLUGIN_FIDO2PRF_SKIP_NOT_FOUND';
 
-export async function unwrapFiles(identities: readonly Decoded[], files: readonly Stanza[][], source: PrfSource): Promise<{ fileKeys: Map<number, Uint8Array>; errors: IdentityV1Error[] }> {
-  const fileKeys = new Map<number, Uint8Array>();
-  const errors: IdentityV1Error[] = [];
+function decodeIdentities(identities: readonly Decoded[]): { ids: { index: number; id: Fido2PrfIdentity }[]; bad: { kind: 'identity'; index: number; message: string }[] } {
   const ids: { index: number; id: Fido2PrfIdentity }[] = [];
+  const bad: { kind: 'identity'; index: number; message: string }[] = [];
   for (const d of identities) {
     try {
       if (d.plugin !== PLUGIN_NAME) throw new FormatError(TEXTS.invalidIdentity);
       ids.push({ index: d.index, id: decodeIdentity(d.data) });
     } catch (err) {
-      errors.push({ kind: 'identity', index: d.index, message: (err as Error).message });
+      bad.push({ kind: 'identity', index: d.index, message: (err as Error).message });
     }
   }
-  if (errors.length) return { fileKeys, errors };
+  return { ids, bad };
+}
+
+export async function unwrapFiles(identities: readonly Decoded[], files: readonly Stanza[][], source: PrfSource): Promise<{ fileKeys: Map<number, Uint8Array>; errors: IdentityV1Error[] }> {
+  const fileKeys = new Map<number, Uint8Array>();
+  const errors: IdentityV1Error[] = [];
+  const { ids, bad } = decodeIdentities(identities);
+  if (bad.length) return { fileKeys, errors: bad };
   for (const [f, stanzas] of files.entries()) {
     const ours: { index: number; nonce: Uint8Array; body: Uint8Array }[] = [];
     let bad = false;
@@ -72,15 +78,8 @@ export async function unwrapFiles(identities: readonly Decoded[], files: readonl
 }
 
 export async function wrapToIdentities(identities: readonly Decoded[], fileKeys: readonly Uint8Array[], source: PrfSource): Promise<{ stanzas: Stanza[][]; errors: RecipientV1Error[] }> {
-  const ids: { index: number; id: Fido2PrfIdentity }[] = [];
-  for (const d of identities) {
-    try {
-      if (d.plugin !== PLUGIN_NAME) throw new FormatError(TEXTS.invalidIdentity);
-      ids.push({ index: d.index, id: decodeIdentity(d.data) });
-    } catch (err) {
-      return { stanzas: [], errors: [{ kind: 'identity', index: d.index, message: (err as Error).message }] };
-    }
-  }
+  const { ids, bad } = decodeIdentities(identities);
+  if (bad.length) return { stanzas: [], errors: bad };
   const stanzas: Stanza[][] = [];
   for (const fk of fileKeys) {
     const file: Stanza[] = [];
@@ -104,34 +103,26 @@ export async function wrapToIdentities(identities: readonly Decoded[], fileKeys:
 
 export async function runStateMachine(stateMachine: string, io: Io): Promise<number> {
   const keys = new AuthenticatorSet(fido2DeviceSource(io.env));
-  const debug = io.env.AGEDEBUG === 'plugin' ? (l: string) => void io.stderr.write(`age-plugin-fido2prf: ${l}\n`) : undefined;
-  const base = { keys, ...(debug ? { log: debug } : {}) };
-  return withCancellation(
-    io.stdout,
-    (signal) =>
-      runPluginV1({
-        name: PLUGIN_NAME,
-        stateMachine,
-        stdin: io.stdin,
-        stdout: io.stdout,
-        stderr: io.stderr,
-        handler: {
-          invalidRecipient: TEXTS.invalidRecipient,
-          invalidIdentity: TEXTS.invalidIdentity,
-          async wrapFileKeys(req) {
-            if (req.recipients.length) return { stanzas: [], errors: req.recipients.map((d) => ({ kind: 'recipient' as const, index: d.index, message: TEXTS.invalidRecipient })) };
-            const r = await wrapToIdentities(req.identities, req.fileKeys, new PrfSource({ ...base, ui: req.ui, signal }));
-            return { stanzas: r.stanzas, labels: [], errors: r.errors };
-          },
-          async unwrapFileKeys(req, send) {
-            if (req.identities.length === 0) return;
-            const source = new PrfSource({ ...base, ui: req.ui, skipNotFound: envFlag(io.env, SKIP_ENV), interactive: hasTerminal, signal });
-            const r = await unwrapFiles(req.identities, req.files, source);
-            for (const [file, key] of [...r.fileKeys.entries()].sort(([a], [b]) => a - b)) await send.fileKey(file, key);
-            for (const e of r.errors) if (!(e.kind === 'stanza' && r.fileKeys.has(e.file))) await send.error(e);
-          },
-        },
-      }),
+  const log = io.env.AGEDEBUG === 'plugin' ? (l: string) => void io.stderr.write(`age-plugin-fido2prf: ${l}\n`) : undefined;
+  const base = { keys, ...(log ? { log } : {}) };
+  return runCancellablePlugin(
+    PLUGIN_NAME,
+    stateMachine,
+    io,
+    (signal) => ({
+      invalidRecipient: TEXTS.invalidRecipient,
+      invalidIdentity: TEXTS.invalidIdentity,
+      async wrapFileKeys(req) {
+        if (req.recipients.length) return { stanzas: [], errors: req.recipients.map((d) => ({ kind: 'recipient' as const, index: d.index, message: TEXTS.invalidRecipient })) };
+        const r = await wrapToIdentities(req.identities, req.fileKeys, new PrfSource({ ...base, ui: req.ui, signal }));
+        return { stanzas: r.stanzas, labels: [], errors: r.errors };
+      },
+      async unwrapFileKeys(req, send) {
+        if (req.identities.length === 0) return;
+        const source = new PrfSource({ ...base, ui: req.ui, skipNotFound: envFlag(io.env, SKIP_ENV), interactive: hasTerminal, signal });
+        await sendUnwrapResult(await unwrapFiles(req.identities, req.files, source), send, log);
+      },
+    }),
     () => keys.close(),
   );
 }
