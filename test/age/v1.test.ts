@@ -103,3 +103,14 @@ describe('runPluginV1', () => {
     expect(s.stderr()).toBe('age-plugin-test: protocol error: the age client sent a secret that is not valid UTF-8\n');
   });
 });
+
+describe('wire bounds', () => {
+  it('a stanza body without end is a protocol error once it passes 1 MiB', async () => {
+    const s = session('identity-v1', { invalidRecipient: '', invalidIdentity: '', unwrapFileKeys: async () => undefined });
+    const line = 'A'.repeat(64) + '\n';
+    s.send('-> recipient-stanza 0 x\n');
+    for (let i = 0; i < 22_000; i++) s.send(line);
+    expect(await s.exit).toBe(1);
+    expect(s.stderr()).toBe('age-plugin-test: protocol error: stanza body larger than 1048576 bytes\n');
+  });
+});

@@ -138,14 +138,14 @@ describe('keybridge sim fido2', () => {
       child.stderr.on('data', (d: Buffer) => {
         err += d.toString();
         const m = /export KEYBRIDGE_FIDO2_TCP=(\S+)/.exec(err);
-        if (m) {
+        if (m && err.includes('Ctrl-C to unplug')) {
           clearTimeout(timer);
           resolve(m[1]!);
         }
       });
       child.on('exit', () => reject(new Error(`sim exited: ${err}`)));
     });
-    expect(err).toContain('virtual FIDO2 key "CI key"');
+    expect(err).toContain(`virtual FIDO2 key "CI key" listening on ${endpoint}`);
     const r = await py(endpoint, '1234', '1');
     expect(r.wrong).toEqual(['PIN_NOT_SET']);
     const code = await new Promise<number | null>((resolve) => {

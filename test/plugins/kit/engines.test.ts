@@ -270,3 +270,34 @@ describe('recipient-v1 engine', () => {
     ]);
   });
 });
+
+describe('identity-v1 engine: a card host (the agent seam)', () => {
+  it('runs the card operation in the host with the same engine and relays its prompts; a declining host means local work', async () => {
+    const fk = fileKey();
+    // The "agent": its own device access and the same family code, prompting through the plugin's UI.
+    const agentSide = setup([[1, token()]]);
+    const host = {
+      calls: 0,
+      async unwrap(req: { family: string; identity: Uint8Array; stanzas: import('../../../src/age/stanza.ts').Stanza[] }, ui: PluginUi) {
+        host.calls++;
+        const r = await unwrapFiles(agentSide.family, { identities: [{ index: 0, plugin: req.family, data: req.identity }], files: [req.stanzas] }, env(ui as Recorded));
+        if (r.errors.length && !r.fileKeys.size) throw new Error(r.errors[0]!.message);
+        return req.stanzas.map((_, i) => (i === 0 ? (r.fileKeys.get(0) ?? null) : null));
+      },
+    };
+    const local = setup([[1, token({ present: false })]]);
+    const ui = user(['123456']);
+    const r = await unwrapFiles(local.family, { identities: [id(0, 1, 7)], files: [[fakeStanza(1, 7, fk)]] }, env(ui, { host }));
+    expect(r.fileKeys.get(0)).toEqual(fk);
+    expect(host.calls).toBe(1);
+    expect(ui.prompts).toEqual(['Enter PIN for fake token 1']); // asked through the plugin's UI
+    expect(local.map.get(1)!.opens).toBe(0);
+    expect(agentSide.map.get(1)!.verified).toBe(true);
+
+    const declining = { unwrap: async () => null };
+    const here = setup([[1, token({ pinPolicy: 'never' })]]);
+    const r2 = await unwrapFiles(here.family, { identities: [id(0, 1, 7)], files: [[fakeStanza(1, 7, fk)]] }, env(user(), { host: declining }));
+    expect(r2.fileKeys.get(0)).toEqual(fk);
+    expect(here.map.get(1)!.opens).toBe(1);
+  });
+});
