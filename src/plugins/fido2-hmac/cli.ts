@@ -6,6 +6,7 @@
  * terminal, are answered one per line on stdin); the output goes to stdout.
  */
 import { readFile } from 'node:fs/promises';
+import { parseGoFlags } from '../../term/goFlags.ts';
 import { write, type Io } from '../../term/io.ts';
 import { openPrompter, type Prompter } from '../../term/prompt.ts';
 import { x25519RecipientString, x25519PublicKey } from '../../age/x25519.ts';
@@ -18,81 +19,30 @@ import { openKeys } from './plugin.ts';
 
 export const REFERENCE_VERSION = '0.4.0';
 
-interface Flags {
-  agePlugin?: string;
-  generate: boolean;
-  symmetric: boolean;
-  algorithm: string;
-  toRecipient: boolean;
-  magic: boolean;
-  version: boolean;
-  help: boolean;
-  positionals: string[];
-}
+const FLAGS = {
+  'age-plugin': { type: 'string' },
+  generate: { type: 'boolean', aliases: ['g', 'n'] },
+  symmetric: { type: 'boolean', aliases: ['s'] },
+  algorithm: { type: 'string', aliases: ['a'] },
+  y: { type: 'boolean' },
+  'magic-identity': { type: 'boolean', aliases: ['m'] },
+  version: { type: 'boolean', aliases: ['v'] },
+  help: { type: 'boolean', aliases: ['h'] },
+} as const;
 
-class FlagError extends Error {}
-
-export function parseFlags(argv: readonly string[]): Flags {
-  const f: Flags = { generate: false, symmetric: false, algorithm: 'es256', toRecipient: false, magic: false, version: false, help: false, positionals: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (!a.startsWith('-') || a === '-') {
-      f.positionals.push(...argv.slice(i));
-      break;
-    }
-    if (a === '--') {
-      f.positionals.push(...argv.slice(i + 1));
-      break;
-    }
-    const [name, inline] = a.replace(/^--?/, '').split(/=(.*)/s, 2) as [string, string | undefined];
-    const value = (): string => {
-      if (inline !== undefined) return inline;
-      const v = argv[++i];
-      if (v === undefined) throw new FlagError(`flag needs an argument: -${name}`);
-      return v;
-    };
-    const bool = (): boolean => {
-      if (inline === undefined || inline === 'true') return true;
-      if (inline === 'false') return false;
-      throw new FlagError(`invalid boolean value "${inline}" for -${name}`);
-    };
-    switch (name) {
-      case 'age-plugin':
-        f.agePlugin = value();
-        break;
-      case 'g':
-      case 'generate':
-      case 'n':
-        f.generate = bool();
-        break;
-      case 's':
-      case 'symmetric':
-        f.symmetric = bool();
-        break;
-      case 'a':
-      case 'algorithm':
-        f.algorithm = value();
-        break;
-      case 'y':
-        f.toRecipient = bool();
-        break;
-      case 'm':
-      case 'magic-identity':
-        f.magic = bool();
-        break;
-      case 'v':
-      case 'version':
-        f.version = bool();
-        break;
-      case 'h':
-      case 'help':
-        f.help = bool();
-        break;
-      default:
-        throw new FlagError(`flag provided but not defined: -${name}`);
-    }
-  }
-  return f;
+export function parseFlags(argv: readonly string[]) {
+  const { values: v, positionals } = parseGoFlags(argv, FLAGS);
+  return {
+    ...(v['age-plugin'] !== undefined ? { agePlugin: v['age-plugin'] } : {}),
+    generate: v.generate ?? false,
+    symmetric: v.symmetric ?? false,
+    algorithm: v.algorithm ?? 'es256',
+    toRecipient: v.y ?? false,
+    magic: v['magic-identity'] ?? false,
+    version: v.version ?? false,
+    help: v.help ?? false,
+    positionals,
+  };
 }
 
 function promptUi(p: Prompter): GenerateUi {
@@ -111,7 +61,7 @@ function promptUi(p: Prompter): GenerateUi {
 }
 
 export async function runCli(argv: readonly string[], io: Io, runStateMachine: (sm: string, io: Io) => Promise<number>): Promise<number> {
-  let flags: Flags;
+  let flags: ReturnType<typeof parseFlags>;
   try {
     flags = parseFlags(argv);
   } catch (err) {

@@ -10,6 +10,7 @@ import { randomBytes } from '@noble/hashes/utils.js';
 import { base64nopad } from '@scure/base';
 import { x25519RecipientString } from '../../age/x25519.ts';
 import { pinTarget, type Authenticator, type AuthenticatorSet } from '../../tokens/ctap2/authenticators.ts';
+import { keyBlock } from '../kit/identityFile.ts';
 import { verifyPin } from '../kit/pin.ts';
 import { Ctap2Error } from '../../tokens/ctap2/errors.ts';
 import { PERMISSION, type PinToken } from '../../tokens/ctap2/session.ts';
@@ -112,6 +113,6 @@ export async function generate(keys: AuthenticatorSet, ui: GenerateUi, options: 
 
 /** The identity file (or the data-less hint) exactly as v0.4.0 prints it. */
 export function generatedText(g: Generated): string {
-  if (g.identityString) return `# public key: ${g.publicKey}\n${g.identityString}\n`;
+  if (g.identityString) return keyBlock([['public key', g.publicKey]], g.identityString, { align: 'none' });
   return `${T.datalessHint}\n# public key: ${g.publicKey}\n\n`;
 }

@@ -4,6 +4,7 @@
  * and the PIN is read from the terminal (or stdin without one); the identity goes to stdout;
  * errors are printed as `Error: …` on stdout with exit code 1, as the reference does.
  */
+import { parseGoFlags } from '../../term/goFlags.ts';
 import { write, type Io } from '../../term/io.ts';
 import { openPrompter } from '../../term/prompt.ts';
 import { fido2DeviceSource } from '../../transport/fido2Devices.ts';
@@ -12,27 +13,19 @@ import { generate } from './generate.ts';
 import { T, USAGE } from './texts.ts';
 
 export async function runCli(argv: readonly string[], io: Io, runStateMachine: (sm: string, io: Io) => Promise<number>): Promise<number> {
-  let generateRp: string | undefined;
-  let agePlugin: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const m = /^--?([a-z-]+)(?:=(.*))?$/s.exec(a);
-    const name = m?.[1];
-    const value = () => m?.[2] ?? argv[++i];
-    if (name === 'generate') generateRp = value();
-    else if (name === 'age-plugin') agePlugin = value();
-    else if (name === 'h' || name === 'help') {
-      await write(io.stderr, `${USAGE}\n`);
-      return 0;
-    } else {
-      await write(io.stderr, `flag provided but not defined: ${a.slice(0, 40)}\n${USAGE}\n`);
-      return 2;
-    }
-    if ((name === 'generate' && generateRp === undefined) || (name === 'age-plugin' && agePlugin === undefined)) {
-      await write(io.stderr, `flag needs an argument: -${name}\n${USAGE}\n`);
-      return 2;
-    }
+  let values: { generate?: string; 'age-plugin'?: string; help?: boolean };
+  try {
+    ({ values } = parseGoFlags(argv, { generate: { type: 'string' }, 'age-plugin': { type: 'string' }, help: { type: 'boolean', aliases: ['h'] } }));
+  } catch (err) {
+    await write(io.stderr, `${(err as Error).message}\n${USAGE}\n`);
+    return 2;
   }
+  if (values.help) {
+    await write(io.stderr, `${USAGE}\n`);
+    return 0;
+  }
+  const agePlugin = values['age-plugin'];
+  const generateRp = values.generate;
   if (agePlugin !== undefined) return runStateMachine(agePlugin, io);
   if (generateRp === undefined) {
     await write(io.stderr, `${USAGE}\n`);
