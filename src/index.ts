@@ -54,6 +54,7 @@ export { Ctap2Session, PERMISSION as CTAP2_PERMISSION, type Ctap2Info, type PinT
 export { Ctap2Error, type Ctap2ErrorKind } from './tokens/ctap2/errors.ts';
 export { AuthenticatorSet, hmacAssertion, type Authenticator } from './tokens/ctap2/authenticators.ts';
 export * as fido2Hmac from './plugins/fido2-hmac/format.ts';
+export { Fido2HmacIdentity, Fido2HmacRecipient, type Fido2TypageOptions } from './plugins/fido2-hmac/typage.ts';
 export * as fido2Prf from './plugins/fido2prf/format.ts';
 
 // Virtual tokens and the pcscd rig are in the testing entry (keybridge/testing, src/testing.ts).
