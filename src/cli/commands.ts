@@ -38,6 +38,10 @@ export const commands: Record<string, CommandEntry> = {
     summary: 'show or install the udev rules that let you use FIDO2 keys without root',
     load: async () => (await import('./udev.ts')).command,
   },
+  completion: {
+    summary: 'print the shell completion script (bash, zsh or fish) for every keybridge executable',
+    load: async () => (await import('./completion-command.ts')).command,
+  },
   version: {
     summary: 'print the keybridge version',
     load: async () => (await import('./version.ts')).command,

@@ -7,10 +7,17 @@
  */
 import { FlagError } from './flags.ts';
 
-export interface GoFlag {
-  readonly type: 'boolean' | 'string';
+import type { OptionDef, OptionDefs } from './spec.ts';
+
+/** An option (src/term/spec.ts) with the other names Go programs accept for it. */
+export interface GoFlag extends OptionDef {
   /** Other names of the same flag (`g` for `generate`). */
   readonly aliases?: readonly string[];
+}
+
+/** The options of a Go flag table for completions and man pages: every name, aliases included. */
+export function goOptionDefs(table: Readonly<Record<string, GoFlag>>): OptionDefs {
+  return Object.fromEntries(Object.entries(table).flatMap(([name, { aliases, ...def }]) => [name, ...(aliases ?? [])].map((n) => [n, def] as const)));
 }
 
 export function parseGoFlags<const T extends Record<string, GoFlag>>(

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseGoFlags } from '../../src/term/goFlags.ts';
 
-const T = { generate: { type: 'string' }, g: { type: 'boolean', aliases: ['gen-bool'] }, s: { type: 'boolean', aliases: ['symmetric'] } } as const;
+const T = { generate: { type: 'string', description: 'g' }, g: { type: 'boolean', aliases: ['gen-bool'], description: 'b' }, s: { type: 'boolean', aliases: ['symmetric'], description: 's' } } as const;
 
 describe('parseGoFlags', () => {
   it('one or two dashes, = or the next argument, booleans with =false, stops at the first free argument or --', () => {

@@ -6,7 +6,8 @@
  * terminal, are answered one per line on stdin); the output goes to stdout.
  */
 import { readFile } from 'node:fs/promises';
-import { parseGoFlags } from '../../term/goFlags.ts';
+import { goOptionDefs, parseGoFlags, type GoFlag } from '../../term/goFlags.ts';
+import type { ProgramSpec } from '../../term/spec.ts';
 import { write, type Io } from '../../term/io.ts';
 import { openPrompter, type Prompter } from '../../term/prompt.ts';
 import { x25519RecipientString, x25519PublicKey } from '../../age/x25519.ts';
@@ -19,16 +20,36 @@ import { openKeys } from './plugin.ts';
 
 export const REFERENCE_VERSION = '0.4.0';
 
-const FLAGS = {
-  'age-plugin': { type: 'string' },
-  generate: { type: 'boolean', aliases: ['g', 'n'] },
-  symmetric: { type: 'boolean', aliases: ['s'] },
-  algorithm: { type: 'string', aliases: ['a'] },
-  y: { type: 'boolean' },
-  'magic-identity': { type: 'boolean', aliases: ['m'] },
-  version: { type: 'boolean', aliases: ['v'] },
-  help: { type: 'boolean', aliases: ['h'] },
-} as const;
+/** The flags (Go's grammar), described for the parser, the completions and the man page. */
+export const FLAGS = {
+  'age-plugin': { type: 'string', value: 'STATE-MACHINE', description: 'run the given age plugin state machine (internal use)' },
+  generate: { type: 'boolean', aliases: ['g', 'n'], description: 'generate new credentials interactively' },
+  symmetric: { type: 'boolean', aliases: ['s'], description: 'symmetric encryption with a new salt for every file (the token is needed for every operation)' },
+  algorithm: { type: 'string', aliases: ['a'], value: 'ALG', choices: ['es256', 'eddsa', 'rs256'], description: "the credential's algorithm (only es256 here)" },
+  y: { type: 'boolean', description: 'print the recipient of each identity in FILE or stdin (v2 identities need their token)' },
+  'magic-identity': { type: 'boolean', aliases: ['m'], description: 'print the magic identity to use when no identity is required' },
+  version: { type: 'boolean', aliases: ['v'], description: 'show the version' },
+  help: { type: 'boolean', aliases: ['h'], description: 'show the help' },
+} as const satisfies Record<string, GoFlag>;
+
+/** age-plugin-fido2-hmac for its man page and completions. */
+export const PROGRAM: ProgramSpec = {
+  name: 'age-plugin-fido2-hmac',
+  summary: `FIDO2 keys (CTAP2 hmac-secret) as age identities, compatible with age-plugin-fido2-hmac ${REFERENCE_VERSION}`,
+  style: 'go',
+  options: goOptionDefs(FLAGS),
+  positionals: [{ name: 'FILE', optional: true, complete: 'file', description: 'with -y: the identity file' }],
+  description: [
+    `Uses FIDO2 security keys through the hmac-secret extension as age identities, compatible with olastor/age-plugin-fido2-hmac ${REFERENCE_VERSION}: the same age1fido2-hmac1… recipients, AGE-PLUGIN-FIDO2-HMAC-1… identities and fido2-hmac stanzas. Several keys plugged in are probed silently; only the one holding the credential asks for its PIN and a touch.`,
+  ],
+  environment: {
+    FIDO2_TOKEN: 'use only the FIDO2 device at this path',
+    KEYBRIDGE_FIDO2_TCP: 'HOST:PORT[,HOST:PORT…]: use these TCP endpoints (Pico FIDO emulator framing, keybridge sim fido2) as the only keys',
+    AGE_PLUGIN_FIDO2_HMAC_SKIP_NOT_FOUND: 'when 1, decryption skips credentials whose key is not plugged in instead of asking for it',
+  },
+  exitStatus: '0 success, 1 failure, 2 usage error.',
+  examples: ['age-plugin-fido2-hmac -g > identity.txt', 'age -d -i identity.txt secret.age', 'age -d -j fido2-hmac secret.age'],
+};
 
 export function parseFlags(argv: readonly string[]) {
   const { values: v, positionals } = parseGoFlags(argv, FLAGS);

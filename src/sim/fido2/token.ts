@@ -34,7 +34,11 @@ export const token: VirtualTokenKind = {
   summary: 'a FIDO2 security key: CTAP 2.1 with hmac-secret over TCP (age-plugin-fido2-hmac, age-plugin-fido2prf, python-fido2)',
   tcp: { port: 35962 },
   help: HELP,
-  flags: { state: { type: 'string' }, touch: { type: 'string' }, name: { type: 'string' } },
+  flags: {
+    state: { type: 'string', value: 'FILE', complete: 'file', description: 'keep the PIN, retry counter and device secret in FILE (created 0600)' },
+    touch: { type: 'string', value: 'MODE', description: 'approve (default), deny, or the milliseconds after which a touch request times out' },
+    name: { type: 'string', value: 'NAME', description: 'product name of a new key' },
+  },
   rigFlags: [],
   async start(values, at) {
     const t = values.touch;
