@@ -8,7 +8,7 @@ import type { Io } from '../../term/io.ts';
 import { hasTerminal } from '../../term/prompt.ts';
 import { fido2DeviceSource } from '../../transport/fido2Devices.ts';
 import { AuthenticatorSet } from '../../tokens/ctap2/authenticators.ts';
-import { envFlag, runCancellablePlugin, sendUnwrapResult } from '../kit/run.ts';
+import { debugLog, envFlag, runCancellablePlugin, sendUnwrapResult } from '../kit/run.ts';
 import { PLUGIN_NAME } from './format.ts';
 import { TEXTS } from './texts.ts';
 import { HmacSource } from './token.ts';
@@ -24,24 +24,16 @@ export function openKeys(env: NodeJS.ProcessEnv): AuthenticatorSet {
 
 export async function runStateMachine(stateMachine: string, io: Io): Promise<number> {
   const keys = openKeys(io.env);
-  const log = io.env.AGEDEBUG === 'plugin' ? (l: string) => void io.stderr.write(`age-plugin-fido2-hmac: ${l}\n`) : undefined;
+  const log = debugLog(io, 'age-plugin-fido2-hmac');
   const base = { keys, skipNotFound: envFlag(io.env, SKIP_ENV), interactive: hasTerminal, ...(log ? { log } : {}) };
-  return runCancellablePlugin(
-    PLUGIN_NAME,
-    stateMachine,
-    io,
-    (signal) => ({
-      invalidRecipient: TEXTS.invalidRecipient,
-      invalidIdentity: TEXTS.invalidIdentity,
-      async wrapFileKeys(req) {
-        const r = await wrapFileKeys(req, new HmacSource({ ...base, ui: req.ui, signal }), keys, req.ui, signal);
-        return { stanzas: r.stanzas, labels: [], errors: r.errors };
-      },
-      async unwrapFileKeys(req, send) {
-        if (req.identities.length === 0) return;
-        await sendUnwrapResult(await unwrapFiles(req.identities, req.files, new HmacSource({ ...base, ui: req.ui, signal })), send, log);
-      },
-    }),
-    () => keys.close(),
-  );
+  return runCancellablePlugin({ name: PLUGIN_NAME, stateMachine, io, texts: TEXTS, cleanup: () => keys.close() }, (signal) => ({
+    async wrapFileKeys(req) {
+      const r = await wrapFileKeys(req, new HmacSource({ ...base, ui: req.ui, signal }), keys, req.ui, signal);
+      return { stanzas: r.stanzas, labels: [], errors: r.errors };
+    },
+    async unwrapFileKeys(req, send) {
+      if (req.identities.length === 0) return;
+      await sendUnwrapResult(await unwrapFiles(req.identities, req.files, new HmacSource({ ...base, ui: req.ui, signal })), send, log);
+    },
+  }));
 }

@@ -11,7 +11,7 @@ import { openPrompter } from '../../term/prompt.ts';
 import { fido2DeviceSource } from '../../transport/fido2Devices.ts';
 import { AuthenticatorSet } from '../../tokens/ctap2/authenticators.ts';
 import { generate } from './generate.ts';
-import { T, USAGE } from './texts.ts';
+import { T, TEXTS, USAGE } from './texts.ts';
 
 /** The flags (Go's grammar, as the reference's), described for the parser, the completions and the man page. */
 export const FLAGS = {
@@ -69,7 +69,7 @@ export async function runCli(argv: readonly string[], io: Io, runStateMachine: (
         }
       },
     };
-    const g = await generate(keys, generateRp, pin, (name) => p.say(T.touchKey(name)));
+    const g = await generate(keys, generateRp, pin, (name) => p.say(TEXTS.touch(name)));
     await write(io.stdout, `${g.line}\n`);
     return 0;
   } catch (err) {

@@ -6,7 +6,7 @@
  */
 import type { Io } from '../../term/io.ts';
 import type { Decoded } from '../../age/plugin/v1.ts';
-import { envFlag, runCancellablePlugin, sendUnwrapResult } from '../kit/run.ts';
+import { debugLog, envFlag, runCancellablePlugin, sendUnwrapResult } from '../kit/run.ts';
 import { TEXTS } from './texts.ts';
 import { hasTerminal } from '../../term/prompt.ts';
 import type { IdentityV1Error, RecipientV1Error } from '../../age/plugin/server.ts';
@@ -103,26 +103,18 @@ export async function wrapToIdentities(identities: readonly Decoded[], fileKeys:
 
 export async function runStateMachine(stateMachine: string, io: Io): Promise<number> {
   const keys = new AuthenticatorSet(fido2DeviceSource(io.env));
-  const log = io.env.AGEDEBUG === 'plugin' ? (l: string) => void io.stderr.write(`age-plugin-fido2prf: ${l}\n`) : undefined;
+  const log = debugLog(io, 'age-plugin-fido2prf');
   const base = { keys, ...(log ? { log } : {}) };
-  return runCancellablePlugin(
-    PLUGIN_NAME,
-    stateMachine,
-    io,
-    (signal) => ({
-      invalidRecipient: TEXTS.invalidRecipient,
-      invalidIdentity: TEXTS.invalidIdentity,
-      async wrapFileKeys(req) {
-        if (req.recipients.length) return { stanzas: [], errors: req.recipients.map((d) => ({ kind: 'recipient' as const, index: d.index, message: TEXTS.invalidRecipient })) };
-        const r = await wrapToIdentities(req.identities, req.fileKeys, new PrfSource({ ...base, ui: req.ui, signal }));
-        return { stanzas: r.stanzas, labels: [], errors: r.errors };
-      },
-      async unwrapFileKeys(req, send) {
-        if (req.identities.length === 0) return;
-        const source = new PrfSource({ ...base, ui: req.ui, skipNotFound: envFlag(io.env, SKIP_ENV), interactive: hasTerminal, signal });
-        await sendUnwrapResult(await unwrapFiles(req.identities, req.files, source), send, log);
-      },
-    }),
-    () => keys.close(),
-  );
+  return runCancellablePlugin({ name: PLUGIN_NAME, stateMachine, io, texts: TEXTS, cleanup: () => keys.close() }, (signal) => ({
+    async wrapFileKeys(req) {
+      if (req.recipients.length) return { stanzas: [], errors: req.recipients.map((d) => ({ kind: 'recipient' as const, index: d.index, message: TEXTS.invalidRecipient })) };
+      const r = await wrapToIdentities(req.identities, req.fileKeys, new PrfSource({ ...base, ui: req.ui, signal }));
+      return { stanzas: r.stanzas, labels: [], errors: r.errors };
+    },
+    async unwrapFileKeys(req, send) {
+      if (req.identities.length === 0) return;
+      const source = new PrfSource({ ...base, ui: req.ui, skipNotFound: envFlag(io.env, SKIP_ENV), interactive: hasTerminal, signal });
+      await sendUnwrapResult(await unwrapFiles(req.identities, req.files, source), send, log);
+    },
+  }));
 }

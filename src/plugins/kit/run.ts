@@ -13,6 +13,7 @@ import type { Writable } from 'node:stream';
 import type { IdentityV1Error } from '../../age/plugin/server.ts';
 import { runPluginV1, type PluginHandler, type UnwrapSink } from '../../age/plugin/v1.ts';
 import type { Io } from '../../term/io.ts';
+import type { KitTexts } from './family.ts';
 import { reportable } from './identity.ts';
 
 export async function withCancellation<T>(stdout: Writable, run: (signal: AbortSignal) => Promise<T>, cleanup: () => Promise<void>): Promise<T> {
@@ -36,9 +37,26 @@ export function envFlag(env: NodeJS.ProcessEnv, name: string): boolean {
   return env[name] === '1' || env[name] === 'true';
 }
 
+export interface CancellableRun {
+  readonly name: string;
+  readonly stateMachine: string;
+  readonly io: Io;
+  /** Texts for strings that do not decode. */
+  readonly texts: Pick<KitTexts, 'invalidRecipient' | 'invalidIdentity'>;
+  /** Runs after the machine (and the cancel) — closing the devices. */
+  readonly cleanup: () => Promise<void>;
+}
+
 /** `--age-plugin=<stateMachine>` for a decoded handler made per run with the cancel signal. */
-export function runCancellablePlugin(name: string, stateMachine: string, io: Io, handler: (signal: AbortSignal) => PluginHandler, cleanup: () => Promise<void>): Promise<number> {
-  return withCancellation(io.stdout, (signal) => runPluginV1({ name, stateMachine, stdin: io.stdin, stdout: io.stdout, stderr: io.stderr, handler: handler(signal) }), cleanup);
+export function runCancellablePlugin(run: CancellableRun, handler: (signal: AbortSignal) => Omit<PluginHandler, 'invalidRecipient' | 'invalidIdentity'>): Promise<number> {
+  const { io, texts } = run;
+  const plugin = (signal: AbortSignal) => ({ invalidRecipient: texts.invalidRecipient, invalidIdentity: texts.invalidIdentity, ...handler(signal) });
+  return withCancellation(io.stdout, (signal) => runPluginV1({ name: run.name, stateMachine: run.stateMachine, stdin: io.stdin, stdout: io.stdout, stderr: io.stderr, handler: plugin(signal) }), run.cleanup);
+}
+
+/** `AGEDEBUG=plugin`: debug lines on stderr, prefixed with the binary's name. */
+export function debugLog(io: Pick<Io, 'env' | 'stderr'>, binary: string): ((line: string) => void) | undefined {
+  return io.env.AGEDEBUG === 'plugin' ? (l) => void io.stderr.write(`${binary}: ${l}\n`) : undefined;
 }
 
 /** Sends an unwrap result: file keys in file order, then the errors age should see. */
