@@ -56,6 +56,7 @@ export { AuthenticatorSet, hmacAssertion, type Authenticator } from './tokens/ct
 export * as fido2Hmac from './plugins/fido2-hmac/format.ts';
 export { Fido2HmacIdentity, Fido2HmacRecipient, type Fido2TypageOptions } from './plugins/fido2-hmac/typage.ts';
 export * as fido2Prf from './plugins/fido2prf/format.ts';
+export { Fido2PrfIdentity, type Fido2PrfOptions } from './plugins/fido2prf/typage.ts';
 
 // Virtual tokens and the pcscd rig are in the testing entry (keybridge/testing, src/testing.ts).
 export { findPlugin, runRecipientV1, runIdentityV1, nonInteractiveUi, terminalUi, PluginError, type ClientUi } from './age/plugin/client.ts';

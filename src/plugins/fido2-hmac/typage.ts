@@ -8,7 +8,7 @@
 import { Stanza as TypageStanza, type Identity, type Recipient } from 'age-encryption';
 import { decodePluginIdentity, decodePluginRecipient } from '../../age/bech32.ts';
 import type { Decoded } from '../../age/plugin/v1.ts';
-import type { PluginUi } from '../../age/plugin/ui.ts';
+import { inProcessUi, type InProcessUser } from '../kit/session.ts';
 import { fido2DeviceSource } from '../../transport/fido2Devices.ts';
 import { AuthenticatorSet } from '../../tokens/ctap2/authenticators.ts';
 import { FormatError, PLUGIN_NAME } from './format.ts';
@@ -17,13 +17,9 @@ import { Fido2HmacError, HmacSource } from './token.ts';
 import { unwrapFiles } from './unwrap.ts';
 import { wrapFileKeys } from './wrap.ts';
 
-export interface Fido2TypageOptions {
+export interface Fido2TypageOptions extends InProcessUser {
   /** The keys to use (default: KEYBRIDGE_FIDO2_TCP, else USB HID). */
   keys?: AuthenticatorSet;
-  /** Supplies the PIN when a credential requires it; reject to decline. */
-  pin?: (prompt: string) => Promise<string>;
-  /** Receives messages such as "Please touch your token …". */
-  message?: (text: string) => void;
   /** No key holds the credential: the identity does not match (instead of an error). */
   skipNotFound?: boolean;
   /** Cancels a pending touch. */
@@ -43,14 +39,7 @@ function decoded(s: string, decode: (s: string) => { name: string; data: Uint8Ar
 
 function context(o: Fido2TypageOptions) {
   const keys = o.keys ?? new AuthenticatorSet(fido2DeviceSource());
-  const ui: Pick<PluginUi, 'message' | 'confirm' | 'requestSecret'> = {
-    message: async (t) => o.message?.(t),
-    confirm: async () => 'unsupported',
-    requestSecret: async (p) => {
-      if (!o.pin) throw new Fido2HmacError('a PIN is required (pass the pin option)');
-      return o.pin(p);
-    },
-  };
+  const ui = inProcessUi(o, () => new Fido2HmacError('a PIN is required (pass the pin option)'));
   const source = new HmacSource({ keys, ui, skipNotFound: o.skipNotFound ?? false, interactive: false, ...(o.signal ? { signal: o.signal } : {}) });
   // Keys opened here are closed after the operation; given keys stay the caller's.
   return { keys, ui, source, done: () => (o.keys ? Promise.resolve() : keys.close()) };

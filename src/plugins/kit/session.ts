@@ -45,3 +45,26 @@ export function userRules(o: UserRulesOptions): UserRules {
     touch: (label) => void o.ui.message(o.texts.touch(label)).catch(() => undefined),
   };
 }
+
+/** What an in-process caller (typage adapters) gives instead of an age client. */
+export interface InProcessUser {
+  /** Supplies the PIN when the device requires it; reject to decline. */
+  pin?: (prompt: string) => Promise<string>;
+  /** Receives messages such as "Touch your …". */
+  message?: (text: string) => void;
+}
+
+/**
+ * The user side of `userRules` in-process: messages to `message`, PINs from `pin`, and nobody to
+ * ask about an absent device (`confirm` is unsupported, so the presence rules fail or skip).
+ */
+export function inProcessUi(u: InProcessUser, noPin: () => Error): Pick<PluginUi, 'message' | 'confirm' | 'requestSecret'> {
+  return {
+    message: async (t) => u.message?.(t),
+    confirm: async () => 'unsupported',
+    requestSecret: async (p) => {
+      if (!u.pin) throw noPin();
+      return u.pin(p);
+    },
+  };
+}
