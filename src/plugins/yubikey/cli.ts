@@ -40,6 +40,10 @@ keybridge additions:
   --tag                        With --list/--list-all: print age1tag1… recipients, which Go age >= 1.3,
                                rage >= 0.12 and typage encrypt to without any plugin installed.
   --json                       With --generate/--identity/--list/--list-all: print JSON.
+  --pq                         With --generate: a post-quantum key (ML-KEM-768 + the slot's P-256,
+                               mlkem768p256tag). Its recipient is age1tagpq1…, which Go age >= 1.3,
+                               rage >= 0.12 and typage encrypt to; the ML-KEM seed is kept in the
+                               slot certificate, as age-plugin-yubikey's post-quantum support does.
 
 Environment:
   AGE_PLUGIN_YUBIKEY_SKIP_NOT_FOUND=1   When decrypting, skip identities whose YubiKey is not
@@ -73,6 +77,7 @@ export const FLAGS = {
   'touch-policy': { type: 'string', value: 'TOUCH-POLICY', choices: ['always', 'cached', 'never'], description: 'one of always, cached, never (default always)' },
   tag: { type: 'boolean', description: 'with --list/--list-all: print age1tag1… recipients, which Go age >= 1.3, rage >= 0.12 and typage encrypt to without a plugin' },
   json: { type: 'boolean', description: 'with --generate/--identity/--list/--list-all: print JSON' },
+  pq: { type: 'boolean', description: 'with --generate: a post-quantum key (ML-KEM-768 + P-256, recipient age1tagpq1…; the ML-KEM seed is kept in the slot certificate)' },
 } as const satisfies OptionDefs;
 
 /** age-plugin-yubikey for its man page and completions: every flag its parser takes, and prose. */
@@ -96,6 +101,7 @@ const RULES = [
   { atMostOne: COMMANDS, message: S.onlyOne },
   { flag: 'force', notWith: ['identity', 'list', 'list-all'], message: S.forceWith },
   { flag: 'list-all', notWith: ['slot'], message: () => S.listAllSlot },
+  { flag: 'pq', notWith: ['identity', 'list', 'list-all'], message: () => S.pqOnlyWithGenerate },
 ] as const;
 
 /** gumdrop's texts, as age-plugin-yubikey prints them. */
@@ -157,6 +163,7 @@ export async function runCli(argv: string[], io: Io, deps: CliDeps): Promise<num
         const serial = parseSerial(v.serial);
         const pinPolicy = parsePinPolicy(v['pin-policy']);
         const touchPolicy = parseTouchPolicy(v['touch-policy']);
+        if (v.pq && !v.generate) throw usage(S.pqOnlyWithGenerate);
         readers = await deps.readers();
         if (!COMMANDS.some((c) => v[c])) {
           const { runSetup } = await import('./setup.ts');
@@ -170,6 +177,7 @@ export async function runCli(argv: string[], io: Io, deps: CliDeps): Promise<num
           force: v.force ?? false,
           tag: v.tag ?? false,
           json: v.json ?? false,
+          pq: v.pq ?? false,
           slot,
           serial,
           pinPolicy,

@@ -76,6 +76,7 @@ export const S = {
   forceWith: (flag: string) => `Flag '--force' cannot be used with '${flag}'.`,
   onlyOne: 'Only one of --generate, --identity, --list, --list-all can be specified.',
   listAllSlot: 'Use --list to print the recipient for a single slot.',
+  pqOnlyWithGenerate: '--pq makes a post-quantum key, so it goes with --generate (listing shows post-quantum keys by themselves).',
   generating: '🎲 Generating key...',
   generatingCert: '🔏 Generating certificate...',
   touchGenerate: '👆 Please touch the YubiKey',
