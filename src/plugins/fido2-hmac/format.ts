@@ -5,6 +5,8 @@
  *
  *   recipient v1  u16 1 ‖ u8 pinFlag ‖ credId
  *   recipient v2  u16 2 ‖ X25519 public key(32) ‖ u8 pinFlag ‖ salt(32) ‖ credId
+ *   recipient v3  u16 3 ‖ MLKEM768X25519 public key(1216) ‖ u8 pinFlag ‖ salt(32) ‖ credId (upstream
+ *                 main after v0.4.0: post-quantum; the stanza stays version 2)
  *   identity  v1  u16 1 ‖ u8 pinFlag ‖ credId
  *   identity  v2  u16 2 ‖ u8 pinFlag ‖ salt(32) ‖ credId
  *   data-less     `AGE-PLUGIN-FIDO2-HMAC-188VDVA` (empty, `age -j fido2-hmac`) and the legacy
@@ -12,10 +14,11 @@
  *
  *   stanza v1     fido2-hmac <salt32> <nonce12> [<pinFlag> <credId>]   body = ChaCha20-Poly1305(
  *                 key = hmac-secret(salt), nonce).seal(fileKey), no AAD
- *   stanza v2     fido2-hmac AAI <X25519 share> <pinFlag> <salt32> <credId>   body = the X25519 body
+ *   stanza v2     fido2-hmac AAI <native share> <pinFlag> <salt32> <credId>   body = the native body;
+ *                 the share is X25519's (43 characters) or mlkem768x25519's (v3 recipients)
  *
- * v2 keys: one hmac-secret assertion over the 32-byte salt gives 32 bytes used directly as an
- * age X25519 secret key. Post-quantum (recipient v3, hybrid shares) is not part of v0.4.0.
+ * v2/v3 keys: one hmac-secret assertion over the 32-byte salt gives 32 bytes used directly as an
+ * age X25519 secret key, or as the seed of an `AGE-SECRET-KEY-PQ-` hybrid key for v3.
  */
 import { base64nopad } from '@scure/base';
 import { decodePluginIdentity, decodePluginRecipient, encodePluginIdentity, encodePluginRecipient } from '../../age/bech32.ts';
@@ -23,6 +26,8 @@ import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { concatBytes as concat, randomBytes } from '@noble/hashes/utils.js';
 import { unwrapX25519, wrapX25519, x25519PublicKey, X25519StanzaError } from '../../age/x25519.ts';
 import type { Stanza } from '../../age/stanza.ts';
+import { expandHybridSeed, MLKEM768_X25519 } from '../../age/hybridKem.ts';
+import { MLKEM768X25519_TYPE, parseMlkem768X25519, unwrapMlkem768X25519, wrapMlkem768X25519 } from '../../age/mlkem768x25519.ts';
 
 export const PLUGIN_NAME = 'fido2-hmac';
 export const STANZA_TYPE = 'fido2-hmac';
@@ -42,7 +47,11 @@ export class FormatError extends Error {
 
 export type Fido2HmacRecipient =
   | { readonly version: 1; readonly requirePin: boolean; readonly credentialId: Uint8Array }
-  | { readonly version: 2; readonly publicKey: Uint8Array; readonly requirePin: boolean; readonly salt: Uint8Array; readonly credentialId: Uint8Array };
+  | { readonly version: 2; readonly publicKey: Uint8Array; readonly requirePin: boolean; readonly salt: Uint8Array; readonly credentialId: Uint8Array }
+  | { readonly version: 3; readonly publicKey: Uint8Array; readonly requirePin: boolean; readonly salt: Uint8Array; readonly credentialId: Uint8Array };
+
+/** MLKEM768X25519 public key size of a v3 recipient. */
+export const PQ_PUBLIC_KEY = 1216;
 
 export type Fido2HmacIdentity =
   | { readonly version: 1; readonly requirePin: boolean; readonly credentialId: Uint8Array }
@@ -68,7 +77,7 @@ function credId(b: Uint8Array, what: string): Uint8Array {
 export function encodeRecipient(r: Fido2HmacRecipient): Uint8Array {
   const pin = new Uint8Array([r.requirePin ? 1 : 0]);
   if (r.version === 1) return concat(u16(1), pin, r.credentialId);
-  return concat(u16(2), r.publicKey, pin, r.salt, r.credentialId);
+  return concat(u16(r.version), r.publicKey, pin, r.salt, r.credentialId);
 }
 
 export function decodeRecipient(b: Uint8Array): Fido2HmacRecipient {
@@ -86,6 +95,17 @@ export function decodeRecipient(b: Uint8Array): Fido2HmacRecipient {
       requirePin: pinFlag(b[34], 'recipient'),
       salt: b.slice(35, 67),
       credentialId: credId(b.subarray(67), 'recipient'),
+    };
+  }
+  if (version === 3) {
+    const k = PQ_PUBLIC_KEY;
+    if (b.length < 2 + k + 1 + 32 + 1) throw new FormatError('malformed recipient: too short');
+    return {
+      version: 3,
+      publicKey: b.slice(2, 2 + k),
+      requirePin: pinFlag(b[2 + k], 'recipient'),
+      salt: b.slice(3 + k, 35 + k),
+      credentialId: credId(b.subarray(35 + k), 'recipient'),
     };
   }
   throw new FormatError(`unsupported recipient version ${version.toString(16)}`);
@@ -177,7 +197,10 @@ export function parseStanza(args: readonly string[], body: Uint8Array): Fido2Hma
   if (version !== 2) throw new FormatError(`unsupported stanza version ${version}`);
   if (args.length !== 5) throw new FormatError(`invalid fido2-hmac stanza: a v2 stanza has 5 arguments, not ${args.length}`);
   const share = args[1]!;
-  if (share.length !== 43) throw new FormatError('post-quantum fido2-hmac stanzas (mlkem768x25519) are not supported yet');
+  if (share.length !== 43) {
+    const native = parseMlkem768X25519({ type: MLKEM768X25519_TYPE, args: [share], body });
+    if (!native || 'malformed' in native) throw new FormatError('invalid fido2-hmac stanza: bad native share');
+  }
   const flag = b64(args[2], 'pin flag');
   if (flag.length !== 1) throw new FormatError('invalid fido2-hmac stanza: the pin flag is not one byte');
   const salt = b64(args[3], 'salt');
@@ -205,20 +228,40 @@ export function unwrapV1(stanza: Extract<Fido2HmacStanza, { version: 1 }>, hmacO
   }
 }
 
-/** v2 recipients: an X25519 stanza to the recipient's key, carried in a fido2-hmac stanza. */
-export function wrapV2(fileKey: Uint8Array, r: Extract<Fido2HmacRecipient, { version: 2 }>): Stanza {
-  const native = wrapX25519(fileKey, r.publicKey);
+/**
+ * v2/v3 recipients: an X25519 (v2) or mlkem768x25519 (v3) stanza to the recipient's key, carried
+ * in a fido2-hmac stanza (version 2 for both, as upstream).
+ */
+export function wrapV2(fileKey: Uint8Array, r: Exclude<Fido2HmacRecipient, { version: 1 }>): Stanza {
+  const native = r.version === 2 ? wrapX25519(fileKey, r.publicKey) : wrapMlkem768X25519(fileKey, r.publicKey);
   return { type: STANZA_TYPE, args: ['AAI', native.args[0]!, base64nopad.encode(new Uint8Array([r.requirePin ? 1 : 0])), base64nopad.encode(r.salt), base64nopad.encode(r.credentialId)], body: native.body };
 }
 
-/** v2: the file key from the X25519 secret (= hmac output over the salt), or null. */
-export function unwrapV2(share: string, body: Uint8Array, secret: Uint8Array): Uint8Array | null {
+/**
+ * v2: the file key from the secret (= hmac output over the salt) — as an X25519 key for a
+ * 43-character share, as a hybrid seed for an mlkem768x25519 one — or null.
+ */
+export async function unwrapV2(share: string, body: Uint8Array, secret: Uint8Array): Promise<Uint8Array | null> {
+  if (share.length !== 43) return unwrapHybrid({ type: MLKEM768X25519_TYPE, args: [share], body }, secret);
   try {
     return unwrapX25519(secret, [share], body);
   } catch (err) {
     if (err instanceof X25519StanzaError) throw new FormatError(err.message);
     throw err;
   }
+}
+
+/** A native mlkem768x25519 stanza opened with the hybrid key seeded by `secret`, or null. */
+export async function unwrapHybrid(stanza: Stanza, secret: Uint8Array): Promise<Uint8Array | null> {
+  const parsed = parseMlkem768X25519(stanza);
+  if (!parsed) return null;
+  if ('malformed' in parsed) throw new FormatError(parsed.malformed);
+  return unwrapMlkem768X25519(parsed.ok, expandHybridSeed(MLKEM768_X25519, secret));
+}
+
+/** The v3 (post-quantum) recipient of a credential: the hybrid public key seeded by the hmac output. */
+export function recipientV3(secret: Uint8Array, requirePin: boolean, salt: Uint8Array, credentialId: Uint8Array): Extract<Fido2HmacRecipient, { version: 3 }> {
+  return { version: 3, publicKey: expandHybridSeed(MLKEM768_X25519, secret).publicKey, requirePin, salt, credentialId };
 }
 
 /** The v2 recipient of a credential: the X25519 public key of the hmac output. */

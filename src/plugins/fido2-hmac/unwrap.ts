@@ -15,9 +15,10 @@
 import type { IdentityV1Error } from '../../age/plugin/server.ts';
 import type { Stanza } from '../../age/stanza.ts';
 import { X25519_TYPE, unwrapX25519, X25519StanzaError } from '../../age/x25519.ts';
+import { MLKEM768X25519_TYPE } from '../../age/mlkem768x25519.ts';
 import type { Decoded } from '../../age/plugin/v1.ts';
 import { TEXTS } from './texts.ts';
-import { FormatError, PLUGIN_NAME, STANZA_TYPE, decodeIdentity, parseStanza, unwrapV1, unwrapV2, type Fido2HmacIdentity, type Fido2HmacStanza } from './format.ts';
+import { FormatError, PLUGIN_NAME, STANZA_TYPE, decodeIdentity, parseStanza, unwrapHybrid, unwrapV1, unwrapV2, type Fido2HmacIdentity, type Fido2HmacStanza } from './format.ts';
 import { TokenError } from '../../tokens/errors.ts';
 import { HmacSource } from './token.ts';
 
@@ -58,7 +59,8 @@ export async function unwrapFiles(decoded: readonly Decoded[], files: readonly S
           break;
         }
         attempts.push(...stanzaAttempts(parsed, identities, source));
-      } else if (st.type === X25519_TYPE) {
+      } else if (st.type === X25519_TYPE || st.type === MLKEM768X25519_TYPE) {
+        // A separate v2 identity's key is a native one: X25519, or the hybrid key of its v3 recipient.
         for (const { index, id } of identities) {
           if (id.version !== 2) continue;
           attempts.push({
@@ -67,9 +69,9 @@ export async function unwrapFiles(decoded: readonly Decoded[], files: readonly S
               const secret = await source.hmac(id.credentialId, id.salt, id.requirePin, 'this identity’s credential');
               if (!secret) return null;
               try {
-                return unwrapX25519(secret, st.args, st.body);
+                return st.type === X25519_TYPE ? unwrapX25519(secret, st.args, st.body) : await unwrapHybrid(st, secret);
               } catch (err) {
-                if (err instanceof X25519StanzaError) return null; // not ours to judge: a native stanza
+                if (err instanceof X25519StanzaError || err instanceof FormatError) return null; // not ours to judge: a native stanza
                 throw err;
               }
             },

@@ -35,7 +35,7 @@ export async function wrapFileKeys(
     try {
       if (plugin !== PLUGIN_NAME) throw new FormatError(TEXTS.invalidRecipient);
       const r = decodeRecipient(data);
-      if (r.version === 2) wrappers.push({ kind: 'recipient', index, wrap: async (fk) => wrapV2(fk, r) });
+      if (r.version !== 1) wrappers.push({ kind: 'recipient', index, wrap: async (fk) => wrapV2(fk, r) });
       else
         wrappers.push({
           kind: 'recipient',

@@ -19,6 +19,7 @@ import {
   parseStanza,
   recipientString,
   recipientV2,
+  recipientV3,
   unwrapV1,
   unwrapV2,
   wrapV1,
@@ -100,8 +101,10 @@ describe('upstream recorded vectors (v0.4.0 backcomp.txtar, TestEnforcePin)', ()
   });
 
   it('what v0.4.0 refuses is refused with its messages; short stanzas are errors, not crashes', () => {
-    const v3 = bech32.encode('age1fido2-hmac', bech32.toWords(new Uint8Array([0, 3, 1, 2, 3])), false);
-    expect(() => parseRecipientString(v3)).toThrow('unsupported recipient version 3');
+    const v4 = bech32.encode('age1fido2-hmac', bech32.toWords(new Uint8Array([0, 4, 1, 2, 3])), false);
+    expect(() => parseRecipientString(v4)).toThrow('unsupported recipient version 4');
+    const shortV3 = bech32.encode('age1fido2-hmac', bech32.toWords(new Uint8Array([0, 3, 1, 2, 3])), false);
+    expect(() => parseRecipientString(shortV3)).toThrow('malformed recipient: too short');
     const v10 = bech32.encode('age-plugin-fido2-hmac-', bech32.toWords(new Uint8Array([0, 0x10, 1, 2])), false).toUpperCase();
     expect(() => parseIdentityString(v10)).toThrow('unsupported identity version 10');
     expect(() => parseRecipientString(bech32.encode('age1yubikey', bech32.toWords(new Uint8Array(33)), false))).toThrow(/invalid type age1yubikey/);
@@ -109,7 +112,7 @@ describe('upstream recorded vectors (v0.4.0 backcomp.txtar, TestEnforcePin)', ()
     expect(() => parseStanza([salt, 'AAAAAAAAAAAAAAAA', 'AQ'], new Uint8Array(32))).toThrow(/2 or 4 arguments/);
     expect(() => parseStanza(['AAI', 'x'.repeat(43)], new Uint8Array(32))).toThrow(/5 arguments/);
     expect(() => parseStanza(['AAM', 'x', 'AQ', salt, 'AQ'], new Uint8Array(32))).toThrow('unsupported stanza version 3');
-    expect(() => parseStanza(['AAI', 'x'.repeat(1500), 'AQ', salt, 'AQ'], new Uint8Array(32))).toThrow(/post-quantum/);
+    expect(() => parseStanza(['AAI', 'x'.repeat(1500), 'AQ', salt, 'AQ'], new Uint8Array(32))).toThrow(/bad native share/);
     expect(() => decodeRecipient(new Uint8Array([0, 2, 1]))).toThrow(/too short/);
   });
 });
@@ -149,7 +152,7 @@ describe('v1 and v2 with the virtual authenticator', () => {
     const enc = execFileSync(age.path!, ['-r', native], { input: 'hello' });
     const [x] = await headerStanzas(enc);
     expect(x!.type).toBe('X25519');
-    expect(unwrapV2(x!.args[0]!, x!.body, secret)).not.toBeNull();
+    expect(await unwrapV2(x!.args[0]!, x!.body, secret)).not.toBeNull();
     // Our v2 stanza's native half, written as an X25519 stanza, is opened by age with the identity.
     const fileKey = new Uint8Array(16).fill(9);
     const st = wrapV2(fileKey, rec);
@@ -158,8 +161,29 @@ describe('v1 and v2 with the virtual authenticator', () => {
     const parsed = parseStanza(st.args, st.body);
     if (parsed.version !== 2) throw new Error();
     expect(parsed.credentialId).toEqual(c.id);
-    expect(unwrapV2(parsed.share, parsed.body, secret)).toEqual(fileKey);
+    expect(await unwrapV2(parsed.share, parsed.body, secret)).toEqual(fileKey);
     expect(encodeStanza({ type: 'X25519', args: [parsed.share], body: parsed.body })).toMatch(/^-> X25519 /);
+    await c.s.close();
+    await c.v.stop();
+  });
+
+  it('v3 (post-quantum, upstream main): the hmac output seeds an mlkem768x25519 key; recipients round-trip, stanzas stay version 2', async () => {
+    const c = await credential(false);
+    const salt = new Uint8Array(32).fill(5);
+    const secret = await c.hmac(salt);
+    const rec = recipientV3(secret, true, salt, c.id);
+    expect(rec.publicKey.length).toBe(1216);
+    const s = recipientString(rec);
+    expect(parseRecipientString(s)).toEqual(rec);
+    const fileKey = new Uint8Array(16).fill(4);
+    const st = wrapV2(fileKey, rec);
+    expect(st.args[0]).toBe('AAI');
+    expect(st.args[1]!.length).toBeGreaterThan(43);
+    expect(st.args[2]).toBe('AQ');
+    const parsed = parseStanza(st.args, st.body);
+    if (parsed.version !== 2) throw new Error();
+    expect(await unwrapV2(parsed.share, parsed.body, secret)).toEqual(fileKey);
+    expect(await unwrapV2(parsed.share, parsed.body, new Uint8Array(32).fill(1))).toBeNull();
     await c.s.close();
     await c.v.stop();
   });
