@@ -13,6 +13,7 @@ import { DemoStepError } from '../demo/exec.ts';
 import { sshStep } from '../demo/sshStep.ts';
 import { yubikeyStep } from '../demo/yubikeyStep.ts';
 import { validateStep } from '../demo/validateStep.ts';
+import { fido2Step } from '../demo/fido2Step.ts';
 
 const HELP = `Usage: keybridge demo [--keep]
 
@@ -20,6 +21,7 @@ Runs keybridge's main job end to end on this machine and explains each step:
   - plug a virtual YubiKey into pcscd (no hardware needed; a real token is never modified)
   - generate an age identity on it with age-plugin-yubikey
   - encrypt with the real age CLI and decrypt with age -d through the plugin
+  - the same with a virtual FIDO2 key (CTAP2 hmac-secret) and age-plugin-fido2-hmac
   - convert an SSH host key to an age recipient, encrypt with the real age, decrypt
   - build an example clan + sops-nix + agenix repo with planted faults and validate it
 
@@ -48,6 +50,7 @@ export const command: Command = {
     try {
       await write(io.stdout, `keybridge demo (working directory ${dir})\n`);
       await yubikeyStep(dir, report);
+      await fido2Step(dir, report);
       await sshStep(dir, report);
       await validateStep(dir, report);
       report.done();
