@@ -57,6 +57,7 @@ export const command: Command = {
         ...(values.serial ? { serial: Number(values.serial) } : {}),
         ...(values.state ? { statePath: values.state } : {}),
       });
+      await rig.waitForCard(0, 'present');
       await write(io.stderr, `virtual YubiKey serial ${yk.serial} plugged in\n`);
     }
     await write(io.stderr, 'Ctrl-C to stop\n');

@@ -6,6 +6,7 @@
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,7 +42,100 @@ export interface Rig {
   readerNames: [string, string];
   /** Whether the TCP_NODELAY preload is active (else each APDU costs ~40 ms). */
   nodelay: boolean;
+  /**
+   * Resolves once pcscd itself reports a card in reader slot `slot` (`present`) or none
+   * (`absent`), asked through PC/SC like any client; rejects after `timeoutMs` (default 30 s).
+   */
+  waitForCard(slot: 0 | 1, want?: CardWanted, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
+}
+
+export type CardWanted = 'present' | 'absent';
+
+/** Generous bounds: a loaded CI machine may take seconds where an idle one takes milliseconds. */
+const START_TIMEOUT_MS = 30_000;
+const CARD_TIMEOUT_MS = 30_000;
+
+interface PcscReaderHandle {
+  name: string;
+  SCARD_STATE_PRESENT: number;
+  SCARD_STATE_EMPTY: number;
+  SCARD_STATE_MUTE: number;
+  on(ev: 'status', fn: (s: { state: number }) => void): void;
+  on(ev: 'end' | 'error', fn: () => void): void;
+  close(): void;
+}
+interface PcscHandle {
+  on(ev: 'reader', fn: (r: PcscReaderHandle) => void): void;
+  on(ev: 'error', fn: (e: Error) => void): void;
+  close(): void;
+}
+
+/**
+ * Watches pcscd through PC/SC (the pcsclite addon) until `done(readers)` holds for the reader
+ * states seen so far, then closes the context. Event-driven: pcsclite reports every reader and
+ * every state change as it happens.
+ */
+function watchPcsc(done: (states: ReadonlyMap<string, { state: number; r: PcscReaderHandle }>) => boolean, what: string, timeoutMs: number): Promise<void> {
+  const factory = createRequire(import.meta.url)('pcsclite') as () => PcscHandle;
+  return new Promise<void>((resolve, reject) => {
+    const states = new Map<string, { state: number; r: PcscReaderHandle }>();
+    const ctx = factory();
+    const readers: PcscReaderHandle[] = [];
+    let finished = false;
+    const finish = (err?: Error) => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      // Closing from inside an addon callback is not safe: leave the callback first.
+      setImmediate(() => {
+        for (const r of readers) {
+          try {
+            r.close();
+          } catch {
+            /* gone */
+          }
+        }
+        try {
+          ctx.close();
+        } catch {
+          /* gone */
+        }
+        if (err) reject(err);
+        else resolve();
+      });
+    };
+    const timer = setTimeout(() => finish(new RigError('START_FAILED', `pcscd did not report ${what} within ${timeoutMs / 1000} s`)), timeoutMs);
+    ctx.on('error', () => undefined);
+    ctx.on('reader', (r) => {
+      readers.push(r);
+      r.on('error', () => undefined);
+      r.on('end', () => states.delete(r.name));
+      r.on('status', (s) => {
+        states.set(r.name, { state: s.state, r });
+        if (done(states)) finish();
+      });
+    });
+  });
+}
+
+/** Resolves once pcscd lists every reader in `names` (each with its first status). */
+export function waitForReaders(names: readonly string[], timeoutMs = START_TIMEOUT_MS): Promise<void> {
+  return watchPcsc((states) => names.every((n) => states.has(n)), `the readers ${names.join(', ')}`, timeoutMs);
+}
+
+/** Resolves once pcscd reports a usable card in `reader` (`present`) or an empty reader (`absent`). */
+export function waitForCard(reader: string, want: CardWanted = 'present', timeoutMs = CARD_TIMEOUT_MS): Promise<void> {
+  return watchPcsc(
+    (states) => {
+      const s = states.get(reader);
+      if (!s) return false;
+      const present = (s.state & s.r.SCARD_STATE_PRESENT) !== 0 && (s.state & s.r.SCARD_STATE_MUTE) === 0;
+      return want === 'present' ? present : (s.state & s.r.SCARD_STATE_EMPTY) !== 0;
+    },
+    `a card ${want === 'present' ? 'in' : 'removed from'} ${reader}`,
+    timeoutMs,
+  );
 }
 
 function findPcscd(): string | null {
@@ -103,14 +197,23 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
   let exited = false;
   const exitPromise = new Promise<void>((resolve) => child.once('exit', () => ((exited = true), resolve())));
 
-  const deadline = Date.now() + 5000;
+  const readerNames: [string, string] = [`${name} 00 00`, `${name} 00 01`];
+  const fail = (why: string) => {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    return new RigError('START_FAILED', `pcscd did not start${exited ? ' (it exited; run with debug for its log)' : ` ${why}`}`);
+  };
+  // The socket appears when pcscd listens (checked on each 20 ms tick, bounded generously);
+  // then PC/SC itself must list both reader slots, which is when vpcd listens on its ports.
+  const deadline = Date.now() + START_TIMEOUT_MS;
   while (!existsSync(PCSCD_SOCKET)) {
-    if (exited || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      rmSync(dir, { recursive: true, force: true });
-      throw new RigError('START_FAILED', `pcscd did not start${exited ? ' (it exited; run with debug for its log)' : ' within 5 s'}`);
-    }
+    if (exited || Date.now() > deadline) throw fail(`within ${START_TIMEOUT_MS / 1000} s`);
     await new Promise((r) => setTimeout(r, 20));
+  }
+  try {
+    await waitForReaders(readerNames, Math.max(1000, deadline - Date.now()));
+  } catch (e) {
+    throw fail(`(${(e as Error).message})`);
   }
 
   let stopped = false;
@@ -125,5 +228,11 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
     }
     rmSync(dir, { recursive: true, force: true });
   };
-  return { ports: [port, port + 1], readerNames: [`${name} 00 00`, `${name} 00 01`], nodelay: preload !== null, stop };
+  return {
+    ports: [port, port + 1],
+    readerNames,
+    nodelay: preload !== null,
+    waitForCard: (slot, want = 'present', timeoutMs = CARD_TIMEOUT_MS) => waitForCard(readerNames[slot], want, timeoutMs),
+    stop,
+  };
 }

@@ -107,8 +107,8 @@ export function describeWithRig(name: string, body: (ctx: RigContext) => void): 
         const { slot = 0, ...rest } = opts;
         const yk = await startVirtualYubiKey({ port: ctx.rig.ports[slot], ...rest });
         cards.push(yk);
-        // pcscd polls for cards every 400 ms.
-        await new Promise((r) => setTimeout(r, 500));
+        // pcscd polls for cards every 400 ms (longer on a loaded machine): wait until it reports this one.
+        await ctx.rig.waitForCard(slot, 'present');
         return yk;
       };
     });
