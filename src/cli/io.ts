@@ -31,6 +31,8 @@ export class CliError extends Error {
   constructor(
     message: string,
     readonly exitCode: number = 1,
+    /** A stable code for --json output. */
+    readonly code?: string,
   ) {
     super(message);
     this.name = 'CliError';

@@ -3,14 +3,19 @@
  * Same flags (Go `flag` syntax: -x or --x, -x=v or -x v), same SSH_TO_AGE_PASSPHRASE and
  * -stdinpass rules, same stdout. Differences are listed in README.md (## ssh-to-age).
  */
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
 import { resolve } from 'node:path';
-import { writeFileAtomic } from '../fs/atomicWrite.ts';
-import { convertPublicKeyLines, skippedKeyMessage } from '../ssh/lines.ts';
-import { sshPrivateKeyToAgeIdentity } from '../ssh/identity.ts';
+import type { Readable } from 'node:stream';
+import { PublicKeyLineConverter, skippedKeyMessage } from '../ssh/lines.ts';
 import { KeyConversionError } from '../ssh/errors.ts';
-import { CliError, UsageError, readAll, write, type Command, type Io } from './io.ts';
+import { excerpt } from '../text/excerpt.ts';
+import { CliError, UsageError, write, type Command, type Io } from './io.ts';
 import { VERSION } from '../version.ts';
+
+/** A private key file is a few KiB; more is not a key (or is /dev/zero). */
+const MAX_PRIVATE_KEY_INPUT = 1 << 20;
+/** -stdinpass reads at most this much. */
+const MAX_PASSPHRASE = 64 << 10;
 
 /** The reference release whose behaviour this command reproduces. */
 export const REFERENCE_VERSION = '1.3.0';
@@ -96,11 +101,11 @@ export function parseSshToAgeArgs(argv: readonly string[]): SshToAgeOptions {
       if (name === 'i') opts.input = value;
       else opts.output = value;
     } else {
-      throw new UsageError(`flag provided but not defined: -${name} (see -help)`);
+      throw new UsageError(`flag provided but not defined: -${excerpt(name)} (see -help)`);
     }
   }
   if (i < argv.length) {
-    throw new UsageError(`unexpected argument '${argv[i]}': give the input file with -i PATH (see -help)`);
+    throw new UsageError(`unexpected argument '${excerpt(argv[i]!)}': give the input file with -i PATH (see -help)`);
   }
   return opts;
 }
@@ -117,25 +122,74 @@ function ioReason(err: unknown): string {
       return 'is a directory';
     case 'ENOTDIR':
       return 'not a directory';
+    case 'ENOTREG':
+    case 'ENXIO':
+    case 'EFBIG':
+      return e.message;
     default:
       return e.code ?? (err instanceof Error ? err.message : String(err));
   }
 }
 
-async function readInput(opts: SshToAgeOptions, io: Io): Promise<Buffer> {
-  if (opts.input === '-') {
-    try {
-      return await readAll(io.stdin);
-    } catch (err) {
-      throw new CliError(`error reading stdin: ${ioReason(err)}`);
-    }
-  }
+function inputName(opts: SshToAgeOptions): string {
+  return opts.input === '-' ? 'stdin' : opts.input;
+}
+
+/** The input as a stream (a FIFO or `<(…)` works; nothing is read until asked). */
+function openInput(opts: SshToAgeOptions, io: Io): Readable {
+  return opts.input === '-' ? io.stdin : createReadStream(resolve(io.cwd, opts.input));
+}
+
+/** Reads a whole stream, refusing more than `max` bytes (wiping what was read). */
+async function readBounded(stream: Readable, max: number, what: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
   try {
-    return await readFile(resolve(io.cwd, opts.input));
+    for await (const chunk of stream) {
+      const b = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+      size += b.length;
+      chunks.push(b);
+      if (size > max) {
+        stream.destroy();
+        throw new CliError(`${what} is larger than ${max} bytes: not a private key`);
+      }
+    }
+    return Buffer.concat(chunks);
   } catch (err) {
-    throw new CliError(`error reading ${opts.input}: ${ioReason(err)}`);
+    if (err instanceof CliError) throw err;
+    throw new CliError(`error reading ${what}: ${ioReason(err)}`);
+  } finally {
+    for (const c of chunks) c.fill(0);
   }
 }
+
+/** Lines of a stream (split on `\n`, decoded as UTF-8), as they arrive. */
+async function* streamLines(stream: Readable, what: string): AsyncGenerator<string> {
+  let rest: Buffer = Buffer.alloc(0);
+  try {
+    for await (const chunk of stream) {
+      let data = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+      if (rest.length) data = Buffer.concat([rest, data]);
+      let start = 0;
+      for (let nl = data.indexOf(0x0a); nl !== -1; nl = data.indexOf(0x0a, start)) {
+        yield data.toString('utf8', start, nl);
+        start = nl + 1;
+      }
+      rest = data.subarray(start);
+      // An endless line (/dev/zero) is cut here; the converter refuses it.
+      if (rest.length > MAX_LINE_BYTES) {
+        yield rest.toString('latin1');
+        return;
+      }
+    }
+  } catch (err) {
+    throw new CliError(`error reading ${what}: ${ioReason(err)}`);
+  } finally {
+    stream.destroy();
+  }
+  yield rest.toString('utf8');
+}
+const MAX_LINE_BYTES = (1 << 20) + 1;
 
 async function emit(opts: SshToAgeOptions, io: Io, text: string, secret: boolean): Promise<void> {
   if (opts.output === '-') {
@@ -143,7 +197,8 @@ async function emit(opts: SshToAgeOptions, io: Io, text: string, secret: boolean
     return;
   }
   try {
-    await writeFileAtomic(resolve(io.cwd, opts.output), text, { secret });
+    const { writeFileAtomic } = await import('../fs/atomicWrite.ts');
+    await writeFileAtomic(resolve(io.cwd, opts.output), text, { secret, allowStream: true });
   } catch (err) {
     throw new CliError(`failed to create ${opts.output}: ${ioReason(err)}`);
   }
@@ -152,7 +207,7 @@ async function emit(opts: SshToAgeOptions, io: Io, text: string, secret: boolean
 /** Passphrase from -stdinpass (trailing CR/LF removed) or SSH_TO_AGE_PASSPHRASE. */
 async function passphrase(opts: SshToAgeOptions, io: Io): Promise<Buffer> {
   if (opts.stdinPass) {
-    const raw = await readAll(io.stdin);
+    const raw = await readBounded(io.stdin, MAX_PASSPHRASE, 'the passphrase on stdin');
     let end = raw.length;
     while (end > 0 && (raw[end - 1] === 0x0a || raw[end - 1] === 0x0d)) end--;
     const pass = Buffer.from(raw.subarray(0, end));
@@ -162,8 +217,10 @@ async function passphrase(opts: SshToAgeOptions, io: Io): Promise<Buffer> {
   return Buffer.from(io.env.SSH_TO_AGE_PASSPHRASE ?? '', 'utf8');
 }
 
-async function convertPrivate(opts: SshToAgeOptions, io: Io, input: Buffer): Promise<void> {
+async function convertPrivate(opts: SshToAgeOptions, io: Io): Promise<void> {
+  const input = await readBounded(openInput(opts, io), MAX_PRIVATE_KEY_INPUT, inputName(opts));
   const pass = await passphrase(opts, io);
+  const { sshPrivateKeyToAgeIdentity } = await import('../ssh/identity.ts');
   let text: string;
   try {
     const pair = sshPrivateKeyToAgeIdentity(input.toString('utf8'), pass);
@@ -179,26 +236,32 @@ async function convertPrivate(opts: SshToAgeOptions, io: Io, input: Buffer): Pro
   await emit(opts, io, text, true);
 }
 
-async function convertPublic(opts: SshToAgeOptions, io: Io, input: Buffer): Promise<void> {
-  const conversion = convertPublicKeyLines(input.toString('utf8'));
-  let out = '';
+async function convertPublic(opts: SshToAgeOptions, io: Io): Promise<void> {
+  // Streamed: only the output (62 bytes a key) is held, never all input lines.
+  const out: string[] = [];
+  const recipients: { line: number; recipient: string }[] = [];
+  const skipped: { line: number; keyType: string }[] = [];
   let messages = '';
-  for (const r of conversion.results) {
-    if ('recipient' in r) out += `${r.recipient}\n`;
+  let count = 0;
+  const converter = new PublicKeyLineConverter((r) => {
+    count++;
+    if ('recipient' in r) {
+      if (opts.json) recipients.push({ line: r.line, recipient: r.recipient });
+      else out.push(`${r.recipient}\n`);
+    } else if (opts.json) skipped.push({ line: r.line, keyType: r.skippedKeyType });
     else messages += `${skippedKeyMessage(r.skippedKeyType)}\n`;
+  });
+  for await (const line of streamLines(openInput(opts, io), inputName(opts))) {
+    if (!converter.push(line)) break;
   }
+  const error = converter.finish();
   if (messages && !opts.json) await write(io.stderr, messages);
-  if (conversion.error) {
-    const where = opts.input === '-' ? `line ${conversion.error.line}` : `${opts.input}, line ${conversion.error.line}`;
-    throw new CliError(`${where}: ${conversion.error.error.message}`);
+  if (error) {
+    const where = opts.input === '-' ? `line ${error.line}` : `${opts.input}, line ${error.line}`;
+    throw new CliError(`${where}: ${error.error.message}`);
   }
-  if (conversion.results.length === 0) await write(io.stderr, 'warning: no public keys in the input\n');
-  if (opts.json) {
-    const recipients = conversion.results.flatMap((r) => ('recipient' in r ? [{ line: r.line, recipient: r.recipient }] : []));
-    const skipped = conversion.results.flatMap((r) => ('skippedKeyType' in r ? [{ line: r.line, keyType: r.skippedKeyType }] : []));
-    out = `${JSON.stringify({ recipients, skipped })}\n`;
-  }
-  await emit(opts, io, out, false);
+  if (count === 0) await write(io.stderr, 'warning: no public keys in the input\n');
+  await emit(opts, io, opts.json ? `${JSON.stringify({ recipients, skipped })}\n` : out.join(''), false);
 }
 
 export async function runSshToAge(argv: string[], io: Io): Promise<number> {
@@ -214,9 +277,8 @@ export async function runSshToAge(argv: string[], io: Io): Promise<number> {
   if (opts.privateKey && opts.stdinPass && opts.input === '-') {
     throw new CliError('cannot read both private key and passphrase from stdin: give the key with -i PATH');
   }
-  const input = await readInput(opts, io);
-  if (opts.privateKey) await convertPrivate(opts, io, input);
-  else await convertPublic(opts, io, input);
+  if (opts.privateKey) await convertPrivate(opts, io);
+  else await convertPublic(opts, io);
   return 0;
 }
 
