@@ -98,11 +98,31 @@ function reference(line: string): Candidate | undefined {
   return candidate(fields[2]);
 }
 
+/** base64 of the blob's fixed part: uint32 11, "ssh-ed25519", uint32 32 (its last character also holds 2 key bits). */
+const ED25519_BLOB_PREFIX = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI';
+const ED25519_LINE_KEY_END = 12 + 68; // "ssh-ed25519 " + 68 base64 characters (51 bytes)
+
+/**
+ * The common line `ssh-ed25519 <blob> [comment]`, read without splitting the line: what the
+ * general path gives for it, with a fraction of the garbage (it matters for 100,000 lines).
+ */
+function plainEd25519(line: string): LineOutcome | undefined {
+  if (!line.startsWith(ED25519_BLOB_PREFIX) || line.length < ED25519_LINE_KEY_END) return undefined;
+  if (line.length > ED25519_LINE_KEY_END && line[ED25519_LINE_KEY_END] !== ' ' && line[ED25519_LINE_KEY_END] !== '\t') return undefined;
+  const field = line.slice(12, ED25519_LINE_KEY_END);
+  if (!BASE64.test(field)) return undefined;
+  const blob = Buffer.from(field, 'base64');
+  if (blob.length !== 51 || blob[18] !== 0x20) return undefined;
+  return { kind: 'ed25519', publicKey: blob.subarray(19) };
+}
+
 /** Classifies one input line (without its `\n`). Never throws. */
 export function parsePublicKeyLine(rawLine: string): LineOutcome {
   const cr = rawLine.indexOf('\r');
   const line = (cr === -1 ? rawLine : rawLine.slice(0, cr)).trim();
   if (line.length === 0 || line[0] === '#') return { kind: 'blank' };
+  const plain = plainEd25519(line);
+  if (plain) return plain;
 
   const found = reference(line);
   if (found && 'outcome' in found) return found.outcome;
@@ -150,7 +170,7 @@ export function skippedKeyMessage(keyType: string): string {
 /** Lines longer than this are refused (an SSH key line is a few KiB at most). */
 export const MAX_LINE_LENGTH = 1 << 20;
 /** Keys converted per batch: large enough to share the inversion and the threads, small enough to stream. */
-const BATCH = 16_384;
+const BATCH = 2048;
 
 /**
  * Converts public-key input line by line, as it streams in: push each line (without its `\n`),
@@ -159,8 +179,11 @@ const BATCH = 16_384;
  */
 export class PublicKeyLineConverter {
   private lineNo = 0;
-  private pending: { line: number; outcome: Exclude<LineOutcome, { kind: 'blank' } | { kind: 'error' }> }[] = [];
+  // The batch is kept packed (no object per key: fewer survivors for the young-generation GC).
+  private readonly keys = Buffer.alloc(32 * BATCH);
+  private readonly keyLines = new Int32Array(BATCH);
   private keyCount = 0;
+  private skipped: { line: number; keyType: string }[] = [];
   private error: PublicKeysConversion['error'];
 
   constructor(private readonly onResult: (r: LineResult) => void) {}
@@ -179,14 +202,22 @@ export class PublicKeyLineConverter {
       return false;
     }
     const outcome = parsePublicKeyLine(rawLine);
-    if (outcome.kind === 'error') {
-      this.fail(line, outcome.error);
-      return false;
+    switch (outcome.kind) {
+      case 'error':
+        this.fail(line, outcome.error);
+        return false;
+      case 'blank':
+        return true;
+      case 'unsupported':
+        this.skipped.push({ line, keyType: outcome.keyType });
+        if (this.skipped.length >= BATCH) this.flush();
+        return !this.error;
+      case 'ed25519':
+        this.keys.set(outcome.publicKey, 32 * this.keyCount);
+        this.keyLines[this.keyCount++] = line;
+        if (this.keyCount >= BATCH) this.flush();
+        return !this.error;
     }
-    if (outcome.kind === 'blank') return true;
-    this.pending.push({ line, outcome });
-    if (outcome.kind === 'ed25519' && ++this.keyCount >= BATCH) this.flush();
-    return !this.error;
   }
 
   /** Converts what is pending; returns the first error, if any. */
@@ -201,19 +232,19 @@ export class PublicKeyLineConverter {
   }
 
   private flush(): void {
-    const pending = this.pending;
-    this.pending = [];
+    const count = this.keyCount;
+    const skipped = this.skipped;
     this.keyCount = 0;
-    if (this.error || pending.length === 0) return;
-    const keys = pending.flatMap((p) => (p.outcome.kind === 'ed25519' ? [p.outcome.publicKey] : []));
-    const recipients = ed25519PublicKeysToAgeRecipients(keys);
-    let k = 0;
-    for (const { line, outcome } of pending) {
-      if (outcome.kind === 'unsupported') {
-        this.onResult({ line, skippedKeyType: outcome.keyType });
-        continue;
-      }
-      const recipient = recipients[k++];
+    this.skipped = [];
+    if (this.error || (count === 0 && skipped.length === 0)) return;
+    const views: Uint8Array[] = [];
+    for (let i = 0; i < count; i++) views.push(this.keys.subarray(32 * i, 32 * i + 32));
+    const recipients = ed25519PublicKeysToAgeRecipients(views);
+    let s = 0;
+    for (let k = 0; k < count; k++) {
+      const line = this.keyLines[k]!;
+      for (; s < skipped.length && skipped[s]!.line < line; s++) this.onResult({ line: skipped[s]!.line, skippedKeyType: skipped[s]!.keyType });
+      const recipient = recipients[k];
       if (recipient === null || recipient === undefined) {
         this.error = {
           line,
@@ -226,6 +257,7 @@ export class PublicKeyLineConverter {
       }
       this.onResult({ line, recipient });
     }
+    for (; s < skipped.length; s++) this.onResult({ line: skipped[s]!.line, skippedKeyType: skipped[s]!.keyType });
   }
 }
 

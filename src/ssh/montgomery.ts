@@ -19,10 +19,11 @@ import { Fp, P, areSquares, isSquare } from './quadraticResidue.ts';
  */
 export const D = 37095705934669439343138083508754565189542113879843219016388785533085940283555n;
 
+const MASK_63 = (1n << 63n) - 1n;
+
 function readY(pub: Uint8Array): bigint {
-  const be = Buffer.from(pub).reverse();
-  be[0]! &= 0x7f;
-  const y = BigInt('0x' + be.toString('hex'));
+  const v = new DataView(pub.buffer, pub.byteOffset, 32);
+  const y = v.getBigUint64(0, true) | (v.getBigUint64(8, true) << 64n) | (v.getBigUint64(16, true) << 128n) | ((v.getBigUint64(24, true) & MASK_63) << 192n);
   return y >= P ? y - P : y;
 }
 

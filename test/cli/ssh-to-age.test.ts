@@ -278,3 +278,27 @@ describe('ssh-to-age with ssh-keygen keys and the real age CLI', () => {
     expect(decrypted.stdout).toBe(secret);
   });
 });
+
+describe('ssh-to-age on large input (converted on a worker thread, streamed)', () => {
+  const pub = readFileSync(`${FIX}id_ed25519.pub`, 'utf8').trim();
+  const rsa = readFileSync(`${FIX}keyscan.txt`, 'utf8').split('\n').find((l) => l.includes('ssh-rsa'))!;
+  const RECIPIENT = 'age17044m9wgakla6pzftf4srtl3h5mcsr85jysgt5fg23zpnta8sfdqhzn452\n';
+
+  it('the same output, skip messages and line numbers as for small input', async () => {
+    const lines = Array.from({ length: 5000 }, (_, i) => (i % 1000 === 999 ? rsa : `${pub} n${i}`));
+    const r = await sshToAge([], { input: lines.join('\n') + '\n' });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(RECIPIENT.repeat(4995));
+    expect(r.stderr).toBe(SKIP_RSA.repeat(5));
+    const json = JSON.parse((await sshToAge(['-json'], { input: lines.join('\n') })).stdout);
+    expect(json.recipients).toHaveLength(4995);
+    expect(json.skipped.map((s: { line: number }) => s.line)).toEqual([1000, 2000, 3000, 4000, 5000]);
+  });
+
+  it('an error late in a large input: nothing on stdout, the failing line named', async () => {
+    const lines = Array.from({ length: 6000 }, (_, i) => (i === 4321 ? 'not a key' : pub));
+    const r = await sshToAge([], { input: lines.join('\n') });
+    expect([r.code, r.stdout]).toEqual([1, '']);
+    expect(r.stderr).toMatch(/^ssh-to-age: line 4322: not a public key line/);
+  });
+});
