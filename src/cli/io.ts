@@ -16,10 +16,17 @@ export interface Io {
 }
 
 export function processIo(argv0: string): Io {
+  // The standard streams are created on first use: setting them up costs milliseconds at start.
   return {
-    stdin: process.stdin,
-    stdout: process.stdout,
-    stderr: process.stderr,
+    get stdin() {
+      return process.stdin;
+    },
+    get stdout() {
+      return process.stdout;
+    },
+    get stderr() {
+      return process.stderr;
+    },
     env: process.env,
     cwd: process.cwd(),
     argv0,

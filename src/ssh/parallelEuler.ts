@@ -8,8 +8,9 @@
  * that is late for a batch can never take work from the next one. The workers run a few lines of
  * node:crypto code given as a string, so this works the same from source and from a bundle.
  */
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 
 const CHUNK = 128;
 /** Values per batch the shared buffers hold (larger inputs are split into several batches). */
@@ -99,8 +100,10 @@ function poolFor(jwk: RsaJwk, wanted: number): Pool {
   }
   const p = pool;
   try {
-    while (p.workers.length < wanted) {
-      const w = new Worker(WORKER_SOURCE, {
+    // Loaded on first use: a one-key conversion never starts a thread.
+    const threads = wanted > p.workers.length ? (createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads')) : undefined;
+    while (threads && p.workers.length < wanted) {
+      const w = new threads.Worker(WORKER_SOURCE, {
         eval: true,
         workerData: { jwk, input: p.input.buffer, output: p.output.buffer, control: p.ctl.buffer, chunk: CHUNK },
         resourceLimits: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 1 },

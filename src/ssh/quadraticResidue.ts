@@ -37,8 +37,17 @@ function opensslPow(): BytesPow | undefined {
   try {
     const rsaKey = { key: createPublicKey({ key: { ...EULER_JWK }, format: 'jwk' }), padding: constants.RSA_NO_PADDING };
     const pow: BytesPow = (w) => publicEncrypt(rsaKey, w);
-    for (const w of [2n, 4n, 9n, P - 2n, 486662n]) {
-      if (BigInt('0x' + Buffer.from(pow(toBytes32BE(w))).toString('hex')) !== Fp.pow(w, EULER_EXPONENT)) return undefined;
+    // Self-check with values whose quadratic character is known (p ≡ 5 mod 8): −1 and 4, 9 are
+    // squares, 2 and −2 are not.
+    const known: [bigint, bigint][] = [
+      [4n, 1n],
+      [9n, 1n],
+      [P - 1n, 1n],
+      [2n, P_MINUS_ONE],
+      [P - 2n, P_MINUS_ONE],
+    ];
+    for (const [w, symbol] of known) {
+      if (BigInt('0x' + Buffer.from(pow(toBytes32BE(w))).toString('hex')) !== symbol) return undefined;
     }
     return pow;
   } catch {

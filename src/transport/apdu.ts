@@ -34,6 +34,10 @@ export interface Response {
 const GET_RESPONSE = 0xc0;
 const CHUNK = 255;
 
+/** Bounds on a chained (61xx) response: the largest PIV object is a few KiB. */
+const MAX_CHAINED_RESPONSE = 64 * 1024;
+const MAX_GET_RESPONSES = 1024;
+
 export class ApduProtocol {
   /** Number of command APDUs sent, including chained parts and GET RESPONSEs. */
   apduCount = 0;
@@ -63,8 +67,14 @@ export class ApduProtocol {
     }
     let r = await this.transmitOne(cla, ins, p1, p2, data.subarray(offset));
     const chunks: Uint8Array[] = [];
+    let total = 0;
     while ((r.sw & 0xff00) === 0x6100) {
       chunks.push(r.data);
+      // A card that never stops answering 61xx must not make us loop or grow without end.
+      total += r.data.length;
+      if (total > MAX_CHAINED_RESPONSE || chunks.length > MAX_GET_RESPONSES) {
+        throw new TransportError('BAD_RESPONSE', `The card keeps sending more response data (over ${MAX_CHAINED_RESPONSE} bytes); it is misbehaving`);
+      }
       r = await this.transmitOne(0x00, GET_RESPONSE, 0x00, 0x00, new Uint8Array(0));
     }
     if (chunks.length === 0) return r;
