@@ -32,13 +32,13 @@ interface Case {
 const node = process.execPath;
 const cases: Case[] = [
   { name: 'node -e 0', args: ['-e', '0'], expect: /^$/ },
-  { name: 'ssh-to-age < one public key', args: [join(DIST, 'ssh-to-age.mjs')], input: pub, expect: /^age1/ },
-  { name: 'ssh-to-age -private-key -i key', args: [join(DIST, 'ssh-to-age.mjs'), '-private-key', '-i', join(FIX, 'id_ed25519')], expect: /^AGE-SECRET-KEY-1/ },
-  { name: 'ssh-to-age -version', args: [join(DIST, 'ssh-to-age.mjs'), '-version'], expect: /^1\.3\.0/ },
-  { name: 'keybridge --version', args: [join(DIST, 'keybridge.mjs'), '--version'], expect: /^keybridge / },
-  { name: 'keybridge --help', args: [join(DIST, 'keybridge.mjs'), '--help'], expect: /^keybridge / },
-  { name: 'keybridge bw derive (export)', args: [join(DIST, 'keybridge.mjs'), 'bw', 'derive', 'sops-bench-ssh', '--export', exportFile], expect: /^age1/ },
-  { name: 'keybridge bw derive --identity', args: [join(DIST, 'keybridge.mjs'), 'bw', 'derive', 'sops-bench-ssh', '--export', exportFile, '--identity'], expect: /^age1/ },
+  { name: 'ssh-to-age < one public key', args: [join(DIST, 'ssh-to-age.cjs')], input: pub, expect: /^age1/ },
+  { name: 'ssh-to-age -private-key -i key', args: [join(DIST, 'ssh-to-age.cjs'), '-private-key', '-i', join(FIX, 'id_ed25519')], expect: /^AGE-SECRET-KEY-1/ },
+  { name: 'ssh-to-age -version', args: [join(DIST, 'ssh-to-age.cjs'), '-version'], expect: /^1\.3\.0/ },
+  { name: 'keybridge --version', args: [join(DIST, 'keybridge.cjs'), '--version'], expect: /^keybridge / },
+  { name: 'keybridge --help', args: [join(DIST, 'keybridge.cjs'), '--help'], expect: /^keybridge / },
+  { name: 'keybridge bw derive (export)', args: [join(DIST, 'keybridge.cjs'), 'bw', 'derive', 'sops-bench-ssh', '--export', exportFile], expect: /^age1/ },
+  { name: 'keybridge bw derive --identity', args: [join(DIST, 'keybridge.cjs'), 'bw', 'derive', 'sops-bench-ssh', '--export', exportFile, '--identity'], expect: /^age1/ },
   { name: 'age-plugin-yubikey --version', args: [join(DIST, 'age-plugin-yubikey.mjs'), '--version'], expect: /^age-plugin-yubikey / },
 ];
 

@@ -43,7 +43,7 @@ function chownLink(user: User, p: string): void {
 
 /** Runs a bundled CLI as `user`, with a bound: a hang fails the test instead of stalling it. */
 function cli(user: User, bin: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string } = {}) {
-  const argv = [process.execPath, `${DIST}/${bin}.mjs`, ...args];
+  const argv = [process.execPath, `${DIST}/${bin}.cjs`, ...args];
   const [cmd, ...rest] = user.uid === undefined ? argv : ['setpriv', `--reuid=${user.uid}`, `--regid=${user.uid}`, '--clear-groups', ...argv];
   return run(cmd!, rest, { env: { ...process.env, HOME: '/nonexistent', ...opts.env }, timeoutMs: 20_000, ...(opts.input !== undefined ? { input: opts.input } : {}) });
 }

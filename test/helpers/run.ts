@@ -61,5 +61,5 @@ export function run(
 
 /** Runs the bundled `keybridge` CLI. */
 export function keybridge(args: string[], opts: Parameters<typeof run>[2] = {}): Promise<RunResult> {
-  return run(process.execPath, [`${DIST}/keybridge.mjs`, ...args], opts);
+  return run(process.execPath, [`${DIST}/keybridge.cjs`, ...args], opts);
 }

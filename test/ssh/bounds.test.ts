@@ -77,7 +77,7 @@ describe('bounded key-derivation costs', () => {
     const { tmpdir } = await import('node:os');
     const f = join(mkdtempSync(join(tmpdir(), 'kb-bounds-')), 'key');
     writeFileSync(f, withRounds(0x7fffffff));
-    const r = await run(process.execPath, [`${DIST}/ssh-to-age.mjs`, '-private-key', '-i', f], { env: { ...process.env, SSH_TO_AGE_PASSPHRASE: 'test' }, timeoutMs: 10_000 });
+    const r = await run(process.execPath, [`${DIST}/ssh-to-age.cjs`, '-private-key', '-i', f], { env: { ...process.env, SSH_TO_AGE_PASSPHRASE: 'test' }, timeoutMs: 10_000 });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^ssh-to-age: failed to convert the private key: the key asks for 2147483647 bcrypt rounds/);
     expect(r.stderr).not.toMatch(/AAAA|BEGIN/);
@@ -121,11 +121,11 @@ describe('bounded echoes', () => {
   it('a 10 MB line: a short error on stderr, never the line or the key', async () => {
     const key = 'AAAAC3NzaC1lZDI1NTE5AAAAIOHz+U0YtjINc54dZiJNclfmEFifF7RXCFlNlTbuZBji';
     const line = `ssh-ed25519 ${key} ${'c'.repeat(10_000_000)}\n`;
-    const r = await run(process.execPath, [`${DIST}/ssh-to-age.mjs`], { input: line, timeoutMs: 20_000 });
+    const r = await run(process.execPath, [`${DIST}/ssh-to-age.cjs`], { input: line, timeoutMs: 20_000 });
     expect(r.code).toBe(1);
     expect(r.stderr.trim()).toBe('ssh-to-age: line 1: the line is longer than 1048576 characters: not a public key line');
     const broken = `ssh-ed25519 ${'A'.repeat(500_000)}\n`;
-    const b = await run(process.execPath, [`${DIST}/ssh-to-age.mjs`], { input: broken, timeoutMs: 20_000 });
+    const b = await run(process.execPath, [`${DIST}/ssh-to-age.cjs`], { input: broken, timeoutMs: 20_000 });
     expect(b.code).toBe(1);
     expect(b.stderr.length).toBeLessThan(300);
     expect(b.stderr).not.toContain('A'.repeat(50));
