@@ -2,7 +2,7 @@
  * The conversions behind `ssh-to-age` (loaded once the arguments are parsed): streamed public-key
  * input, bounded private-key input, atomic output.
  */
-import { createReadStream, existsSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, openSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -44,12 +44,50 @@ function inputName(opts: SshToAgeOptions): string {
 }
 
 /** The input as a stream (a FIFO or `<(…)` works; nothing is read until asked). */
-function openInput(opts: SshToAgeOptions, io: Io): Readable {
-  return opts.input === '-' ? io.stdin : createReadStream(resolve(io.cwd, opts.input));
+type Input = AsyncIterable<Buffer | string> & { destroy(): void };
+
+/**
+ * The input as chunks. A file, or the process's own standard input, is read with read(2) on its
+ * descriptor (setting up a stream costs more than reading one key); should the descriptor be
+ * non-blocking (EAGAIN), a stream takes over. Another Io's stdin is read as the stream it is.
+ */
+function openInput(opts: SshToAgeOptions, io: Io): Input {
+  if (opts.input === '-' && io.stdinFd === undefined) return io.stdin;
+  const path = opts.input === '-' ? undefined : resolve(io.cwd, opts.input);
+  let fd: number | undefined;
+  let closed = false;
+  const close = () => {
+    if (!closed && path !== undefined && fd !== undefined) closeSync(fd);
+    closed = true;
+  };
+  async function* chunks(): AsyncGenerator<Buffer | string> {
+    fd = path === undefined ? io.stdinFd! : openSync(path, 'r');
+    for (;;) {
+      const buf = Buffer.allocUnsafe(64 << 10);
+      let n: number;
+      try {
+        n = readSync(fd, buf, 0, buf.length, null);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+        const stream = path === undefined ? io.stdin : createReadStream('', { fd, autoClose: false });
+        for await (const c of stream) yield c as Buffer | string;
+        return;
+      }
+      if (n === 0) return;
+      yield buf.subarray(0, n);
+    }
+  }
+  const it = chunks();
+  return Object.assign(
+    {
+      [Symbol.asyncIterator]: () => it,
+    },
+    { destroy: close },
+  );
 }
 
 /** Reads a whole stream, refusing more than `max` bytes (wiping what was read). */
-async function readBounded(stream: Readable, max: number, what: string): Promise<Buffer> {
+async function readBounded(stream: Input | Readable, max: number, what: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   try {

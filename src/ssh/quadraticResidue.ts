@@ -99,8 +99,12 @@ export function isSquare(w: bigint): boolean {
   return native ? eulerOf(native(toBytes32BE(w))) : fromEuler(Fp.pow(w, EULER_EXPONENT));
 }
 
+/** Below this many values the BigInt exponentiation is cheaper than setting up OpenSSL's. */
+const OPENSSL_FROM = 8;
+
 /** isSquare for many values; large batches on the OpenSSL backend use worker threads too. */
 export function areSquares(ws: readonly bigint[]): boolean[] {
+  if (!state && ws.length < OPENSSL_FROM) return ws.map((w) => w === 0n || fromEuler(Fp.pow(w, EULER_EXPONENT)));
   const { native } = current();
   const nonZero = ws.filter((w) => w !== 0n);
   if (!native || workerCountFor(nonZero.length) === 0) return ws.map(isSquare);
