@@ -4,8 +4,7 @@
  * (type 5, `sshKey.privateKey/publicKey`) and the older convention (public key in
  * `login.password` or `login.username`, private key in `notes`) both work.
  */
-import { execFile } from 'node:child_process';
-import { readRegularFile } from '../fs/atomicWrite.ts';
+import { readRegularFileSync } from '../fs/atomicWrite.ts';
 import { excerpt } from '../text/excerpt.ts';
 
 export type BitwardenErrorCode = 'NOT_INSTALLED' | 'NOT_LOGGED_IN' | 'LOCKED' | 'NOT_FOUND' | 'AMBIGUOUS' | 'NO_ED25519' | 'KEY_MISMATCH' | 'UNREADABLE' | 'MALFORMED' | 'SERVE';
@@ -102,7 +101,7 @@ function pick(items: BwItem[], name: string, where: string): BwItem {
 export async function exportSource(path: string): Promise<BitwardenSource> {
   let raw: Buffer | undefined;
   try {
-    raw = await readRegularFile(path, 256 << 20);
+    raw = readRegularFileSync(path, 256 << 20);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     const why = err.code === 'EACCES' ? 'permission denied' : err.code === 'ENOTREG' || err.code === 'EFBIG' ? err.message : err.code === 'EISDIR' ? 'is a directory' : (err.code ?? err.message);
@@ -122,7 +121,8 @@ export async function exportSource(path: string): Promise<BitwardenSource> {
   };
 }
 
-function runBw(args: string[], env: NodeJS.ProcessEnv, bw: string): Promise<string> {
+async function runBw(args: string[], env: NodeJS.ProcessEnv, bw: string): Promise<string> {
+  const { execFile } = await import('node:child_process'); // only when the bw CLI is used
   return new Promise((resolve, reject) => {
     execFile(bw, args, { env: { ...env, BW_NOINTERACTION: 'true' }, maxBuffer: 64 << 20, timeout: 60_000 }, (err, stdout, stderr) => {
       if (!err) return resolve(stdout);

@@ -1,5 +1,5 @@
 import { commands } from './commands.ts';
-import { CliError, write, type Io } from './io.ts';
+import { isCliError, write, type Io } from './io.ts';
 import { VERSION } from '../version.ts';
 
 function help(): string {
@@ -38,7 +38,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     const command = await entry.load();
     return await command.run(rest, io);
   } catch (err) {
-    if (err instanceof CliError) {
+    if (isCliError(err)) {
       await write(io.stderr, `keybridge ${name}: ${err.message}\n`);
       return err.exitCode;
     }

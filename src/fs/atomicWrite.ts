@@ -13,7 +13,7 @@
  * (a symlink above all) is refused, never followed or replaced.
  */
 import { randomBytes } from 'node:crypto';
-import { constants, promises as fs, unlinkSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, promises as fs, readFileSync, unlinkSync, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 export interface AtomicWriteOptions {
@@ -133,6 +133,25 @@ export async function readRegularFile(path: string, maxBytes = 16 << 20): Promis
     return await handle.readFile();
   } finally {
     await handle.close();
+  }
+}
+
+/** readRegularFile, synchronously (for one-shot commands reading one small file). */
+export function readRegularFileSync(path: string, maxBytes = 16 << 20): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new NotRegularFileError(path, kindOf(st));
+    if (st.size > maxBytes) throw Object.assign(new Error(`${path} is larger than ${maxBytes} bytes; refusing to read it`), { code: 'EFBIG' });
+    return readFileSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }
 

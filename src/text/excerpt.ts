@@ -4,14 +4,24 @@
  * terminal.
  */
 
-/** At most `max` characters of `text` (default 40), control and non-ASCII bytes escaped, `…` when cut. */
+/**
+ * At most about `max` characters (default 40) of `text`: control, format (bidi overrides…) and
+ * separator characters escaped, the result cut to `max` printed characters, `…` and the original
+ * length when cut. Letters of any script are shown as they are.
+ */
 export function excerpt(text: string, max = 40): string {
-  const cut = text.length > max;
-  const head = cut ? text.slice(0, max) : text;
-  // eslint-disable-next-line no-control-regex
-  const printable = head.replace(/[^\x20-\x7e]/g, (c) => {
-    const code = c.charCodeAt(0);
-    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
-  });
-  return cut ? `${printable}… (${text.length} characters)` : printable;
+  let out = '';
+  let i = 0;
+  for (const ch of text) {
+    const shown = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}\p{Co}\p{Cn}]/u.test(ch) ? escape(ch) : ch;
+    if (out.length + shown.length > max) break;
+    out += shown;
+    i += ch.length;
+  }
+  return i < text.length ? `${out}… (${text.length} characters)` : out;
+}
+
+function escape(ch: string): string {
+  const code = ch.codePointAt(0)!;
+  return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : code <= 0xffff ? `\\u${code.toString(16).padStart(4, '0')}` : `\\u{${code.toString(16)}}`;
 }

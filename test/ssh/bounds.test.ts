@@ -101,7 +101,10 @@ describe('bounded key-derivation costs', () => {
 describe('bounded echoes', () => {
   it('excerpt: short, printable, says how long the original was', () => {
     expect(excerpt('ssh-ed25519')).toBe('ssh-ed25519');
-    expect(excerpt('a\u001b[2Jb\u00e9')).toBe('a\\x1b[2Jb\\xe9');
+    expect(excerpt('a\u001b[2Jb\u00e9\u202e')).toBe('a\\x1b[2Jbé\\u202e');
+    // escapes count against the bound (found by the bitwarden-export fuzz target)
+    expect(excerpt('\u0007'.repeat(100)).length).toBeLessThan(70);
+    expect(excerpt('é'.repeat(100))).toBe(`${'é'.repeat(40)}… (100 characters)`);
     expect(excerpt('x'.repeat(1000))).toBe(`${'x'.repeat(40)}… (1000 characters)`);
   });
 
