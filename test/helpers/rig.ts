@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { rigUnavailableReason, startRig, type Rig } from '../../src/rig/pcscd.ts';
+import { RigError, pcscdRunning, rigUnavailableReason, startRig, type Rig } from '../../src/rig/pcscd.ts';
 import { startVirtualYubiKey, type VirtualYubiKey, type VirtualYubiKeyOptions } from '../../src/sim/yubikey/card.ts';
 import { DIST, ROOT } from './run.ts';
 import { REQUIRE_E2E } from './tools.ts';
@@ -24,8 +24,11 @@ function alive(pid: number): boolean {
   }
 }
 
+/** How long a test file waits for the machine's one pcscd (other test runs may hold it for minutes). */
+const WAIT_FOR_PCSCD_MS = 15 * 60_000;
+
 async function acquireLock(): Promise<void> {
-  const deadline = Date.now() + 300_000;
+  const deadline = Date.now() + WAIT_FOR_PCSCD_MS;
   for (;;) {
     try {
       mkdirSync(LOCK);
@@ -42,6 +45,25 @@ async function acquireLock(): Promise<void> {
       if (Date.now() > deadline) throw new Error('timed out waiting for the pcscd rig lock');
       await new Promise((r) => setTimeout(r, 100));
     }
+  }
+}
+
+/**
+ * startRig once the machine's pcscd is free: a pcscd started by something that does not take
+ * this lock (another checkout's tests, a system service being stopped) is waited out, bounded.
+ */
+async function startRigWhenFree(): Promise<Rig> {
+  const deadline = Date.now() + WAIT_FOR_PCSCD_MS;
+  for (;;) {
+    if (!pcscdRunning()) {
+      try {
+        return await startRig();
+      } catch (e) {
+        if (!(e instanceof RigError && e.code === 'PCSCD_RUNNING')) throw e;
+      }
+    }
+    if (Date.now() > deadline) throw new Error('timed out waiting for another pcscd on this machine to stop');
+    await new Promise((r) => setTimeout(r, 250));
   }
 }
 
@@ -84,7 +106,11 @@ function unavailable(name: string, body: () => void): boolean {
 export function describeWithRigLock(name: string, body: () => void): void {
   if (unavailable(name, body)) return;
   describe(name, () => {
-    beforeAll(acquireLock);
+    beforeAll(async () => {
+      await acquireLock();
+      const deadline = Date.now() + WAIT_FOR_PCSCD_MS;
+      while (pcscdRunning() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    }, WAIT_FOR_PCSCD_MS + 60_000);
     afterAll(() => rmSync(LOCK, { recursive: true, force: true }));
     body();
   });
@@ -102,7 +128,7 @@ export function describeWithRig(name: string, body: (ctx: RigContext) => void): 
       mkdirSync(ctx.binDir);
       for (const bin of ['age-plugin-yubikey']) symlinkSync(join(DIST, `${bin}.mjs`), join(ctx.binDir, bin));
       ctx.env = { ...process.env, PATH: `${ctx.binDir}:${process.env.PATH}`, KEYBRIDGE_ROOT: ROOT };
-      ctx.rig = await startRig();
+      ctx.rig = await startRigWhenFree();
       ctx.yubikey = async (opts = {}) => {
         const { slot = 0, ...rest } = opts;
         const yk = await startVirtualYubiKey({ port: ctx.rig.ports[slot], ...rest });
@@ -111,7 +137,7 @@ export function describeWithRig(name: string, body: (ctx: RigContext) => void): 
         await ctx.rig.waitForCard(slot, 'present');
         return yk;
       };
-    });
+    }, 2 * WAIT_FOR_PCSCD_MS + 60_000);
     afterAll(async () => {
       for (const c of cards) await c.stop().catch(() => undefined);
       await ctx.rig?.stop();
