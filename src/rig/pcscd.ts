@@ -56,86 +56,62 @@ export type CardWanted = 'present' | 'absent';
 const START_TIMEOUT_MS = 30_000;
 const CARD_TIMEOUT_MS = 30_000;
 
-interface PcscReaderHandle {
-  name: string;
-  SCARD_STATE_PRESENT: number;
-  SCARD_STATE_EMPTY: number;
-  SCARD_STATE_MUTE: number;
-  on(ev: 'status', fn: (s: { state: number }) => void): void;
-  on(ev: 'end' | 'error', fn: () => void): void;
-  close(): void;
-}
-interface PcscHandle {
-  on(ev: 'reader', fn: (r: PcscReaderHandle) => void): void;
-  on(ev: 'error', fn: (e: Error) => void): void;
-  close(): void;
-}
-
 /**
- * Watches pcscd through PC/SC (the pcsclite addon) until `done(readers)` holds for the reader
- * states seen so far, then closes the context. Event-driven: pcsclite reports every reader and
- * every state change as it happens.
+ * The PC/SC query, run in a short-lived child process: it watches pcscd through the pcsclite
+ * addon (event-driven: pcsclite reports every reader and every state change as it happens) and
+ * exits 0 as soon as the condition holds. A child, because closing pcsclite contexts inside a
+ * long-lived process can deadlock in the addon; a child just exits, and one that does not answer
+ * in time is killed.
  */
-function watchPcsc(done: (states: ReadonlyMap<string, { state: number; r: PcscReaderHandle }>) => boolean, what: string, timeoutMs: number): Promise<void> {
-  const factory = createRequire(import.meta.url)('pcsclite') as () => PcscHandle;
+const WATCH_SOURCE = `
+const [lib, spec] = [process.argv[1], JSON.parse(process.argv[2])];
+const pcsc = require(lib)();
+const states = new Map();
+pcsc.on('error', () => {});
+pcsc.on('reader', (r) => {
+  r.on('error', () => {});
+  r.on('end', () => states.delete(r.name));
+  r.on('status', (s) => { states.set(r.name, { state: s.state, r }); check(); });
+});
+function check() {
+  if (spec.kind === 'readers') { if (spec.names.every((n) => states.has(n))) process.exit(0); return; }
+  const s = states.get(spec.reader);
+  if (!s) return;
+  const present = (s.state & s.r.SCARD_STATE_PRESENT) !== 0 && (s.state & s.r.SCARD_STATE_MUTE) === 0;
+  if (spec.want === 'present' ? present : (s.state & s.r.SCARD_STATE_EMPTY) !== 0) process.exit(0);
+}
+`;
+
+type WatchSpec = { kind: 'readers'; names: readonly string[] } | { kind: 'card'; reader: string; want: CardWanted };
+
+function watchPcsc(spec: WatchSpec, what: string, timeoutMs: number): Promise<void> {
+  const lib = createRequire(import.meta.url).resolve('pcsclite');
   return new Promise<void>((resolve, reject) => {
-    const states = new Map<string, { state: number; r: PcscReaderHandle }>();
-    const ctx = factory();
-    const readers: PcscReaderHandle[] = [];
-    let finished = false;
-    const finish = (err?: Error) => {
-      if (finished) return;
-      finished = true;
+    const child = spawn(process.execPath, ['-e', WATCH_SOURCE, lib, JSON.stringify(spec)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-500)));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('error', (e) => {
       clearTimeout(timer);
-      // Closing from inside an addon callback is not safe: leave the callback first.
-      setImmediate(() => {
-        for (const r of readers) {
-          try {
-            r.close();
-          } catch {
-            /* gone */
-          }
-        }
-        try {
-          ctx.close();
-        } catch {
-          /* gone */
-        }
-        if (err) reject(err);
-        else resolve();
-      });
-    };
-    const timer = setTimeout(() => finish(new RigError('START_FAILED', `pcscd did not report ${what} within ${timeoutMs / 1000} s`)), timeoutMs);
-    ctx.on('error', () => undefined);
-    ctx.on('reader', (r) => {
-      readers.push(r);
-      r.on('error', () => undefined);
-      r.on('end', () => states.delete(r.name));
-      r.on('status', (s) => {
-        states.set(r.name, { state: s.state, r });
-        if (done(states)) finish();
-      });
+      reject(new RigError('START_FAILED', `cannot ask pcscd for ${what}: ${e.message}`));
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else if (signal === 'SIGKILL') reject(new RigError('START_FAILED', `pcscd did not report ${what} within ${timeoutMs / 1000} s`));
+      else reject(new RigError('START_FAILED', `asking pcscd for ${what} failed (exit ${code}): ${stderr.trim().split('\n').pop() ?? ''}`));
     });
   });
 }
 
 /** Resolves once pcscd lists every reader in `names` (each with its first status). */
 export function waitForReaders(names: readonly string[], timeoutMs = START_TIMEOUT_MS): Promise<void> {
-  return watchPcsc((states) => names.every((n) => states.has(n)), `the readers ${names.join(', ')}`, timeoutMs);
+  return watchPcsc({ kind: 'readers', names }, `the readers ${names.join(', ')}`, timeoutMs);
 }
 
 /** Resolves once pcscd reports a usable card in `reader` (`present`) or an empty reader (`absent`). */
 export function waitForCard(reader: string, want: CardWanted = 'present', timeoutMs = CARD_TIMEOUT_MS): Promise<void> {
-  return watchPcsc(
-    (states) => {
-      const s = states.get(reader);
-      if (!s) return false;
-      const present = (s.state & s.r.SCARD_STATE_PRESENT) !== 0 && (s.state & s.r.SCARD_STATE_MUTE) === 0;
-      return want === 'present' ? present : (s.state & s.r.SCARD_STATE_EMPTY) !== 0;
-    },
-    `a card ${want === 'present' ? 'in' : 'removed from'} ${reader}`,
-    timeoutMs,
-  );
+  return watchPcsc({ kind: 'card', reader, want }, `a card ${want === 'present' ? 'in' : 'removed from'} ${reader}`, timeoutMs);
 }
 
 function findPcscd(): string | null {

@@ -5,6 +5,7 @@
  * is missing the tests are skipped loudly, or fail under KEYBRIDGE_REQUIRE_E2E=1 (CI).
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
@@ -52,12 +53,33 @@ async function acquireLock(): Promise<void> {
  * startRig once the machine's pcscd is free: a pcscd started by something that does not take
  * this lock (another checkout's tests, a system service being stopped) is waited out, bounded.
  */
+/** Whether a TCP port on the loopback can be listened on (vpcd's reader ports must be free). */
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A pair of free vpcd ports away from the default 35963/35964, so that a virtual card some other
+ * process on this machine plugs into the default ports can never land in this rig's readers.
+ */
+async function privatePorts(): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const port = 36000 + 2 * Math.floor(Math.random() * 2000);
+    if ((await portFree(port)) && (await portFree(port + 1))) return port;
+  }
+  throw new Error('no free pair of TCP ports for the vpcd readers');
+}
+
 async function startRigWhenFree(): Promise<Rig> {
   const deadline = Date.now() + WAIT_FOR_PCSCD_MS;
   for (;;) {
     if (!pcscdRunning()) {
       try {
-        return await startRig();
+        return await startRig({ port: await privatePorts() });
       } catch (e) {
         if (!(e instanceof RigError && e.code === 'PCSCD_RUNNING')) throw e;
       }

@@ -166,7 +166,7 @@ describeWithRig('virtual YubiKey through pcscd', (ctx) => {
       child.once('exit', () => reject(new Error(`keybridge sim exited: ${err}`)));
       check();
     });
-    expect(err).toContain('serial 3141592 plugged into vpcd port 35964');
+    expect(err).toContain(`serial 3141592 plugged into vpcd port ${ctx.rig.ports[1]}`);
     await ctx.rig.waitForCard(1, 'present');
     const info = await run('ykman', ['--device', '3141592', 'info'], { env: ctx.env });
     expect(info.stdout).toContain('Serial number: 3141592');
