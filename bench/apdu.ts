@@ -16,7 +16,7 @@ if (reason) {
 async function measure(nodelay: boolean, n: number): Promise<number> {
   const rig = await startRig({ nodelay });
   const yk = await startVirtualYubiKey({ port: rig.ports[0], serial: 1 });
-  await new Promise((r) => setTimeout(r, 600));
+  await rig.waitForCard(0, 'present');
   const readers = await openPcsc();
   try {
     const [name] = await readers.list();

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# Runs every benchmark in bench/ and prints its figures.
+# Runs every benchmark in bench/ and prints its figures, start-up ones as ratios to a bare
+# `node -e 0` measured in the same run (absolute times drift with the machine's load).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-for b in bench/*.ts; do
+echo "node $(node --version), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
+# start-up first: it is the figure most sensitive to what runs beside it
+for b in bench/startup.ts bench/*.ts; do
   [ -e "$b" ] || continue
+  case " ${done_list:-} " in *" $b "*) continue ;; esac
+  done_list="${done_list:-} $b"
   echo "== $b"
   npx tsx "$b"
 done

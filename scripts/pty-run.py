@@ -48,7 +48,7 @@ def main():
         if time.time() > deadline:
             os.kill(pid, 9)
             os.waitpid(pid, 0)
-            sys.stdout.write(out.decode("utf-8", "replace"))
+            sys.stdout.flush()
             sys.exit(124)
         r, _, _ = select.select([fd], [], [], 0.05)
         if r:
@@ -59,6 +59,9 @@ def main():
             if not data:
                 break
             out += data
+            # the transcript goes out as it arrives, so a caller can wait for a prompt
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
         if steps:
             text = out[seen:].decode("utf-8", "replace")
             m = steps[0][0].search(text)
@@ -82,10 +85,11 @@ def main():
                 if not data:
                     break
                 out += data
+                sys.stdout.buffer.write(data)
             break
     if status is None:
         _, status = os.waitpid(pid, 0)
-    sys.stdout.write(out.decode("utf-8", "replace"))
+    sys.stdout.flush()
     sys.exit(os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitcode") else status >> 8)
 
 

@@ -3,7 +3,7 @@ import { runSshToAge } from '../cli/ssh-to-age.ts';
 import { CliError, processIo } from '../cli/io.ts';
 
 // Messages are prefixed with the program name, as the reference does (`<argv0>: <message>`).
-const argv0 = basename(process.argv[1] ?? 'ssh-to-age').replace(/\.mjs$/, '');
+const argv0 = basename(process.argv[1] ?? 'ssh-to-age').replace(/\.[cm]js$/, '');
 
 runSshToAge(process.argv.slice(2), processIo(argv0)).then(
   (code) => {

@@ -4,7 +4,8 @@
  */
 import { sshPublicKeyToAgeRecipient } from '../ssh/lines.ts';
 import { sshPrivateKeyToAgeIdentity } from '../ssh/identity.ts';
-import { BitwardenError, itemKeys, type BwItem } from './source.ts';
+import { excerpt } from '../text/excerpt.ts';
+import { BitwardenError, itemKeys, quoted, type BwItem } from './source.ts';
 
 export interface DerivedKey {
   item: string;
@@ -16,26 +17,26 @@ export interface DerivedKey {
 
 export function deriveFromItem(item: BwItem, opts: { identity?: boolean } = {}): DerivedKey {
   const keys = itemKeys(item);
-  if (!keys.publicKey && !keys.privateKey) throw new BitwardenError('NO_ED25519', `Bitwarden item "${item.name}" holds no SSH key (neither an SSH-key item nor an ssh-ed25519 key in login/notes)`);
+  if (!keys.publicKey && !keys.privateKey) throw new BitwardenError('NO_ED25519', `Bitwarden item ${quoted(item.name)} holds no SSH key (neither an SSH-key item nor an ssh-ed25519 key in login/notes)`);
   let recipient: string | undefined;
   if (keys.publicKey) {
-    if (!keys.publicKey.trim().startsWith('ssh-ed25519 ')) throw new BitwardenError('NO_ED25519', `Bitwarden item "${item.name}" holds a ${keys.publicKey.trim().split(' ')[0]} key; only ed25519 keys convert to age`);
+    if (!keys.publicKey.trim().startsWith('ssh-ed25519 ')) throw new BitwardenError('NO_ED25519', `Bitwarden item ${quoted(item.name)} holds a ${excerpt(keys.publicKey.trim().split(/\s/)[0]!)} key; only ed25519 keys convert to age`);
     try {
       recipient = sshPublicKeyToAgeRecipient(keys.publicKey);
     } catch (e) {
-      throw new BitwardenError('NO_ED25519', `Bitwarden item "${item.name}": ${(e as Error).message}`);
+      throw new BitwardenError('NO_ED25519', `Bitwarden item ${quoted(item.name)}: ${(e as Error).message}`);
     }
   }
   let identity: string | undefined;
   if (opts.identity || !recipient) {
-    if (!keys.privateKey) throw new BitwardenError('NO_ED25519', `Bitwarden item "${item.name}" holds no private key`);
+    if (!keys.privateKey) throw new BitwardenError('NO_ED25519', `Bitwarden item ${quoted(item.name)} holds no private key`);
     let pair;
     try {
       pair = sshPrivateKeyToAgeIdentity(keys.privateKey);
     } catch (e) {
-      throw new BitwardenError('NO_ED25519', `Bitwarden item "${item.name}": the private key cannot be converted (${(e as Error).message})`);
+      throw new BitwardenError('NO_ED25519', `Bitwarden item ${quoted(item.name)}: the private key cannot be converted (${(e as Error).message})`);
     }
-    if (recipient && pair.recipient !== recipient) throw new BitwardenError('UNREADABLE', `Bitwarden item "${item.name}": its private and public keys do not belong together`);
+    if (recipient && pair.recipient !== recipient) throw new BitwardenError('KEY_MISMATCH', `Bitwarden item ${quoted(item.name)}: its private and public keys do not belong together`);
     recipient = pair.recipient;
     identity = pair.identity;
   }

@@ -3,11 +3,12 @@
  *   bw derive NAME [--identity]   the recipient (and identity) of one item
  *   bw sync [--item NAME]…        write them into the workstation keys.txt, safely
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { CliError, UsageError, parseCommandArgs, write, type Command, type Io } from './io.ts';
 import { HELP_OPTION, type CommandArgs } from '../term/spec.ts';
+import { excerpt } from '../text/excerpt.ts';
 import { defaultKeysTxt } from './validate.ts';
 
 const HELP = `Usage: keybridge bw <command> [options]
@@ -35,7 +36,13 @@ Where the items come from (default: the bw CLI, with BW_SESSION set):
   -h, --help      show this help
 
 Errors are clear for: bw not installed, not logged in, vault locked, item not found, several items
-with the name, an item without an ed25519 key.
+with the name, an item without an ed25519 key, a malformed export or item, a keys.txt (or its
+.bak) that is not a regular file. With --json, errors are printed as JSON on stdout too:
+{"error":{"code":"…","message":"…"}}.
+
+Exit status: 0 done; 1 a problem with an item (not found, several, no ed25519 key, damaged key);
+2 Bitwarden or the file could not be used (bw missing, not logged in, locked, bw serve
+unreachable, malformed or unreadable export, keys.txt unusable) or a usage error.
 `;
 
 async function source(values: { serve?: string; export?: string }, io: Io) {
@@ -83,6 +90,7 @@ export const command: Command = {
     }
     const { BitwardenError } = await import('../bitwarden/source.ts');
     const { deriveFromItem } = await import('../bitwarden/derive.ts');
+    const { NotRegularFileError, readRegularFile } = await import('../fs/atomicWrite.ts');
     try {
       if (sub === 'derive') {
         if (positionals.length !== 1) throw new UsageError('bw derive needs exactly one item NAME');
@@ -116,16 +124,25 @@ export const command: Command = {
         }
         if (entries.length === 0) throw new CliError(`none of the Bitwarden items ${names.join(', ')} exist; name them with --item`, 1);
         const { planSync } = await import('../bitwarden/keysFile.ts');
-        const existing = existsSync(file) ? readFileSync(file, 'utf8') : '';
+        let existing: Buffer;
+        try {
+          existing = (await readRegularFile(file)) ?? Buffer.alloc(0);
+        } catch (e) {
+          throw keysFileError(file, 'read', e);
+        }
         const plan = await planSync(existing, entries);
-        const willWrite = !values['dry-run'] && plan.text !== existing;
+        const willWrite = !values['dry-run'] && !plan.bytes.equals(existing);
         if (willWrite) {
-          mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
           const { writeFileAtomic } = await import('../fs/atomicWrite.ts');
-          await writeFileAtomic(file, plan.text, { secret: true });
+          try {
+            mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+            await writeFileAtomic(file, plan.bytes, { secret: true });
+          } catch (e) {
+            throw keysFileError(file, 'write', e);
+          }
         }
         if (values.json) {
-          await write(io.stdout, JSON.stringify({ file, written: willWrite, backup: willWrite && existing ? `${file}.bak` : null, changes: plan.changes }, null, 2) + '\n');
+          await write(io.stdout, JSON.stringify({ file, written: willWrite, backup: willWrite && existing.length ? `${file}.bak` : null, changes: plan.changes }, null, 2) + '\n');
           return 0;
         }
         for (const c of plan.changes) {
@@ -134,13 +151,25 @@ export const command: Command = {
         }
         if (values['dry-run']) await write(io.stdout, `dry run: ${file} not changed\n`);
         else if (!willWrite) await write(io.stdout, `${file} is up to date\n`);
-        else await write(io.stdout, `wrote ${file} (mode 0600)${existing ? `; previous version kept as ${file}.bak` : ''}\n`);
+        else await write(io.stdout, `wrote ${file} (mode 0600)${existing.length ? `; previous version kept as ${file}.bak` : ''}\n`);
         return 0;
       }
-      throw new UsageError(`unknown bw command '${sub}' (derive, sync)`);
+      throw new UsageError(`unknown bw command '${excerpt(sub)}' (derive, sync)`);
     } catch (e) {
-      if (e instanceof BitwardenError) throw new CliError(e.message, 1);
-      throw e;
+      const err = e instanceof BitwardenError ? new CliError(e.message, e.exitCode, e.code) : e;
+      if (values.json && err instanceof CliError) {
+        // Scripts read stdout: the error is a JSON document there, with the same exit status.
+        await write(io.stdout, JSON.stringify({ error: { code: err.code ?? (err.exitCode === 2 ? 'USAGE' : 'FAILED'), message: err.message } }, null, 2) + '\n');
+        return err.exitCode;
+      }
+      throw err;
+    }
+
+    function keysFileError(path: string, op: 'read' | 'write', e: unknown): CliError {
+      if (e instanceof NotRegularFileError) return new CliError(e.message, 2, 'NOT_REGULAR_FILE');
+      const err = e as NodeJS.ErrnoException;
+      const why = err.code === 'EACCES' || err.code === 'EPERM' ? 'permission denied' : err.code === 'ENOSPC' ? 'no space left on the device (ENOSPC)' : err.code === 'EFBIG' ? err.message : (err.code ?? err.message);
+      return new CliError(`cannot ${op} ${path}: ${why}; it was left as it was`, 2, 'KEYS_FILE');
     }
   },
 };

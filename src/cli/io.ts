@@ -13,10 +13,20 @@ export class CliError extends Error {
   constructor(
     message: string,
     readonly exitCode: number = 1,
+    /** A stable code for --json output. */
+    readonly code?: string,
   ) {
     super(message);
     this.name = 'CliError';
   }
+}
+
+/**
+ * Whether `e` is a CliError — also one from another bundle (keybridge's heavy subcommands are
+ * separate bundles with their own copy of this class).
+ */
+export function isCliError(e: unknown): e is CliError {
+  return e instanceof CliError || (e instanceof Error && (e.name === 'CliError' || e.name === 'UsageError') && typeof (e as { exitCode?: unknown }).exitCode === 'number');
 }
 
 export class UsageError extends CliError {

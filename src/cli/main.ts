@@ -1,5 +1,5 @@
 import { commands } from './commands.ts';
-import { CliError, UnknownOptionError, write, type Io } from './io.ts';
+import { isCliError, UnknownOptionError, write, type Io } from './io.ts';
 import { VERSION } from '../version.ts';
 import { flagNames, HELP_OPTION, type OptionDefs } from '../term/spec.ts';
 
@@ -46,11 +46,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
     const command = await entry.load();
     return await command.run(rest, io);
   } catch (err) {
-    if (err instanceof UnknownOptionError) {
+    if (err instanceof Error && err.name === 'UnknownOptionError' && typeof (err as { exitCode?: unknown }).exitCode === 'number') {
       await write(io.stderr, `keybridge ${name}: ${err.message}; see 'keybridge ${name} --help'\n`);
-      return err.exitCode;
+      return (err as UnknownOptionError).exitCode;
     }
-    if (err instanceof CliError) {
+    if (isCliError(err)) {
       await write(io.stderr, `keybridge ${name}: ${err.message}\n`);
       return err.exitCode;
     }

@@ -82,6 +82,7 @@ export const command: Command = {
         const opts = Object.fromEntries(k.rigFlags.filter((f) => values[f] !== undefined).map((f) => [f, values[f]]));
         const t = await k.start(opts, { port: r.ports[0], log: (l) => io.stderr.write(`${l}\n`) });
         running.push(t);
+        await rig.waitForCard(0, 'present', undefined, used.indexOf(k));
         await write(io.stderr, `${t.label} ${t.id} plugged in\n`);
       }
     } catch (e) {

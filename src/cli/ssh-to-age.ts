@@ -3,13 +3,8 @@
  * Same flags (Go `flag` syntax: -x or --x, -x=v or -x v), same SSH_TO_AGE_PASSPHRASE and
  * -stdinpass rules, same stdout. Differences are listed in README.md (## ssh-to-age).
  */
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import { writeFileAtomic } from '../fs/atomicWrite.ts';
-import { convertPublicKeyLines, skippedKeyMessage } from '../ssh/lines.ts';
-import { sshPrivateKeyToAgeIdentity } from '../ssh/identity.ts';
-import { KeyConversionError } from '../ssh/errors.ts';
-import { CliError, UsageError, readAll, write, type Command, type Io } from './io.ts';
+import { excerpt } from '../text/excerpt.ts';
+import { CliError, UsageError, write, type Command, type Io } from './io.ts';
 import { VERSION } from '../version.ts';
 import type { CommandArgs } from '../term/spec.ts';
 
@@ -113,109 +108,13 @@ export function parseSshToAgeArgs(argv: readonly string[]): SshToAgeOptions {
       if (name === 'i') opts.input = value;
       else opts.output = value;
     } else {
-      throw new UsageError(`flag provided but not defined: -${name} (see -help)`);
+      throw new UsageError(`flag provided but not defined: -${excerpt(name)} (see -help)`);
     }
   }
   if (i < argv.length) {
-    throw new UsageError(`unexpected argument '${argv[i]}': give the input file with -i PATH (see -help)`);
+    throw new UsageError(`unexpected argument '${excerpt(argv[i]!)}': give the input file with -i PATH (see -help)`);
   }
   return opts;
-}
-
-function ioReason(err: unknown): string {
-  const e = err as NodeJS.ErrnoException;
-  switch (e.code) {
-    case 'ENOENT':
-      return 'no such file or directory';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    case 'EISDIR':
-      return 'is a directory';
-    case 'ENOTDIR':
-      return 'not a directory';
-    default:
-      return e.code ?? (err instanceof Error ? err.message : String(err));
-  }
-}
-
-async function readInput(opts: SshToAgeOptions, io: Io): Promise<Buffer> {
-  if (opts.input === '-') {
-    try {
-      return await readAll(io.stdin);
-    } catch (err) {
-      throw new CliError(`error reading stdin: ${ioReason(err)}`);
-    }
-  }
-  try {
-    return await readFile(resolve(io.cwd, opts.input));
-  } catch (err) {
-    throw new CliError(`error reading ${opts.input}: ${ioReason(err)}`);
-  }
-}
-
-async function emit(opts: SshToAgeOptions, io: Io, text: string, secret: boolean): Promise<void> {
-  if (opts.output === '-') {
-    await write(io.stdout, text);
-    return;
-  }
-  try {
-    await writeFileAtomic(resolve(io.cwd, opts.output), text, { secret });
-  } catch (err) {
-    throw new CliError(`failed to create ${opts.output}: ${ioReason(err)}`);
-  }
-}
-
-/** Passphrase from -stdinpass (trailing CR/LF removed) or SSH_TO_AGE_PASSPHRASE. */
-async function passphrase(opts: SshToAgeOptions, io: Io): Promise<Buffer> {
-  if (opts.stdinPass) {
-    const raw = await readAll(io.stdin);
-    let end = raw.length;
-    while (end > 0 && (raw[end - 1] === 0x0a || raw[end - 1] === 0x0d)) end--;
-    const pass = Buffer.from(raw.subarray(0, end));
-    raw.fill(0);
-    return pass;
-  }
-  return Buffer.from(io.env.SSH_TO_AGE_PASSPHRASE ?? '', 'utf8');
-}
-
-async function convertPrivate(opts: SshToAgeOptions, io: Io, input: Buffer): Promise<void> {
-  const pass = await passphrase(opts, io);
-  let text: string;
-  try {
-    const pair = sshPrivateKeyToAgeIdentity(input.toString('utf8'), pass);
-    text = opts.json ? `${JSON.stringify({ identity: pair.identity, recipient: pair.recipient })}\n` : `${pair.identity}\n`;
-    for (const warning of pair.warnings) await write(io.stderr, `warning: ${warning}\n`);
-  } catch (err) {
-    if (err instanceof KeyConversionError) throw new CliError(`failed to convert the private key: ${err.message}`);
-    throw err;
-  } finally {
-    pass.fill(0);
-    input.fill(0);
-  }
-  await emit(opts, io, text, true);
-}
-
-async function convertPublic(opts: SshToAgeOptions, io: Io, input: Buffer): Promise<void> {
-  const conversion = convertPublicKeyLines(input.toString('utf8'));
-  let out = '';
-  let messages = '';
-  for (const r of conversion.results) {
-    if ('recipient' in r) out += `${r.recipient}\n`;
-    else messages += `${skippedKeyMessage(r.skippedKeyType)}\n`;
-  }
-  if (messages && !opts.json) await write(io.stderr, messages);
-  if (conversion.error) {
-    const where = opts.input === '-' ? `line ${conversion.error.line}` : `${opts.input}, line ${conversion.error.line}`;
-    throw new CliError(`${where}: ${conversion.error.error.message}`);
-  }
-  if (conversion.results.length === 0) await write(io.stderr, 'warning: no public keys in the input\n');
-  if (opts.json) {
-    const recipients = conversion.results.flatMap((r) => ('recipient' in r ? [{ line: r.line, recipient: r.recipient }] : []));
-    const skipped = conversion.results.flatMap((r) => ('skippedKeyType' in r ? [{ line: r.line, keyType: r.skippedKeyType }] : []));
-    out = `${JSON.stringify({ recipients, skipped })}\n`;
-  }
-  await emit(opts, io, out, false);
 }
 
 export async function runSshToAge(argv: string[], io: Io): Promise<number> {
@@ -231,9 +130,10 @@ export async function runSshToAge(argv: string[], io: Io): Promise<number> {
   if (opts.privateKey && opts.stdinPass && opts.input === '-') {
     throw new CliError('cannot read both private key and passphrase from stdin: give the key with -i PATH');
   }
-  const input = await readInput(opts, io);
-  if (opts.privateKey) await convertPrivate(opts, io, input);
-  else await convertPublic(opts, io, input);
+  // The conversion code loads only now: --help and --version start as fast as node itself.
+  const { convertPrivate, convertPublic } = await import('./sshToAgeConvert.ts');
+  if (opts.privateKey) await convertPrivate(opts, io);
+  else await convertPublic(opts, io);
   return 0;
 }
 

@@ -6,6 +6,7 @@
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,7 +54,76 @@ export interface Rig {
   readers: { name: string; ports: [number, number]; slots: [string, string] }[];
   /** Whether the TCP_NODELAY preload is active (else each APDU costs ~40 ms). */
   nodelay: boolean;
+  /**
+   * Resolves once pcscd itself reports a card in reader slot `slot` (`present`) or none
+   * (`absent`), asked through PC/SC like any client; rejects after `timeoutMs` (default 30 s).
+   */
+  waitForCard(slot: 0 | 1, want?: CardWanted, timeoutMs?: number, reader?: number): Promise<void>;
   stop(): Promise<void>;
+}
+
+export type CardWanted = 'present' | 'absent';
+
+/** Generous bounds: a loaded CI machine may take seconds where an idle one takes milliseconds. */
+const START_TIMEOUT_MS = 30_000;
+const CARD_TIMEOUT_MS = 30_000;
+
+/**
+ * The PC/SC query, run in a short-lived child process: it watches pcscd through the pcsclite
+ * addon (event-driven: pcsclite reports every reader and every state change as it happens) and
+ * exits 0 as soon as the condition holds. A child, because closing pcsclite contexts inside a
+ * long-lived process can deadlock in the addon; a child just exits, and one that does not answer
+ * in time is killed.
+ */
+const WATCH_SOURCE = `
+const [lib, spec] = [process.argv[1], JSON.parse(process.argv[2])];
+const pcsc = require(lib)();
+const states = new Map();
+pcsc.on('error', () => {});
+pcsc.on('reader', (r) => {
+  r.on('error', () => {});
+  r.on('end', () => states.delete(r.name));
+  r.on('status', (s) => { states.set(r.name, { state: s.state, r }); check(); });
+});
+function check() {
+  if (spec.kind === 'readers') { if (spec.names.every((n) => states.has(n))) process.exit(0); return; }
+  const s = states.get(spec.reader);
+  if (!s) return;
+  const present = (s.state & s.r.SCARD_STATE_PRESENT) !== 0 && (s.state & s.r.SCARD_STATE_MUTE) === 0;
+  if (spec.want === 'present' ? present : (s.state & s.r.SCARD_STATE_EMPTY) !== 0) process.exit(0);
+}
+`;
+
+type WatchSpec = { kind: 'readers'; names: readonly string[] } | { kind: 'card'; reader: string; want: CardWanted };
+
+function watchPcsc(spec: WatchSpec, what: string, timeoutMs: number): Promise<void> {
+  const lib = createRequire(import.meta.url).resolve('pcsclite');
+  return new Promise<void>((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', WATCH_SOURCE, lib, JSON.stringify(spec)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-500)));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      reject(new RigError('START_FAILED', `cannot ask pcscd for ${what}: ${e.message}`));
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else if (signal === 'SIGKILL') reject(new RigError('START_FAILED', `pcscd did not report ${what} within ${timeoutMs / 1000} s`));
+      else reject(new RigError('START_FAILED', `asking pcscd for ${what} failed (exit ${code}): ${stderr.trim().split('\n').pop() ?? ''}`));
+    });
+  });
+}
+
+/** Resolves once pcscd lists every reader in `names` (each with its first status). */
+export function waitForReaders(names: readonly string[], timeoutMs = START_TIMEOUT_MS): Promise<void> {
+  return watchPcsc({ kind: 'readers', names }, `the readers ${names.join(', ')}`, timeoutMs);
+}
+
+/** Resolves once pcscd reports a usable card in `reader` (`present`) or an empty reader (`absent`). */
+export function waitForCard(reader: string, want: CardWanted = 'present', timeoutMs = CARD_TIMEOUT_MS): Promise<void> {
+  return watchPcsc({ kind: 'card', reader, want }, `a card ${want === 'present' ? 'in' : 'removed from'} ${reader}`, timeoutMs);
 }
 
 /**
@@ -138,14 +208,23 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
   let exited = false;
   const exitPromise = new Promise<void>((resolve) => child.once('exit', () => ((exited = true), resolve())));
 
-  const deadline = Date.now() + 5000;
+  const readerNames = readers.flatMap(({ name }) => [`${name} 00 00`, `${name} 00 01`]);
+  const fail = (why: string) => {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    return new RigError('START_FAILED', `pcscd did not start${exited ? ' (it exited; run with debug for its log)' : ` ${why}`}`);
+  };
+  // The socket appears when pcscd listens (checked on each 20 ms tick, bounded generously);
+  // then PC/SC itself must list both reader slots, which is when vpcd listens on its ports.
+  const deadline = Date.now() + START_TIMEOUT_MS;
   while (!existsSync(PCSCD_SOCKET)) {
-    if (exited || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      rmSync(dir, { recursive: true, force: true });
-      throw new RigError('START_FAILED', `pcscd did not start${exited ? ' (it exited; run with debug for its log)' : ' within 5 s'}`);
-    }
+    if (exited || Date.now() > deadline) throw fail(`within ${START_TIMEOUT_MS / 1000} s`);
     await new Promise((r) => setTimeout(r, 20));
+  }
+  try {
+    await waitForReaders(readerNames, Math.max(1000, deadline - Date.now()));
+  } catch (e) {
+    throw fail(`(${(e as Error).message})`);
   }
 
   let stopped = false;
@@ -161,5 +240,12 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
     rmSync(dir, { recursive: true, force: true });
   };
   const list = readers.map(({ name, port }) => ({ name, ports: [port, port + 1] as [number, number], slots: [`${name} 00 00`, `${name} 00 01`] as [string, string] }));
-  return { ports: list[0]!.ports, readerNames: list[0]!.slots, readers: list, nodelay: preload !== null, stop };
+  return {
+    ports: list[0]!.ports,
+    readerNames: list[0]!.slots,
+    readers: list,
+    nodelay: preload !== null,
+    waitForCard: (slot, want = 'present', timeoutMs = CARD_TIMEOUT_MS, reader = 0) => waitForCard(list[reader]!.slots[slot], want, timeoutMs),
+    stop,
+  };
 }

@@ -17,7 +17,7 @@ export interface VirtualCard {
 export interface VpcdLinkOptions {
   host?: string;
   port: number;
-  /** Retry connecting this long (pcscd may still be starting). Default 5000 ms. */
+  /** Retry connecting this long (pcscd may still be starting; a loaded machine is slow). Default 30 s. */
   connectTimeoutMs?: number;
   log?: (line: string) => void;
 }
@@ -41,7 +41,7 @@ export class VpcdLink {
 
   async connect(): Promise<void> {
     if (this.socket) return;
-    const deadline = Date.now() + (this.opts.connectTimeoutMs ?? 5000);
+    const deadline = Date.now() + (this.opts.connectTimeoutMs ?? 30_000);
     for (;;) {
       try {
         this.socket = await new Promise<Socket>((resolve, reject) => {

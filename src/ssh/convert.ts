@@ -4,8 +4,9 @@
  * Other modules (bitwarden/, repo/) call the single-key functions; line handling is in
  * lines.ts and private key containers in privateKey.ts.
  */
-import { sha512 } from '@noble/hashes/sha2.js';
+import { createHash } from 'node:crypto';
 import { bech32 } from '@scure/base';
+import { excerpt } from '../text/excerpt.ts';
 import { KeyConversionError } from './errors.ts';
 import { edwardsToMontgomeryBatch } from './montgomery.ts';
 import { WireReader } from './wire.ts';
@@ -43,7 +44,12 @@ export function ed25519PublicKeysToAgeRecipients(pubs: readonly Uint8Array[]): (
  */
 export function ed25519SeedToX25519Scalar(seed: Uint8Array): Uint8Array {
   if (seed.length !== 32) throw new KeyConversionError(`ed25519 seed must be 32 bytes, got ${seed.length}`, 'MALFORMED_PRIVATE_KEY');
-  return sha512(seed).subarray(0, 32);
+  const digest = createHash('sha512').update(seed).digest();
+  try {
+    return Uint8Array.from(digest.subarray(0, 32));
+  } finally {
+    digest.fill(0);
+  }
 }
 
 /** `AGE-SECRET-KEY-1…` identity of a 32-byte Ed25519 seed (unclamped, as ssh-to-age). */
@@ -67,7 +73,7 @@ export function ed25519FromSshBlob(blob: Uint8Array): Uint8Array {
   const r = new WireReader(blob, (what) => new KeyConversionError(`ssh public key blob: ${what}`, 'MALFORMED_PUBLIC_KEY'));
   const type = r.text('key type');
   if (type !== 'ssh-ed25519') {
-    throw new KeyConversionError(`got ${type} key type, but only ed25519 keys are supported`, 'UNSUPPORTED_KEY_TYPE');
+    throw new KeyConversionError(`got ${excerpt(type)} key type, but only ed25519 keys are supported`, 'UNSUPPORTED_KEY_TYPE');
   }
   const key = r.string('ed25519 key');
   if (key.length !== 32) throw new KeyConversionError(`invalid size ${key.length} for an ed25519 public key (expected 32)`, 'MALFORMED_PUBLIC_KEY');

@@ -14,7 +14,10 @@ export type SshToAgeErrorCode =
   | 'PASSPHRASE_REQUIRED'
   | 'WRONG_PASSPHRASE'
   | 'UNSUPPORTED_CIPHER'
-  | 'UNSUPPORTED_KDF';
+  | 'UNSUPPORTED_KDF'
+  | 'KDF_COST_TOO_HIGH'
+  | 'LINE_TOO_LONG'
+  | 'INPUT_TOO_LARGE';
 
 export class KeyConversionError extends Error {
   constructor(

@@ -1,7 +1,6 @@
 /**
  * One call from an SSH private key file's text to its age identity, for library users.
  */
-import { ed25519 } from '@noble/curves/ed25519.js';
 import { ed25519PublicKeyToAgeRecipient, ed25519SeedToAgeIdentity } from './convert.ts';
 import { parseEd25519PrivateKey } from './privateKey.ts';
 
@@ -20,11 +19,12 @@ export interface AgeKeyPair {
  */
 export function sshPrivateKeyToAgeIdentity(pem: string, passphrase: string | Uint8Array = ''): AgeKeyPair {
   const pass = typeof passphrase === 'string' ? Buffer.from(passphrase, 'utf8') : passphrase;
-  const { seed, warnings } = parseEd25519PrivateKey(pem, pass);
+  const { seed, publicKey, warnings } = parseEd25519PrivateKey(pem, pass);
   try {
     return {
       identity: ed25519SeedToAgeIdentity(seed),
-      recipient: ed25519PublicKeyToAgeRecipient(ed25519.getPublicKey(seed)),
+      // the public key the file holds (checked against the seed by OpenSSL), not recomputed here
+      recipient: ed25519PublicKeyToAgeRecipient(publicKey),
       warnings,
     };
   } finally {

@@ -11,15 +11,19 @@
  * trick), leaving one exponentiation per key for the validity check.
  */
 import { FpInvertBatch } from '@noble/curves/abstract/modular.js';
-import { ed25519 } from '@noble/curves/ed25519.js';
 import { Fp, P, areSquares, isSquare } from './quadraticResidue.ts';
 
-const D = ed25519.Point.CURVE().d;
+/**
+ * The edwards25519 constant d = −121665/121666 mod p (RFC 8032 §5.1), written out so that a
+ * one-key conversion does not load the whole curve module; a test checks it against noble's.
+ */
+export const D = 37095705934669439343138083508754565189542113879843219016388785533085940283555n;
+
+const MASK_63 = (1n << 63n) - 1n;
 
 function readY(pub: Uint8Array): bigint {
-  const be = Buffer.from(pub).reverse();
-  be[0]! &= 0x7f;
-  const y = BigInt('0x' + be.toString('hex'));
+  const v = new DataView(pub.buffer, pub.byteOffset, 32);
+  const y = v.getBigUint64(0, true) | (v.getBigUint64(8, true) << 64n) | (v.getBigUint64(16, true) << 128n) | ((v.getBigUint64(24, true) & MASK_63) << 192n);
   return y >= P ? y - P : y;
 }
 

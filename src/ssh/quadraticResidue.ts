@@ -37,8 +37,17 @@ function opensslPow(): BytesPow | undefined {
   try {
     const rsaKey = { key: createPublicKey({ key: { ...EULER_JWK }, format: 'jwk' }), padding: constants.RSA_NO_PADDING };
     const pow: BytesPow = (w) => publicEncrypt(rsaKey, w);
-    for (const w of [2n, 4n, 9n, P - 2n, 486662n]) {
-      if (BigInt('0x' + Buffer.from(pow(toBytes32BE(w))).toString('hex')) !== Fp.pow(w, EULER_EXPONENT)) return undefined;
+    // Self-check with values whose quadratic character is known (p ≡ 5 mod 8): −1 and 4, 9 are
+    // squares, 2 and −2 are not.
+    const known: [bigint, bigint][] = [
+      [4n, 1n],
+      [9n, 1n],
+      [P - 1n, 1n],
+      [2n, P_MINUS_ONE],
+      [P - 2n, P_MINUS_ONE],
+    ];
+    for (const [w, symbol] of known) {
+      if (BigInt('0x' + Buffer.from(pow(toBytes32BE(w))).toString('hex')) !== symbol) return undefined;
     }
     return pow;
   } catch {
@@ -90,8 +99,12 @@ export function isSquare(w: bigint): boolean {
   return native ? eulerOf(native(toBytes32BE(w))) : fromEuler(Fp.pow(w, EULER_EXPONENT));
 }
 
+/** Below this many values the BigInt exponentiation is cheaper than setting up OpenSSL's. */
+const OPENSSL_FROM = 8;
+
 /** isSquare for many values; large batches on the OpenSSL backend use worker threads too. */
 export function areSquares(ws: readonly bigint[]): boolean[] {
+  if (!state && ws.length < OPENSSL_FROM) return ws.map((w) => w === 0n || fromEuler(Fp.pow(w, EULER_EXPONENT)));
   const { native } = current();
   const nonZero = ws.filter((w) => w !== 0n);
   if (!native || workerCountFor(nonZero.length) === 0) return ws.map(isSquare);

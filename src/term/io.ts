@@ -3,6 +3,7 @@
  * environment, working directory), so tests run them in-process with captured streams and a
  * controlled environment. Below both cli/ and plugins/: neither imports the other for this.
  */
+import { writeSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 
 export interface Io {
@@ -13,13 +14,62 @@ export interface Io {
   readonly cwd: string;
   /** The name the program was invoked as, for messages like `<argv0>: <message>`. */
   readonly argv0: string;
+  /** The descriptor behind stdin when it is the process's own (commands may read it directly). */
+  readonly stdinFd?: number;
+}
+
+/**
+ * process.stdout/stderr with `write` done by a direct write(2): creating the stream objects loads
+ * Node's stream machinery (milliseconds of a one-shot command's start), and on Linux these
+ * streams write synchronously anyway, so order is the same. Anything else (isTTY, columns,
+ * events…) is the real stream, created on first use. Should the descriptor refuse a direct
+ * write (EAGAIN once the real stream made it non-blocking), the real stream takes over.
+ */
+function directWriter(fd: 1 | 2, stream: () => NodeJS.WriteStream): Writable {
+  let direct = true;
+  const write = (chunk: string | Uint8Array, encoding?: BufferEncoding | ((err?: Error | null) => void), cb?: (err?: Error | null) => void): boolean => {
+    const done = typeof encoding === 'function' ? encoding : cb;
+    if (direct) {
+      let bytes = typeof chunk === 'string' ? Buffer.from(chunk, typeof encoding === 'string' ? encoding : 'utf8') : chunk;
+      try {
+        while (bytes.length) bytes = bytes.subarray(writeSync(fd, bytes));
+        if (done) process.nextTick(done);
+        return true;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') {
+          if (done) process.nextTick(done, e as Error);
+          return false;
+        }
+        direct = false;
+        chunk = bytes;
+      }
+    }
+    return done ? stream().write(chunk, done) : stream().write(chunk);
+  };
+  return new Proxy({} as Writable, {
+    get(_t, prop) {
+      if (prop === 'write') return write;
+      const s = stream();
+      const v = Reflect.get(s, prop, s) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(s) : v;
+    },
+    set(_t, prop, value) {
+      return Reflect.set(stream(), prop, value);
+    },
+  });
 }
 
 export function processIo(argv0: string): Io {
+  // The standard streams are created on first use: setting them up costs milliseconds at start.
+  const stdout = directWriter(1, () => process.stdout);
+  const stderr = directWriter(2, () => process.stderr);
   return {
-    stdin: process.stdin,
-    stdout: process.stdout,
-    stderr: process.stderr,
+    get stdin() {
+      return process.stdin;
+    },
+    stdout,
+    stderr,
+    stdinFd: 0,
     env: process.env,
     cwd: process.cwd(),
     argv0,

@@ -46,6 +46,10 @@ const EXTENDED_CHUNK = 65535;
 
 export type ApduFormat = 'short' | 'extended';
 
+/** Bounds on a chained (61xx) response: the largest PIV object is a few KiB, a SmartCard-HSM file 32 KiB. */
+const MAX_CHAINED_RESPONSE = 256 * 1024;
+const MAX_GET_RESPONSES = 1024;
+
 /** Encodes one command APDU (no chaining) in the given format. */
 export function encodeApdu(format: ApduFormat, cla: number, ins: number, p1: number, p2: number, data: Uint8Array = new Uint8Array(0)): Uint8Array {
   if (format === 'short') {
@@ -111,8 +115,14 @@ export class ApduProtocol {
     }
     let r = await this.transmitOne(cla, ins, p1, p2, data.subarray(offset));
     const chunks: Uint8Array[] = [];
+    let total = 0;
     while ((r.sw & 0xff00) === 0x6100) {
       chunks.push(r.data);
+      // A card that never stops answering 61xx must not make us loop or grow without end.
+      total += r.data.length;
+      if (total > MAX_CHAINED_RESPONSE || chunks.length > MAX_GET_RESPONSES) {
+        throw new TransportError('BAD_RESPONSE', `The card keeps sending more response data (over ${MAX_CHAINED_RESPONSE} bytes); it is misbehaving`);
+      }
       r = await this.transmitOne(0x00, GET_RESPONSE, 0x00, 0x00, new Uint8Array(0));
     }
     if (chunks.length === 0) return r;

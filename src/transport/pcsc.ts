@@ -91,8 +91,11 @@ export async function openPcsc(opts: PcscOptions = {}): Promise<CardReaders> {
     for (;;) {
       const now = Date.now();
       const allStatus = [...readers.keys()].every((n) => statusSeen.has(n));
-      if (allStatus && now - lastEvent >= 40 && now - started >= 60) return;
-      if (now - started > 2000) return;
+      // On a loaded machine the first reader can take well over 60 ms to be announced: with no
+      // reader yet, keep listening (bounded), rather than report an empty reader system.
+      const settledFor = readers.size > 0 ? 60 : 1500;
+      if (allStatus && now - lastEvent >= 40 && now - started >= settledFor) return;
+      if (now - started > 10_000) return;
       await new Promise((r) => setTimeout(r, 10));
     }
   };

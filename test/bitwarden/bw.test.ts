@@ -77,10 +77,10 @@ describe('keybridge bw derive', () => {
     locked = true;
     const lk = await keybridge(['bw', 'derive', 'sops-crs58-ssh', '--serve', serveUrl]);
     locked = false;
-    expect(lk.code).toBe(1);
+    expect(lk.code).toBe(2); // Bitwarden could not be read
     expect(lk.stderr).toMatch(/the vault is locked/);
     const real = await keybridge(['bw', 'derive', 'sops-crs58-ssh'], { env: env(), timeoutMs: 60_000 });
-    expect(real.code).toBe(1);
+    expect(real.code).toBe(2);
     expect(real.stderr).toMatch(/you are not logged in; run `bw login`/);
     const none = await keybridge(['bw', 'derive', 'x'], { env: { ...process.env, PATH: '/nonexistent' } });
     expect(none.stderr).toMatch(/`bw` is not installed/);

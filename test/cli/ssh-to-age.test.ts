@@ -16,7 +16,7 @@ const env = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => {
   return e;
 };
 const sshToAge = (args: string[], opts: Parameters<typeof run>[2] = {}): Promise<RunResult> =>
-  run(process.execPath, [`${DIST}/ssh-to-age.mjs`, ...args], { env: env(), ...opts });
+  run(process.execPath, [`${DIST}/ssh-to-age.cjs`, ...args], { env: env(), ...opts });
 
 const KEYSCAN_OUT =
   'age1hjm3aujg9e79f5yth8a2cejzdjg5n9vnu96l05p70uvfpeltnpms7yy3pp\nage1v8zjc47jmlqwefyu66s0d4ke98qr4vnuj3cpvs4z9npfdw833dxqwjrhzv\n';
@@ -225,7 +225,7 @@ describe('ssh-to-age -o', () => {
 
   it('-o /dev/stdout writes to the device as the reference does', async () => {
     // Through a shell pipe (a FIFO), as in `ssh-to-age -o /dev/stdout | …`.
-    const r = await run('sh', ['-c', '"$0" "$1" -i "$2" -o /dev/stdout | cat', process.execPath, `${DIST}/ssh-to-age.mjs`, `${FIX}keyscan.txt`], { env: env() });
+    const r = await run('sh', ['-c', '"$0" "$1" -i "$2" -o /dev/stdout | cat', process.execPath, `${DIST}/ssh-to-age.cjs`, `${FIX}keyscan.txt`], { env: env() });
     expect([r.code, r.stdout]).toEqual([0, KEYSCAN_OUT]);
   });
 
@@ -276,5 +276,46 @@ describe('ssh-to-age with ssh-keygen keys and the real age CLI', () => {
     const decrypted = await run('age', ['-d', '-i', idFile], { input: encrypted.stdoutBytes });
     expect(decrypted.code).toBe(0);
     expect(decrypted.stdout).toBe(secret);
+  });
+});
+
+describe('ssh-to-age on large input (converted on a worker thread, streamed)', () => {
+  const pub = readFileSync(`${FIX}id_ed25519.pub`, 'utf8').trim();
+  const rsa = readFileSync(`${FIX}keyscan.txt`, 'utf8').split('\n').find((l) => l.includes('ssh-rsa'))!;
+  const RECIPIENT = 'age17044m9wgakla6pzftf4srtl3h5mcsr85jysgt5fg23zpnta8sfdqhzn452\n';
+
+  it('the same output, skip messages and line numbers as for small input', async () => {
+    const lines = Array.from({ length: 5000 }, (_, i) => (i % 1000 === 999 ? rsa : `${pub} n${i}`));
+    const r = await sshToAge([], { input: lines.join('\n') + '\n' });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(RECIPIENT.repeat(4995));
+    expect(r.stderr).toBe(SKIP_RSA.repeat(5));
+    const json = JSON.parse((await sshToAge(['-json'], { input: lines.join('\n') })).stdout);
+    expect(json.recipients).toHaveLength(4995);
+    expect(json.skipped.map((s: { line: number }) => s.line)).toEqual([1000, 2000, 3000, 4000, 5000]);
+  });
+
+  it('an error late in a large input: nothing on stdout, the failing line named', async () => {
+    const lines = Array.from({ length: 6000 }, (_, i) => (i === 4321 ? 'not a key' : pub));
+    const r = await sshToAge([], { input: lines.join('\n') });
+    expect([r.code, r.stdout]).toEqual([1, '']);
+    expect(r.stderr).toMatch(/^ssh-to-age: line 4322: not a public key line/);
+  });
+});
+
+describe('the installed entry points', () => {
+  it('package.json runs the CommonJS bundles; the .mjs names load the same code', async () => {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+    expect(pkg.bin['ssh-to-age']).toBe('dist/ssh-to-age.cjs');
+    expect(pkg.bin.keybridge).toBe('dist/keybridge.cjs');
+    for (const entry of ['ssh-to-age.cjs', 'ssh-to-age.mjs']) {
+      const r = await run(process.execPath, [`${DIST}/${entry}`, '-i', `${FIX}keyscan.txt`]);
+      expect([r.code, r.stdout, r.stderr]).toEqual([0, KEYSCAN_OUT, SKIP_RSA + SKIP_RSA]);
+    }
+    const bad = await run(process.execPath, [`${DIST}/ssh-to-age.mjs`, '-nope']);
+    expect(bad.stderr).toBe('ssh-to-age: flag provided but not defined: -nope (see -help)\n');
+    // keybridge's heavy subcommands load from dist/commands/ on use
+    const v = await run(process.execPath, [`${DIST}/keybridge.mjs`, 'validate', '--help']);
+    expect([v.code, v.stdout.split('\n')[0]]).toEqual([0, 'Usage: keybridge validate [REPO] [options]']);
   });
 });

@@ -38,8 +38,9 @@ describe('writeFileAtomic', () => {
     expect(readFileSync(join(dir, 'real', 'keys.txt'), 'utf8')).toBe('new\n');
   });
 
-  it('writes straight to a device such as /dev/null', async () => {
-    await expect(writeFileAtomic('/dev/null', 'x')).resolves.toBeUndefined();
+  it('writes straight to a device such as /dev/null only when streams are allowed', async () => {
+    await expect(writeFileAtomic('/dev/null', 'x', { allowStream: true })).resolves.toBeUndefined();
+    await expect(writeFileAtomic('/dev/null', 'x')).rejects.toMatchObject({ code: 'ENOTREG', message: '/dev/null is a device, not a regular file; refusing to use it (move it away first)' });
   });
 
   it('fails without leaving anything when the directory does not exist', async () => {

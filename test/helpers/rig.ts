@@ -5,10 +5,11 @@
  * is missing the tests are skipped loudly, or fail under KEYBRIDGE_REQUIRE_E2E=1 (CI).
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { rigUnavailableReason, startRig, type Rig } from '../../src/rig/pcscd.ts';
+import { RigError, pcscdRunning, rigUnavailableReason, startRig, type Rig } from '../../src/rig/pcscd.ts';
 import { startVirtualYubiKey, type VirtualYubiKey, type VirtualYubiKeyOptions } from '../../src/sim/yubikey/card.ts';
 import { DIST, ROOT } from './run.ts';
 import { REQUIRE_E2E } from './tools.ts';
@@ -24,8 +25,11 @@ function alive(pid: number): boolean {
   }
 }
 
+/** How long a test file waits for the machine's one pcscd (other test runs may hold it for minutes). */
+const WAIT_FOR_PCSCD_MS = 15 * 60_000;
+
 async function acquireLock(): Promise<void> {
-  const deadline = Date.now() + 300_000;
+  const deadline = Date.now() + WAIT_FOR_PCSCD_MS;
   for (;;) {
     try {
       mkdirSync(LOCK);
@@ -42,6 +46,46 @@ async function acquireLock(): Promise<void> {
       if (Date.now() > deadline) throw new Error('timed out waiting for the pcscd rig lock');
       await new Promise((r) => setTimeout(r, 100));
     }
+  }
+}
+
+/**
+ * startRig once the machine's pcscd is free: a pcscd started by something that does not take
+ * this lock (another checkout's tests, a system service being stopped) is waited out, bounded.
+ */
+/** Whether a TCP port on the loopback can be listened on (vpcd's reader ports must be free). */
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A pair of free vpcd ports away from the default 35963/35964, so that a virtual card some other
+ * process on this machine plugs into the default ports can never land in this rig's readers.
+ */
+async function privatePorts(): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const port = 36000 + 2 * Math.floor(Math.random() * 2000);
+    if ((await portFree(port)) && (await portFree(port + 1))) return port;
+  }
+  throw new Error('no free pair of TCP ports for the vpcd readers');
+}
+
+async function startRigWhenFree(): Promise<Rig> {
+  const deadline = Date.now() + WAIT_FOR_PCSCD_MS;
+  for (;;) {
+    if (!pcscdRunning()) {
+      try {
+        return await startRig({ port: await privatePorts() });
+      } catch (e) {
+        if (!(e instanceof RigError && e.code === 'PCSCD_RUNNING')) throw e;
+      }
+    }
+    if (Date.now() > deadline) throw new Error('timed out waiting for another pcscd on this machine to stop');
+    await new Promise((r) => setTimeout(r, 250));
   }
 }
 
@@ -94,7 +138,11 @@ function unavailable(name: string, body: () => void): boolean {
 export function describeWithRigLock(name: string, body: () => void): void {
   if (unavailable(name, body)) return;
   describe(name, () => {
-    beforeAll(acquireLock);
+    beforeAll(async () => {
+      await acquireLock();
+      const deadline = Date.now() + WAIT_FOR_PCSCD_MS;
+      while (pcscdRunning() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    }, WAIT_FOR_PCSCD_MS + 60_000);
     afterAll(releaseLock);
     body();
   });
@@ -112,16 +160,16 @@ export function describeWithRig(name: string, body: (ctx: RigContext) => void): 
       mkdirSync(ctx.binDir);
       for (const bin of ['age-plugin-yubikey']) symlinkSync(join(DIST, `${bin}.mjs`), join(ctx.binDir, bin));
       ctx.env = { ...process.env, PATH: `${ctx.binDir}:${process.env.PATH}`, KEYBRIDGE_ROOT: ROOT };
-      ctx.rig = await startRig();
+      ctx.rig = await startRigWhenFree();
       ctx.yubikey = async (opts = {}) => {
         const { slot = 0, ...rest } = opts;
         const yk = await startVirtualYubiKey({ port: ctx.rig.ports[slot], ...rest });
         cards.push(yk);
-        // pcscd polls for cards every 400 ms.
-        await new Promise((r) => setTimeout(r, 500));
+        // pcscd polls for cards every 400 ms (longer on a loaded machine): wait until it reports this one.
+        await ctx.rig.waitForCard(slot, 'present');
         return yk;
       };
-    });
+    }, 2 * WAIT_FOR_PCSCD_MS + 60_000);
     afterAll(async () => {
       for (const c of cards) await c.stop().catch(() => undefined);
       await ctx.rig?.stop();

@@ -16,7 +16,16 @@ export interface RunResult {
 export function run(
   cmd: string,
   args: string[],
-  opts: { input?: string | Uint8Array; env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; /** new session: no controlling terminal */ noTty?: boolean } = {},
+  opts: {
+    input?: string | Uint8Array;
+    env?: NodeJS.ProcessEnv;
+    cwd?: string;
+    timeoutMs?: number;
+    /** new session: no controlling terminal */
+    noTty?: boolean;
+    /** Called with all of stdout so far, each time more arrives (to wait for a prompt). */
+    onStdout?: (soFar: string) => void;
+  } = {},
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {
@@ -31,7 +40,10 @@ export function run(
       child.kill('SIGKILL');
       reject(new Error(`${cmd} ${args.join(' ')} timed out after ${opts.timeoutMs ?? 20000} ms`));
     }, opts.timeoutMs ?? 20000);
-    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stdout.on('data', (d: Buffer) => {
+      out.push(d);
+      opts.onStdout?.(Buffer.concat(out).toString('utf8'));
+    });
     child.stderr.on('data', (d: Buffer) => err.push(d));
     child.on('error', (e) => {
       clearTimeout(timer);
@@ -49,5 +61,5 @@ export function run(
 
 /** Runs the bundled `keybridge` CLI. */
 export function keybridge(args: string[], opts: Parameters<typeof run>[2] = {}): Promise<RunResult> {
-  return run(process.execPath, [`${DIST}/keybridge.mjs`, ...args], opts);
+  return run(process.execPath, [`${DIST}/keybridge.cjs`, ...args], opts);
 }

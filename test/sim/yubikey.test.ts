@@ -147,8 +147,9 @@ describeWithRig('virtual YubiKey through pcscd', (ctx) => {
 
   itWith([ykman])('state survives unplugging and a restart of the simulator', async () => {
     await yk.stop();
+    await ctx.rig.waitForCard(0, 'absent');
     const again = await startVirtualYubiKey({ port: ctx.rig.ports[0], statePath: statePath() });
-    await new Promise((r) => setTimeout(r, 500));
+    await ctx.rig.waitForCard(0, 'present');
     expect(again.serial).toBe(7654321);
     expect(again.store.state.pin).toBe('11223344');
     expect(Object.keys(again.store.state.slots).sort()).toEqual(['90', '95', '9a']);
@@ -159,8 +160,14 @@ describeWithRig('virtual YubiKey through pcscd', (ctx) => {
     const child = spawn(process.execPath, [`${DIST}/keybridge.mjs`, 'sim', 'yubikey', '--serial', '3141592', '--port', String(ctx.rig.ports[1])], { env: ctx.env });
     let err = '';
     child.stderr.on('data', (d) => (err += d));
-    await new Promise((r) => setTimeout(r, 1200));
-    expect(err).toContain('serial 3141592 plugged into vpcd port 35964');
+    await new Promise<void>((resolve, reject) => {
+      const check = () => (err.includes('plugged into vpcd port') ? resolve() : undefined);
+      child.stderr.on('data', check);
+      child.once('exit', () => reject(new Error(`keybridge sim exited: ${err}`)));
+      check();
+    });
+    expect(err).toContain(`serial 3141592 plugged into vpcd port ${ctx.rig.ports[1]}`);
+    await ctx.rig.waitForCard(1, 'present');
     const info = await run('ykman', ['--device', '3141592', 'info'], { env: ctx.env });
     expect(info.stdout).toContain('Serial number: 3141592');
     child.kill('SIGTERM');

@@ -12,7 +12,7 @@ import {
   sshPublicKeyToAgeRecipient,
   KeyConversionError,
 } from '../../src/index.ts';
-import { edwardsToMontgomeryBatch } from '../../src/ssh/montgomery.ts';
+import { D, edwardsToMontgomeryBatch } from '../../src/ssh/montgomery.ts';
 import { quadraticResidueBackend, selectQuadraticResidueBackend } from '../../src/ssh/quadraticResidue.ts';
 import { parseEd25519PrivateKey } from '../../src/ssh/privateKey.ts';
 
@@ -109,6 +109,10 @@ describe('Ed25519 → Montgomery with the reference acceptance rules', () => {
       expect(err).toBeInstanceOf(KeyConversionError);
       expect((err as KeyConversionError).code).toBe('INVALID_POINT');
     }
+  });
+
+  it('the written-out constant d is edwards25519\'s', () => {
+    expect(D).toBe(ed25519.Point.CURVE().d);
   });
 
   it('uses the OpenSSL exponentiation here', () => {

@@ -25,23 +25,45 @@ function plugin(ctx: RigContext, args: string[], input = '', extraEnv: NodeJS.Pr
   return run(process.execPath, [PLUGIN, ...args], { input, env: { ...ctx.env, ...extraEnv }, noTty: true });
 }
 
-/** Runs `age` on a pty, answering prompts in order; answers come through the environment. */
-function ageOnPty(ctx: RigContext, args: string[], answers: [RegExp, string][] = [], extraEnv: NodeJS.ProcessEnv = {}, timeout = 30) {
+/**
+ * Runs `age` on a pty, answering prompts in order; answers come through the environment.
+ * `onOutput` sees the terminal transcript as it grows (to wait for a prompt).
+ */
+function ageOnPty(ctx: RigContext, args: string[], answers: [RegExp, string][] = [], extraEnv: NodeJS.ProcessEnv = {}, timeout = 30, onOutput?: (soFar: string) => void) {
   const flags: string[] = [];
   const env: NodeJS.ProcessEnv = { ...ctx.env, ...extraEnv };
   answers.forEach(([re, value], i) => {
     flags.push('--expect', re.source, '--send', '@env');
     env[`PTY_SEND_${i + 1}`] = value;
   });
-  return run('python3', [PTY, '--timeout', String(timeout), ...flags, '--', 'age', ...args], { env, noTty: true, timeoutMs: (timeout + 10) * 1000 });
+  return run('python3', [PTY, '--timeout', String(timeout), ...flags, '--', 'age', ...args], { env, noTty: true, timeoutMs: (timeout + 10) * 1000, ...(onOutput ? { onStdout: onOutput } : {}) });
 }
 
-/** Unplugs and replugs the card: a fresh card session (pcscd notices each within ~0.4–0.8 s). */
-async function replug(yk: VirtualYubiKey): Promise<void> {
+/** Resolves once `check()` holds, checking every 20 ms; fails after `timeoutMs` (generous: the machine may be loaded). */
+async function until(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Pulls the card out (slot 0), waiting until pcscd reports the reader empty. */
+async function unplug(ctx: RigContext, yk: VirtualYubiKey, slot: 0 | 1 = 0): Promise<void> {
   await yk.remove();
-  await new Promise((r) => setTimeout(r, 600));
+  await ctx.rig.waitForCard(slot, 'absent');
+}
+
+/** Plugs the card in (slot 0), waiting until pcscd reports it. */
+async function plug(ctx: RigContext, yk: VirtualYubiKey, slot: 0 | 1 = 0): Promise<void> {
   await yk.insert();
-  await new Promise((r) => setTimeout(r, 900));
+  await ctx.rig.waitForCard(slot, 'present');
+}
+
+/** Unplugs and replugs the card: a fresh card session. */
+async function replug(ctx: RigContext, yk: VirtualYubiKey): Promise<void> {
+  await unplug(ctx, yk);
+  await plug(ctx, yk);
 }
 
 async function generate(ctx: RigContext, yk: VirtualYubiKey, args: string[], pins = `123456\n12345678\n${NEW_PIN}\n${NEW_PIN}\n`) {
@@ -124,7 +146,7 @@ describeWithRig('age-plugin-yubikey with the real age CLI', (ctx) => {
   });
 
   itWith([age, python])('a wrong PIN shows the retries left and asks again; the last retry is never spent', async () => {
-    await replug(yk); // a fresh card session: PIN no longer verified
+    await replug(ctx, yk); // a fresh card session: PIN no longer verified
     const dec = await ageOnPty(ctx, ['-d', '-i', idFile, encrypted], [
       [/Enter PIN/, '000000'],
       [/Invalid PIN \(2 tries remaining before it is blocked\)\. Enter PIN/, NEW_PIN],
@@ -133,7 +155,7 @@ describeWithRig('age-plugin-yubikey with the real age CLI', (ctx) => {
     expect(dec.stdout).toContain('the secret');
     expect(yk.store.state.pinRetriesLeft).toBe(3);
 
-    await replug(yk);
+    await replug(ctx, yk);
     const bad = await ageOnPty(ctx, ['-d', '-i', idFile, encrypted], [
       [/Enter PIN/, '000000'],
       [/2 tries remaining/, '111111'],
@@ -159,20 +181,19 @@ describeWithRig('age-plugin-yubikey with the real age CLI', (ctx) => {
 
   itWith([age, python])('the YubiKey pulled out in the middle of a decryption', async () => {
     yk.setTouch({ timeoutMs: 4000 });
+    const touches = yk.touchRequests;
     const pending = ageOnPty(ctx, ['-d', '-i', idFile, encrypted], [[/Enter PIN/, NEW_PIN]]);
-    await new Promise((r) => setTimeout(r, 1500));
+    await until('the card to ask for a touch', () => yk.touchRequests > touches);
     await yk.remove();
     const r = await pending;
     expect(r.code).not.toBe(0);
     expect(r.stdout).toMatch(/was removed during the operation|not touched in time/);
     yk.setTouch('approve');
-    await yk.insert();
-    await new Promise((r2) => setTimeout(r2, 500));
+    await plug(ctx, yk);
   });
 
   itWith([age, python])('an absent YubiKey: asked for through confirm (skip), or skipped silently with AGE_PLUGIN_YUBIKEY_SKIP_NOT_FOUND', async () => {
-    await yk.remove();
-    await new Promise((r) => setTimeout(r, 500));
+    await unplug(ctx, yk);
     const asked = await ageOnPty(ctx, ['-d', '-i', idFile, encrypted], [[/Please insert YubiKey with serial 12345678/, '2']]);
     expect(asked.code).not.toBe(0);
     expect(asked.stdout).toContain('Please insert YubiKey with serial 12345678');
@@ -184,11 +205,19 @@ describeWithRig('age-plugin-yubikey with the real age CLI', (ctx) => {
     expect(noTty.code).not.toBe(0);
     expect(noTty.stderr).toContain('is not plugged in and there is no terminal to ask for it');
     // insert it while the plugin waits: answer "yes" after plugging in
-    const pending = ageOnPty(ctx, ['-d', '-i', idFile, encrypted], [
-      [/Please insert YubiKey/, '1'],
-      [/Enter PIN/, NEW_PIN],
-    ]);
-    await new Promise((r) => setTimeout(r, 1500));
+    let transcript = '';
+    const pending = ageOnPty(
+      ctx,
+      ['-d', '-i', idFile, encrypted],
+      [
+        [/Please insert YubiKey/, '1'],
+        [/Enter PIN/, NEW_PIN],
+      ],
+      {},
+      30,
+      (soFar) => (transcript = soFar),
+    );
+    await until('the plugin to ask for the YubiKey', () => transcript.includes('Please insert YubiKey'));
     await yk.insert();
     const r = await pending;
     expect(r.stdout).toContain('Please insert YubiKey with serial 12345678');
@@ -214,7 +243,7 @@ describeWithRig('age-plugin-yubikey with the real age CLI', (ctx) => {
 
   itWith([age, python])('a blocked PIN is reported with the unblock command, without a prompt', async () => {
     yk.store.state.pinRetriesLeft = 0;
-    await replug(yk);
+    await replug(ctx, yk);
     const r = await ageOnPty(ctx, ['-d', '-i', idFile, encrypted], [], {}, 15);
     yk.store.state.pinRetriesLeft = 3;
     expect(r.code).not.toBe(0);
@@ -263,7 +292,7 @@ describeWithRig('age-plugin-yubikey with the real age CLI', (ctx) => {
     expect(r.stdout).toBe('the secret\n');
     // TDES management key on firmware 5.4 was migrated too
     expect(yk2.store.state.mgmtAlgorithm).toBe(0x03);
-    await yk.remove();
+    await unplug(ctx, yk);
     const r2 = await run('age', ['-d', '-i', id2, both], { env: ctx.env, noTty: true });
     expect(r2.stdout).toBe('the secret\n');
     // One identity file with both stubs, a file only for the second YubiKey, the first one absent:
@@ -276,9 +305,8 @@ describeWithRig('age-plugin-yubikey with the real age CLI', (ctx) => {
     expect(r3.code, r3.stdout).toBe(0);
     expect(r3.stdout).toContain('the secret');
     expect(r3.stdout).not.toContain('Please insert');
-    await yk.insert();
-    await yk2.remove();
-    await new Promise((res) => setTimeout(res, 500));
+    await plug(ctx, yk);
+    await unplug(ctx, yk2, 1);
   });
 
   itWith([age, ykman, python])('a key made by ykman (foreign, --list-all) decrypts too', async () => {

@@ -17,7 +17,7 @@ describeWithRig('age-plugin-yubikey identity-v1 transcript', (ctx) => {
     let out = '';
     const waitFor = (s: string) =>
       new Promise<void>((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`timed out waiting for ${JSON.stringify(s)}; got ${JSON.stringify(out)}`)), 10_000);
+        const t = setTimeout(() => reject(new Error(`timed out waiting for ${JSON.stringify(s)}; got ${JSON.stringify(out)}`)), 30_000);
         const check = () => {
           if (out.endsWith(s)) {
             clearTimeout(t);
