@@ -34,6 +34,10 @@ export const commands: Record<string, CommandEntry> = {
     summary: 'start pcscd with the vpcd driver (and optionally a virtual YubiKey) until Ctrl-C',
     load: async () => (await import('./rig.ts')).command,
   },
+  agent: {
+    summary: 'the session agent: one PIN for a batch of decryptions (agent --daemon, status, lock, stop)',
+    load: async () => (await import('./agent.ts')).command,
+  },
   version: {
     summary: 'print the keybridge version',
     load: async () => (await import('./version.ts')).command,
