@@ -137,6 +137,7 @@ export class FrameReader {
     if (first.length >= n) return first.subarray(0, n);
     const merged = this.take(this.size);
     this.chunks = [merged];
+    this.size = merged.length;
     return merged.subarray(0, n);
   }
 

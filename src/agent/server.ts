@@ -164,8 +164,11 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
     }
     if (peer.uid !== uid && peer.uid !== 0) {
       log(`refused a connection from uid ${peer.uid} (pid ${peer.pid}): this agent serves uid ${uid} only`);
+      // Say why and close our side; what the peer still sends is read and dropped unparsed (so
+      // its writes do not fail before it has read the refusal), and it is cut off after 1 s.
+      s.on('data', (d: Buffer) => d.fill(0));
+      s.on('error', () => undefined);
       s.end(encodeFrame({ v: PROTOCOL_VERSION, t: 'error', code: 'EPERM', message: `refused: this agent serves uid ${uid} only` }));
-      s.destroySoon?.();
       setTimeout(() => s.destroy(), 1000).unref();
       return;
     }
