@@ -11,7 +11,6 @@ export {
   ed25519SeedToAgeIdentity,
   ed25519SeedToX25519Scalar,
   sshBlobKeyType,
-  sshPublicKeyToAgeRecipient,
   x25519ToAgeRecipient,
 } from './ssh/convert.ts';
 export { KeyConversionError, type SshToAgeErrorCode } from './ssh/errors.ts';
@@ -19,6 +18,7 @@ export {
   convertPublicKeyLines,
   parsePublicKeyLine,
   skippedKeyMessage,
+  sshPublicKeyToAgeRecipient,
   type LineOutcome,
   type LineResult,
   type PublicKeysConversion,
