@@ -9,6 +9,7 @@
 import { connect, type Socket } from 'node:net';
 import { base64 } from '@scure/base';
 import type { Stanza } from '../age/stanza.ts';
+import type { Decoded } from '../age/plugin/v1.ts';
 import type { PluginUi } from '../age/plugin/ui.ts';
 import { UiFailure } from '../age/plugin/ui.ts';
 import { Handshake, type SealedChannel } from './channel.ts';
@@ -177,14 +178,15 @@ export class AgentConnection {
    * agent fails, dies or goes silent (the caller then unwraps locally); a result with errors (a
    * wrong PIN, a declined prompt) is a result.
    */
-  async unwrap(req: { family: string; identities: string[]; files: Stanza[][]; interactive: boolean }, ui: PluginUi): Promise<UnwrapReply> {
+  async unwrap(req: { family: string; identities: Decoded[]; files: Stanza[][]; interactive: boolean; skipNotFound: boolean }, ui: PluginUi): Promise<UnwrapReply> {
     this.send({
       v: PROTOCOL_VERSION,
       t: 'unwrap',
       family: req.family,
-      identities: req.identities,
+      identities: req.identities.map((d) => ({ index: d.index, plugin: d.plugin, data: base64.encode(d.data) })),
       files: req.files.map((f) => f.map((s) => ({ type: s.type, args: s.args, body: base64.encode(s.body) }))),
       interactive: req.interactive,
+      skipNotFound: req.skipNotFound,
     });
     for (;;) {
       const m = await this.next();

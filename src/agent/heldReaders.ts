@@ -85,6 +85,14 @@ export class HeldReaders implements CardReaders {
     };
   }
 
+  /**
+   * The reader system as a family's device access sees it inside the agent: closing it (the end
+   * of one run) keeps the held connections; only the agent closes the HeldReaders itself.
+   */
+  view(): CardReaders {
+    return { list: () => this.list(), connect: (r) => this.connect(r), close: async () => undefined };
+  }
+
   /** Starts a request: forgets which readers the previous one touched. */
   beginRequest(): void {
     this.touched = new Set();

@@ -33,6 +33,13 @@ export class AgentProtocolError extends Error {
   }
 }
 
+/** An identity as the plugin decoded it (index among the client's identities, plugin name, Bech32 payload in base64). */
+export interface WireIdentity {
+  index: number;
+  plugin: string;
+  data: string;
+}
+
 export interface WireStanza {
   type: string;
   args: string[];
@@ -74,7 +81,7 @@ export type ClientMessage =
   | { v: number; t: 'status' }
   | { v: number; t: 'lock' }
   | { v: number; t: 'stop' }
-  | { v: number; t: 'unwrap'; family: string; identities: string[]; files: WireStanza[][]; interactive: boolean }
+  | { v: number; t: 'unwrap'; family: string; identities: WireIdentity[]; files: WireStanza[][]; interactive: boolean; skipNotFound: boolean }
   | { v: number; t: 'ui-reply'; seq: number; ok: true; value?: string | boolean; sealed?: string }
   | { v: number; t: 'ui-reply'; seq: number; ok: false; code: 'FAIL' | 'UNSUPPORTED'; message: string };
 
@@ -212,7 +219,10 @@ export function parseClientMessage(x: unknown): ClientMessage {
     case 'stop':
       return { v, t };
     case 'unwrap': {
-      const identities = arr(m.identities, 'identities', MAX_IDENTITIES).map((s, i) => str(s, `identities[${i}]`, 1024));
+      const identities = arr(m.identities, 'identities', MAX_IDENTITIES).map((x, i) => {
+        if (!isObject(x)) fail(`identities[${i}]: expected an identity`);
+        return { index: int(x.index, 'identity index', MAX_IDENTITIES * 16), plugin: str(x.plugin, 'identity plugin', 64), data: b64(x.data, 'identity data', 1024) };
+      });
       const files = arr(m.files, 'files', MAX_FILES).map((f, i) =>
         arr(f, `files[${i}]`, MAX_STANZAS_PER_FILE).map((s, j) => {
           if (!isObject(s)) fail(`files[${i}][${j}]: expected a stanza`);
@@ -223,7 +233,7 @@ export function parseClientMessage(x: unknown): ClientMessage {
           };
         }),
       );
-      return { v, t, family: str(m.family, 'family', 64), identities, files, interactive: m.interactive === true };
+      return { v, t, family: str(m.family, 'family', 64), identities, files, interactive: m.interactive === true, skipNotFound: m.skipNotFound === true };
     }
     case 'ui-reply': {
       const seq = int(m.seq, 'seq', 2 ** 31);
@@ -272,7 +282,7 @@ export function parseAgentMessage(x: unknown): AgentMessage {
         errors: arr(m.errors, 'errors', MAX_FILES * 4).map((e) => {
           if (!isObject(e)) fail('errors: expected objects');
           const message = str(e.message, 'message');
-          if (e.kind === 'identity') return { kind: 'identity', index: int(e.index, 'index', MAX_IDENTITIES), message };
+          if (e.kind === 'identity') return { kind: 'identity', index: int(e.index, 'index', MAX_IDENTITIES * 16), message };
           if (e.kind === 'stanza') return { kind: 'stanza', file: int(e.file, 'file', MAX_FILES), index: int(e.index, 'index', MAX_STANZAS_PER_FILE), message };
           return { kind: 'internal', message };
         }),

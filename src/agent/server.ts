@@ -12,6 +12,7 @@
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Stanza } from '../age/stanza.ts';
+import type { Decoded } from '../age/plugin/v1.ts';
 import { UiFailure, type PluginUi } from '../age/plugin/ui.ts';
 import type { CardReaders } from '../transport/readers.ts';
 import { base64 } from '@scure/base';
@@ -38,6 +39,8 @@ export interface AgentContext {
   ui: PluginUi;
   /** Whether the plugin's user could answer a question (it has a terminal). */
   interactive: boolean;
+  /** The plugin's environment asked to skip absent devices without asking. */
+  skipNotFound: boolean;
   /** The reader system, with connections held between requests. */
   readers: CardReaders;
   /** Per-device memory; `device(id)` marks a device as used by this request. */
@@ -49,7 +52,7 @@ export interface AgentContext {
 export interface AgentFamily {
   /** The plugin name (`yubikey`), as the plugin sends it. */
   readonly name: string;
-  unwrap(req: { identities: string[]; files: Stanza[][] }, ctx: AgentContext): Promise<{ fileKeys: Map<number, Uint8Array>; errors: UnwrapErrorWire[] }>;
+  unwrap(req: { identities: Decoded[]; files: Stanza[][] }, ctx: AgentContext): Promise<{ fileKeys: Map<number, Uint8Array>; errors: UnwrapErrorWire[] }>;
 }
 
 export interface AgentServerOptions {
@@ -365,11 +368,12 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
       const t0 = now();
       try {
         const r = await family.unwrap(
-          { identities: m.identities, files },
+          { identities: m.identities.map((d) => ({ index: d.index, plugin: d.plugin, data: base64.decode(d.data) })), files },
           {
             ui: this.ui(),
             interactive: m.interactive,
-            readers: held,
+            skipNotFound: m.skipNotFound,
+            readers: held.view(),
             cache,
             device: (id) => {
               used.add(id);

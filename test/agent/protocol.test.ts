@@ -44,14 +44,17 @@ describe('agent protocol', () => {
     expect(() => parseClientMessage({ v: 1, t: 'unwrap', family: 'yubikey', identities: Array(65).fill('x'), files: [] })).toThrow(/at most 64/);
     expect(() => parseClientMessage({ v: 1, t: 'unwrap', family: 'yubikey', identities: [], files: [[{ type: 'x', args: [], body: '!!' }]] })).toThrow(/not base64/);
     expect(() => parseClientMessage({ v: 1, t: 'ui-reply', seq: -1, ok: true })).toThrow(/integer/);
-    expect(parseClientMessage({ v: 1, t: 'unwrap', family: 'yubikey', identities: ['A'], files: [[{ type: 'piv-p256', args: ['a'], body: 'AAAA' }]], interactive: true })).toEqual({
+    const identities = [{ index: 2, plugin: 'yubikey', data: 'AAAA' }];
+    expect(parseClientMessage({ v: 1, t: 'unwrap', family: 'yubikey', identities, files: [[{ type: 'piv-p256', args: ['a'], body: 'AAAA' }]], interactive: true })).toEqual({
       v: 1,
       t: 'unwrap',
       family: 'yubikey',
-      identities: ['A'],
+      identities,
       files: [[{ type: 'piv-p256', args: ['a'], body: 'AAAA' }]],
       interactive: true,
+      skipNotFound: false,
     });
+    expect(() => parseClientMessage({ v: 1, t: 'unwrap', family: 'yubikey', identities: ['A'], files: [] })).toThrow(/expected an identity/);
     expect(parseClientMessage({ v: 1, t: 'ui-reply', seq: 3, ok: false, code: 'whatever', message: 'no' })).toEqual({ v: 1, t: 'ui-reply', seq: 3, ok: false, code: 'FAIL', message: 'no' });
   });
 

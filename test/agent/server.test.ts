@@ -29,7 +29,8 @@ const family: AgentFamily & { prompts: number } = {
   name: 'test',
   prompts: 0,
   async unwrap(req, ctx) {
-    const id = `test:${req.identities[0]}`;
+    const name = new TextDecoder().decode(req.identities[0]!.data);
+    const id = `test:${name}`;
     ctx.device(id);
     let pin = ctx.cache.withSecret(id, 'pin', (b) => new TextDecoder().decode(b));
     if (!pin) {
@@ -41,10 +42,12 @@ const family: AgentFamily & { prompts: number } = {
       bytes.fill(0);
     }
     await ctx.ui.message('Touch the test token');
-    if (req.identities[0] === 'slow') await new Promise((r) => setTimeout(r, 2500));
+    if (name === 'slow') await new Promise((r) => setTimeout(r, 2500));
     return { fileKeys: new Map(req.files.map((_, i) => [i, FILE_KEY.slice()])), errors: [] };
   },
 };
+
+const ids = (name: string) => [{ index: 0, plugin: 'test', data: new TextEncoder().encode(name) }];
 
 function recordingUi(pin = PIN): PluginUi & { seen: string[] } {
   const seen: string[] = [];
@@ -109,7 +112,7 @@ describe.skipIf(!!reason)(`agent server and client${reason ? ` [skipped: ${reaso
       for (let i = 0; i < 3; i++) {
         const ui = recordingUi();
         const c = await AgentConnection.open({ socket: proxySock });
-        const r = await c.unwrap({ family: 'test', identities: ['tok1'], files, interactive: true }, ui);
+        const r = await c.unwrap({ family: 'test', identities: ids('tok1'), files, interactive: true, skipNotFound: false }, ui);
         c.close();
         expect(r.errors).toEqual([]);
         expect([...r.fileKeys.keys()]).toEqual([0, 1]);
@@ -138,7 +141,7 @@ describe.skipIf(!!reason)(`agent server and client${reason ? ` [skipped: ${reaso
     await c.lock();
     expect((await c.status()).devices).toEqual([]);
     const ui = recordingUi();
-    await c.unwrap({ family: 'test', identities: ['tok1'], files, interactive: true }, ui);
+    await c.unwrap({ family: 'test', identities: ids('tok1'), files, interactive: true, skipNotFound: false }, ui);
     expect(ui.seen[0]).toBe('secret Enter PIN for the test token');
     c.close();
     expect(logs).toContain('forgot test:tok1 (lock)');
@@ -151,10 +154,10 @@ describe.skipIf(!!reason)(`agent server and client${reason ? ` [skipped: ${reaso
     ui.requestSecret = async () => {
       throw new UiFailure('FAIL', 'declined');
     };
-    await expect(c.unwrap({ family: 'test', identities: ['tok2'], files, interactive: true }, ui)).rejects.toThrow(AgentUnavailable);
+    await expect(c.unwrap({ family: 'test', identities: ids('tok2'), files, interactive: true, skipNotFound: false }, ui)).rejects.toThrow(AgentUnavailable);
     c.close();
     const c2 = await AgentConnection.open({ socket: sock });
-    await expect(c2.unwrap({ family: 'nope', identities: [], files: [], interactive: false }, recordingUi())).rejects.toThrow(/does not handle nope tokens/);
+    await expect(c2.unwrap({ family: 'nope', identities: [], files: [], interactive: false, skipNotFound: false }, recordingUi())).rejects.toThrow(/does not handle nope tokens/);
     expect((await c2.status()).pid).toBe(process.pid);
     c2.close();
   });
@@ -169,18 +172,18 @@ describe.skipIf(!!reason)(`agent server and client${reason ? ` [skipped: ${reaso
       asked();
       return new Promise(() => undefined);
     };
-    void c.unwrap({ family: 'test', identities: ['tok3'], files, interactive: true }, ui).catch(() => undefined);
+    void c.unwrap({ family: 'test', identities: ids('tok3'), files, interactive: true, skipNotFound: false }, ui).catch(() => undefined);
     await prompted;
     c.close(); // the plugin process is gone while its user is being asked
     const c2 = await AgentConnection.open({ socket: sock });
-    const r = await c2.unwrap({ family: 'test', identities: ['tok3'], files, interactive: true }, recordingUi());
+    const r = await c2.unwrap({ family: 'test', identities: ids('tok3'), files, interactive: true, skipNotFound: false }, recordingUi());
     expect(r.fileKeys.size).toBe(2);
     c2.close();
   });
 
   it('heartbeats keep a slow operation alive past the silence timeout', async () => {
     const c = await AgentConnection.open({ socket: sock, silenceTimeoutMs: 1000 });
-    const r = await c.unwrap({ family: 'test', identities: ['slow'], files, interactive: true }, recordingUi());
+    const r = await c.unwrap({ family: 'test', identities: ids('slow'), files, interactive: true, skipNotFound: false }, recordingUi());
     expect(r.fileKeys.size).toBe(2);
     c.close();
   });

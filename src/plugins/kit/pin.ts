@@ -27,7 +27,7 @@ export async function verifyPin(target: PinTarget, opts: PinLoopOptions): Promis
   for (;;) {
     if (retriesLeft === 0) throw new PinBlocked(texts.pinBlocked(device.label));
     if (retriesLeft === 1) throw new KitError('PIN_LAST_RETRY', texts.pinLastRetry(device.label));
-    const req: PinRequest = { family: opts.family, device, prompt: prefix + texts.pinPrompt(device.label), retriesLeft };
+    const req: PinRequest = { family: opts.family, device, prompt: prefix + texts.pinPrompt(device.label), retriesLeft, ...(opts.once ? { once: true } : {}) };
     let pin: string | undefined;
     let source: PinSource | undefined;
     try {

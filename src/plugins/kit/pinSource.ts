@@ -15,6 +15,11 @@ export interface PinRequest {
   prompt: string;
   /** Tries left before the PIN is blocked, when the device says. */
   retriesLeft: number | undefined;
+  /**
+   * PIN policy "once": the card keeps the verification for its session, so a source that
+   * remembers PINs (the agent) need not keep this one.
+   */
+  once?: boolean;
 }
 
 export interface PinSource {
