@@ -7,7 +7,8 @@
  * the PIN is in none of the agent's argv, environment or log.
  */
 import { expect, it } from 'vitest';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Encrypter } from 'age-encryption';
 import type { VirtualYubiKey } from '../../src/sim/yubikey/card.ts';
@@ -153,17 +154,23 @@ describeWithRig('keybridge agent with age, pcscd and the virtual YubiKey', (ctx)
     expect(prompts).toEqual([1, ...Array(ONCE_FILES - 1).fill(0)]);
   }, 120_000);
 
+  // The PIN belongs to the card, not the slot: once verified (for either slot) the card session
+  // has it, and a PIN-"once" decryption after a PIN-"always" one asks nothing. So after each
+  // forgetting, "once" goes first (the card was reset: asked), then "always" (asked: a PIN given
+  // for a "once" slot is not kept), then "always" again (kept now: not asked).
+  const afterForgetting = async () => {
+    expect(await batch(once, filesOnce.slice(0, 1), agentEnv)).toEqual([1]);
+    expect(await batch(always, filesAlways.slice(0, 2), agentEnv)).toEqual([1, 0]);
+  };
+
   itAgent('lock and SIGHUP make the next decryption ask again', async () => {
-    expect(await batch(always, filesAlways.slice(0, 2), agentEnv)).toEqual([0, 0]);
+    expect(await batch(always, filesAlways.slice(0, 2), agentEnv)).toEqual([1, 0]);
     await keybridge(['agent', 'lock'], { env: agentEnv });
     expect((await status()).devices).toEqual([]);
-    expect(await batch(always, filesAlways.slice(0, 2), agentEnv)).toEqual([1, 0]);
-    expect(await batch(once, filesOnce.slice(0, 1), agentEnv)).toEqual([1]);
+    await afterForgetting();
     process.kill(agentPid, 'SIGHUP');
     await waitFor(async () => (await status()).devices.length === 0);
-    expect(await batch(always, filesAlways.slice(0, 2), agentEnv)).toEqual([1, 0]);
-    // SIGHUP reset the card too: the "once" slot asks again
-    expect(await batch(once, filesOnce.slice(0, 2), agentEnv)).toEqual([1, 0]);
+    await afterForgetting();
   }, 120_000);
 
   itAgent('removing the card makes the agent forget it: the next decryption asks again', async () => {
@@ -172,20 +179,15 @@ describeWithRig('keybridge agent with age, pcscd and the virtual YubiKey', (ctx)
     await waitFor(async () => (await status()).devices.length === 0);
     await yk.insert();
     await sleep(900); // pcscd notices the card within one or two 400 ms polls
-    expect(await batch(always, filesAlways.slice(0, 2), agentEnv)).toEqual([1, 0]);
-    expect(await batch(once, filesOnce.slice(0, 2), agentEnv)).toEqual([1, 0]);
+    await afterForgetting();
   }, 120_000);
 
   itAgent('the idle timeout and the maximum lifetime each make the next decryption ask again', async () => {
     await stopAgent();
-    await startAgent(['--idle-timeout', '1500ms']);
+    await startAgent(['--idle-timeout', '3s']);
     expect(await batch(always, filesAlways.slice(0, 2), agentEnv)).toEqual([1, 0]);
     await waitFor(async () => (await status()).devices.length === 0, 10_000);
-    expect(await batch(always, filesAlways.slice(0, 1), agentEnv)).toEqual([1]);
-    expect(await batch(once, filesOnce.slice(0, 1), agentEnv)).toEqual([1]);
-    await waitFor(async () => (await status()).devices.length === 0, 10_000);
-    // the card was reset with the device: "once" asks again after the idle timeout
-    expect(await batch(once, filesOnce.slice(0, 1), agentEnv)).toEqual([1]);
+    await afterForgetting();
     await stopAgent();
 
     await startAgent(['--idle-timeout', '1h', '--max-lifetime', '3s']);
@@ -202,9 +204,9 @@ describeWithRig('keybridge agent with age, pcscd and the virtual YubiKey', (ctx)
     await stopAgent();
     await startAgent();
     expect(await batch(always, filesAlways.slice(0, 1), agentEnv)).toEqual([1]);
+    const b = await generate(ctx, yk, ['--slot', '3', '--name', 'touch', '--pin-policy', 'always', '--touch-policy', 'always'], `${NEW_PIN}\n`);
     // The card holds the agent in its ECDH for 4 s; the agent is killed meanwhile.
     yk.setTouch({ timeoutMs: 4000 });
-    const b = await generate(ctx, yk, ['--slot', '3', '--name', 'touch', '--pin-policy', 'always', '--touch-policy', 'always'], `${NEW_PIN}\n`);
     const idFile = join(ctx.dir, 'touch.txt');
     writeFileSync(idFile, b.block);
     const f = join(ctx.dir, 'touch.age');
@@ -230,5 +232,32 @@ describeWithRig('keybridge agent with age, pcscd and the virtual YubiKey', (ctx)
     expect(log).not.toContain(NEW_PIN);
     await stopAgent();
     expect(existsSync(join(sockDir, 'agent.sock'))).toBe(false);
+  }, 60_000);
+
+  itWith([age])('headless (CI): the PIN from a 0600 KEYBRIDGE_PIN_FILE or from KEYBRIDGE_PIN_FD, through age with no terminal; a wider mode is refused', async () => {
+    const pinFile = join(ctx.dir, 'pin');
+    writeFileSync(pinFile, `${NEW_PIN}\n`, { mode: 0o600 });
+    const noAgent = { ...ctx.env, KEYBRIDGE_AGENT_SOCK: join(ctx.dir, 'no-agent', 'agent.sock') };
+    const viaFile = await run('age', ['-d', '-i', always, filesAlways[1]!], { env: { ...noAgent, KEYBRIDGE_PIN_FILE: pinFile }, noTty: true });
+    expect(viaFile.code, viaFile.stderr).toBe(0);
+    expect(viaFile.stdout).toBe('secret always 1\n');
+    expect(viaFile.stderr).not.toContain(NEW_PIN);
+    // a pipe on fd 3 of age reaches the plugin it starts
+    const viaFd = await new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+      const c = spawn('age', ['-d', '-i', always, filesAlways[2]!], { env: { ...noAgent, KEYBRIDGE_PIN_FD: '3' }, stdio: ['ignore', 'pipe', 'pipe', 'pipe'], detached: true });
+      (c.stdio[3] as NodeJS.WritableStream).end(`${NEW_PIN}\n`);
+      let out = '';
+      let err = '';
+      c.stdout!.on('data', (d) => (out += d));
+      c.stderr!.on('data', (d) => (err += d));
+      c.on('close', (code) => resolve({ code, out, err }));
+    });
+    expect(viaFd.code, viaFd.err).toBe(0);
+    expect(viaFd.out).toBe('secret always 2\n');
+    chmodSync(pinFile, 0o644);
+    const wide = await run('age', ['-d', '-i', always, filesAlways[1]!], { env: { ...noAgent, KEYBRIDGE_PIN_FILE: pinFile }, noTty: true });
+    expect(wide.code).not.toBe(0);
+    expect(wide.stderr).toContain(`KEYBRIDGE_PIN_FILE: ${pinFile} has mode 0644; it must be readable by you only (chmod 600 ${pinFile})`);
+    expect(wide.stderr).not.toContain(NEW_PIN);
   }, 60_000);
 });
