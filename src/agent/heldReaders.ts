@@ -22,6 +22,11 @@ interface Held {
 
 export class HeldReaders implements CardReaders {
   private readonly held = new Map<string, Held>();
+  /**
+   * Disconnects in flight, per reader: pcsclite has one card handle per reader object, so a
+   * connect issued before the previous disconnect finished would share the handle being closed.
+   */
+  private readonly closing = new Map<string, Promise<void>>();
   private readonly removedListeners: ((reader: string) => void)[] = [];
   /** Readers connected during the current request. */
   private touched = new Set<string>();
@@ -46,12 +51,22 @@ export class HeldReaders implements CardReaders {
     this.removedListeners.push(fn);
   }
 
+  private disconnect(reader: string, h: Held, leaveCard: boolean): Promise<void> {
+    const prev = this.closing.get(reader) ?? Promise.resolve();
+    const p = prev.then(() => h.transport.close(leaveCard)).catch(() => undefined);
+    this.closing.set(reader, p);
+    void p.then(() => {
+      if (this.closing.get(reader) === p) this.closing.delete(reader);
+    });
+    return p;
+  }
+
   private removed(reader: string): void {
     const h = this.held.get(reader);
     if (h) {
       h.dead = true;
       this.held.delete(reader);
-      void h.transport.close(true).catch(() => undefined);
+      void this.disconnect(reader, h, true);
     }
     for (const l of this.removedListeners) l(reader);
   }
@@ -64,8 +79,12 @@ export class HeldReaders implements CardReaders {
     this.touched.add(reader);
     let h = this.held.get(reader);
     if (!h || h.dead) {
-      h = { transport: await (await this.base()).connect(reader), dead: false };
-      this.held.set(reader, h);
+      await this.closing.get(reader);
+      h = this.held.get(reader);
+      if (!h || h.dead) {
+        h = { transport: await (await this.base()).connect(reader), dead: false };
+        this.held.set(reader, h);
+      }
     }
     const entry = h;
     return {
@@ -113,7 +132,7 @@ export class HeldReaders implements CardReaders {
     if (!h) return;
     this.held.delete(reader);
     h.dead = true;
-    await h.transport.close(!reset).catch(() => undefined);
+    await this.disconnect(reader, h, !reset);
   }
 
   async releaseAll(reset: boolean): Promise<void> {

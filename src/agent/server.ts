@@ -429,8 +429,9 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
     lock,
     async close() {
       cache.close('stop');
-      await new Promise<void>((r) => server.close(() => r()));
+      const closed = new Promise<void>((r) => server.close(() => r()));
       for (const s of connections) s.destroy();
+      await closed;
       await held.close().catch(() => undefined);
       unlinkStaleSocket(opts.socket);
     },

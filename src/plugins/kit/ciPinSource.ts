@@ -7,12 +7,13 @@
  * non-interactive source it is asked once per PIN loop, so a wrong PIN is never retried from it.
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { PinSourceError, type PinSource } from './pinSource.ts';
 
 export const PIN_FD_ENV = 'KEYBRIDGE_PIN_FD';
 export const PIN_FILE_ENV = 'KEYBRIDGE_PIN_FILE';
 const MAX_PIN_BYTES = 256;
 
-export class CiPinError extends Error {
+export class CiPinError extends PinSourceError {
   constructor(message: string) {
     super(message);
     this.name = 'CiPinError';
@@ -94,7 +95,7 @@ export function readCiPin(env: NodeJS.ProcessEnv): string | undefined {
 }
 
 /** The source for the kit's PIN chain; `warn` gets the reason a configured source was refused. */
-export function ciPinSource(env: NodeJS.ProcessEnv, warn: (line: string) => void): { readonly interactive: false; pin(): Promise<string | undefined> } {
+export function ciPinSource(env: NodeJS.ProcessEnv, warn: (line: string) => void): PinSource {
   let cached: { pin?: string; error?: CiPinError } | undefined;
   return {
     interactive: false,

@@ -31,6 +31,14 @@ export interface PinSource {
   outcome?(req: PinRequest, ok: boolean): void;
 }
 
+/** A source that cannot give a PIN for a reason the user must see (a CI PIN file with a wider mode …): the PIN loop's error says it. */
+export class PinSourceError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PinSourceError';
+  }
+}
+
 /** The user, asked through the age client (`request-secret`). */
 export function userPinSource(ui: Pick<PluginUi, 'requestSecret'>): PinSource {
   return { interactive: true, pin: (req) => ui.requestSecret(req.prompt) };

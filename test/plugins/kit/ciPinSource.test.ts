@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ciPinSource, readCiPin } from '../../../src/plugins/kit/ciPinSource.ts';
+import { PinSourceError } from '../../../src/plugins/kit/pinSource.ts';
 import { ROOT } from '../../helpers/run.ts';
 
 describe('CI PIN source', () => {
@@ -44,7 +45,7 @@ describe('CI PIN source', () => {
     const script = `
       import('${ROOT}src/plugins/kit/ciPinSource.ts').then(async ({ ciPinSource }) => {
         const s = ciPinSource(process.env, (l) => console.error(l));
-        const a = await s.pin(); const b = await s.pin();
+        const a = await s.pin({}); const b = await s.pin({});
         console.log(JSON.stringify([a, b]));
       });`;
     const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], {
@@ -65,8 +66,9 @@ describe('CI PIN source', () => {
   it('a refused file is reported through warn and fails the source every time', async () => {
     const warned: string[] = [];
     const s = ciPinSource({ KEYBRIDGE_PIN_FILE: join(dir, 'wide') }, (l) => warned.push(l));
-    await expect(s.pin()).rejects.toThrow(/mode 0644/);
-    await expect(s.pin()).rejects.toThrow(/mode 0644/);
+    const req = { family: 'yubikey', device: { key: '1', label: '1' }, prompt: 'Enter PIN', retriesLeft: 3 };
+    await expect(s.pin(req)).rejects.toThrow(/mode 0644/);
+    await expect(s.pin(req)).rejects.toThrow(PinSourceError);
     expect(warned).toHaveLength(1);
     expect(warned[0]).not.toContain('471129');
     rmSync(dir, { recursive: true, force: true });
