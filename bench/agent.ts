@@ -18,6 +18,7 @@ import { YubiKeyRecipient } from '../src/plugins/yubikey/typage.ts';
 import { rigUnavailableReason, startRig } from '../src/rig/pcscd.ts';
 import { startVirtualYubiKey } from '../src/sim/yubikey/card.ts';
 import { decryptOnPty } from '../test/helpers/ageBatch.ts';
+import { acquireLock, releaseLock } from '../test/helpers/rigLock.ts';
 
 const { values } = parseArgs({ options: { files: { type: 'string', default: '100' }, 'pause-ms': { type: 'string', default: '2000' }, baseline: { type: 'string', default: '5' } } });
 const N = Math.max(1, Math.min(1000, Number(values.files)));
@@ -52,6 +53,7 @@ symlinkSync(join(root, 'dist', 'age-plugin-yubikey.mjs'), join(bin, 'age-plugin-
 const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${bin}:${process.env.PATH}`, KEYBRIDGE_AGENT_SOCK: join(dir, 'agent', 'agent.sock') };
 const kb = (args: string[]) => runNode([join(root, 'dist', 'keybridge.mjs'), ...args], env);
 const plugin = join(root, 'dist', 'age-plugin-yubikey.mjs');
+await acquireLock(); // one pcscd per machine
 const rig = await startRig();
 const yk = await startVirtualYubiKey({ port: rig.ports[0], serial: 24681357 });
 await new Promise((r) => setTimeout(r, 600));
@@ -116,5 +118,6 @@ try {
 } finally {
   await yk.stop();
   await rig.stop();
+  releaseLock();
   rmSync(dir, { recursive: true, force: true });
 }

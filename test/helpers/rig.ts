@@ -12,38 +12,7 @@ import { rigUnavailableReason, startRig, type Rig } from '../../src/rig/pcscd.ts
 import { startVirtualYubiKey, type VirtualYubiKey, type VirtualYubiKeyOptions } from '../../src/sim/yubikey/card.ts';
 import { DIST, ROOT } from './run.ts';
 import { REQUIRE_E2E } from './tools.ts';
-
-const LOCK = join(tmpdir(), 'keybridge-rig.lock');
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function acquireLock(): Promise<void> {
-  const deadline = Date.now() + 300_000;
-  for (;;) {
-    try {
-      mkdirSync(LOCK);
-      writeFileSync(join(LOCK, 'pid'), String(process.pid));
-      return;
-    } catch {
-      let owner = NaN;
-      try {
-        owner = Number(readFileSync(join(LOCK, 'pid'), 'utf8'));
-      } catch {
-        /* being created */
-      }
-      if (Number.isInteger(owner) && owner > 0 && !alive(owner)) rmSync(LOCK, { recursive: true, force: true });
-      if (Date.now() > deadline) throw new Error('timed out waiting for the pcscd rig lock');
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
+import { acquireLock, LOCK } from './rigLock.ts';
 
 export interface RigContext {
   rig: Rig;
