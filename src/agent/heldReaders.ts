@@ -78,23 +78,36 @@ export class HeldReaders implements CardReaders {
   async connect(reader: string): Promise<ApduTransport> {
     this.touched.add(reader);
     let h = this.held.get(reader);
+    let reused = true;
     if (!h || h.dead) {
       await this.closing.get(reader);
       h = this.held.get(reader);
       if (!h || h.dead) {
         h = { transport: await (await this.base()).connect(reader), dead: false };
         this.held.set(reader, h);
+        reused = false;
       }
     }
-    const entry = h;
+    let entry = h;
+    let first = true;
     return {
       transmit: async (command) => {
         if (entry.dead) throw new TransportError('CARD_REMOVED', `${reader}: the card was removed`);
+        const wasFirst = first;
+        first = false;
         try {
           return await entry.transport.transmit(command);
         } catch (e) {
-          if (e instanceof TransportError && e.code === 'CARD_REMOVED' && this.held.get(reader) === entry) this.removed(reader);
-          throw e;
+          if (!(e instanceof TransportError && e.code === 'CARD_REMOVED')) throw e;
+          if (this.held.get(reader) === entry) this.removed(reader);
+          // A held connection whose card was reset or swapped since the last request (another
+          // program reset it, or it was replugged before pcscd told us): the device's state is
+          // gone (forgotten above); the request starts afresh on a new connection.
+          if (!(reused && wasFirst)) throw e;
+          await this.closing.get(reader);
+          entry = { transport: await (await this.base()).connect(reader), dead: false };
+          this.held.set(reader, entry);
+          return await entry.transport.transmit(command);
         }
       },
       close: async (leaveCard = true) => {
@@ -141,7 +154,8 @@ export class HeldReaders implements CardReaders {
 
   async close(): Promise<void> {
     this.unwatch?.();
-    await this.releaseAll(true);
+    // Bounded: a stop never hangs on a card that does not answer.
+    await Promise.race([this.releaseAll(true), new Promise((r) => setTimeout(r, 2000).unref())]);
     await this.opened?.close();
     this.opened = undefined;
   }

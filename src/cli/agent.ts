@@ -148,6 +148,8 @@ async function serve(io: Io, sock: string, limits: CacheLimits, readyFd: number 
   process.off('SIGINT', int);
   await server.close();
   log('stopped');
+  // Everything is released; do not wait for native handles (PC/SC threads) to wind down.
+  setTimeout(() => process.exit(0), 100).unref();
   return 0;
 }
 

@@ -213,7 +213,8 @@ describeWithRig('keybridge agent with age, pcscd and the virtual YubiKey', (ctx)
     const f = join(ctx.dir, 'touch.age');
     await run('age', ['-r', b.recipient, '-o', f, join(ctx.dir, 'plain', 'always-0.txt')], { env: ctx.env });
     const touches = yk.touchRequests;
-    const pending = decryptOnPty(agentEnv, idFile, f, NEW_PIN, 40);
+    // The PIN is typed twice: for the agent, then for the plugin decrypting by itself.
+    const pending = decryptOnPty(agentEnv, idFile, f, NEW_PIN, 40, 2);
     await waitFor(() => yk.touchRequests > touches, 20_000);
     process.kill(agentPid, 'SIGKILL');
     agentPid = 0;
@@ -222,6 +223,7 @@ describeWithRig('keybridge agent with age, pcscd and the virtual YubiKey', (ctx)
     expect(r.code, r.out).toBe(0);
     expect(r.out).toContain('secret always 0');
     expect(r.out).toContain('Touch your YubiKey with serial 13572468');
+    expect(r.prompts).toBe(2);
   }, 120_000);
 
   itAgent("the PIN is in none of the agent's argv, environment or log", async () => {

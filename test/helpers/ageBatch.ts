@@ -18,10 +18,17 @@ export interface Decryption {
   out: string;
 }
 
-export async function decryptOnPty(env: NodeJS.ProcessEnv, identityFile: string, file: string, pin: string, timeoutSec = 30): Promise<Decryption> {
+/** `answers`: how many PIN prompts to answer (more are left unanswered until the timeout). */
+export async function decryptOnPty(env: NodeJS.ProcessEnv, identityFile: string, file: string, pin: string, timeoutSec = 30, answers = 1): Promise<Decryption> {
   const t = process.hrtime.bigint();
-  const r = await run('/usr/bin/python3', [PTY, '--timeout', String(timeoutSec), '--expect', PIN_PROMPT.source, '--send', '@env', '--', 'age', '-d', '-i', identityFile, file], {
-    env: { ...env, PTY_SEND_1: pin },
+  const steps: string[] = [];
+  const sends: NodeJS.ProcessEnv = {};
+  for (let i = 1; i <= answers; i++) {
+    steps.push('--expect', PIN_PROMPT.source, '--send', '@env');
+    sends[`PTY_SEND_${i}`] = pin;
+  }
+  const r = await run('/usr/bin/python3', [PTY, '--timeout', String(timeoutSec), ...steps, '--', 'age', '-d', '-i', identityFile, file], {
+    env: { ...env, ...sends },
     noTty: true,
     timeoutMs: (timeoutSec + 10) * 1000,
   });
