@@ -115,6 +115,10 @@ try {
   }
   const log = readFileSync(join(dir, 'agent', 'agent.log'), 'utf8');
   if (log.includes(PIN)) throw new Error('the PIN appeared in the agent log');
+  // Why the agent forgot what it held (beyond the lock between the two batches), e.g. a card
+  // reset by another program on this machine.
+  const forgot = log.split('\n').filter((l) => /forgot |card removed|reset or replugged/.test(l) && !/\(lock\)|\(stop\)/.test(l));
+  console.log(`agent forgot the card ${forgot.length} time(s) during the batches${forgot.length ? ':\n  ' + forgot.map((l) => l.replace(/^\S+ /, '')).join('\n  ') : ''}`);
 } finally {
   await yk.stop();
   await rig.stop();

@@ -34,7 +34,10 @@ export class HeldReaders implements CardReaders {
   private opened: CardReaders | undefined;
 
   /** `open` is called at first need, and again after it failed (pcscd not running yet). */
-  constructor(private readonly open: () => Promise<CardReaders>) {}
+  constructor(
+    private readonly open: () => Promise<CardReaders>,
+    private readonly log: (line: string) => void = () => undefined,
+  ) {}
 
   private async base(): Promise<CardReaders> {
     if (this.opened) return this.opened;
@@ -104,6 +107,7 @@ export class HeldReaders implements CardReaders {
           // program reset it, or it was replugged before pcscd told us): the device's state is
           // gone (forgotten above); the request starts afresh on a new connection.
           if (!(reused && wasFirst)) throw e;
+          this.log(`${reader}: the held connection was reset or replugged since the last request; reconnecting`);
           await this.closing.get(reader);
           entry = { transport: await (await this.base()).connect(reader), dead: false };
           this.held.set(reader, entry);

@@ -113,7 +113,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
   const mutex = new Mutex();
   const log = opts.log;
 
-  const held = new HeldReaders(opts.openReaders);
+  const held = new HeldReaders(opts.openReaders, log);
   cache.onForget((device, reason) => {
     log(`forgot ${device.id} (${reason})`);
     for (const r of device.readers) {
