@@ -6,7 +6,7 @@
  * again; killing the agent in the middle of a decryption leaves the plugin to decrypt by itself;
  * the PIN is in none of the agent's argv, environment or log.
  */
-import { expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -62,6 +62,17 @@ describeWithRig('keybridge agent with age, pcscd and the virtual YubiKey', (ctx)
   let agentEnv: NodeJS.ProcessEnv;
   let sockDir: string;
   let agentPid = 0;
+
+  // An agent a failed test left running is stopped with the file.
+  afterAll(() => {
+    if (agentPid) {
+      try {
+        process.kill(agentPid, 'SIGTERM');
+      } catch {
+        /* gone */
+      }
+    }
+  });
 
   async function startAgent(extra: string[] = []): Promise<number> {
     const d = await keybridge(['agent', '--daemon', ...extra], { env: agentEnv });
