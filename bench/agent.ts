@@ -63,7 +63,12 @@ try {
     ['1', 'once', `123456\n12345678\n${PIN}\n${PIN}\n`],
     ['2', 'always', `${PIN}\n${PIN}\n`],
   ] as const) {
-    const g = await runNode([plugin, '--generate', '--slot', slot, '--pin-policy', policy, '--touch-policy', 'never'], env, pins);
+    // pcscd notices a new card within a poll or two (longer on a loaded machine): retry until it has.
+    let g = await runNode([plugin, '--generate', '--slot', slot, '--pin-policy', policy, '--touch-policy', 'never'], env, pins);
+    for (let i = 0; i < 20 && g.code !== 0 && g.stderr.includes('Please insert'); i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      g = await runNode([plugin, '--generate', '--slot', slot, '--pin-policy', policy, '--touch-policy', 'never'], env, pins);
+    }
     if (g.code !== 0) throw new Error(g.stderr);
     const recipient = /age1yubikey1\w+/.exec(g.stdout)![0];
     const idFile = join(dir, `${policy}.txt`);
