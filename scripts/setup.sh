@@ -43,3 +43,7 @@ fi
 
 node scripts/build.mjs
 if [ -f native/Makefile ]; then make -s -C native; fi
+# The agent's addon (peer credentials, locked memory, non-dumpable process): rebuilt when its source changes.
+if [ ! -f native/build/Release/keybridge_native.node ] || [ native/agent.c -nt native/build/Release/keybridge_native.node ] || [ native/binding.gyp -nt native/build/Release/keybridge_native.node ]; then
+  node scripts/build-native.mjs --quiet
+fi

@@ -42,6 +42,10 @@ export const commands: Record<string, CommandEntry> = {
     summary: 'print the shell completion script (bash, zsh or fish) for every keybridge executable',
     load: async () => (await import('./completion-command.ts')).command,
   },
+  agent: {
+    summary: 'the session agent: one PIN for a batch of decryptions (agent --daemon, status, lock, stop)',
+    load: async () => (await import('./agent.ts')).command,
+  },
   version: {
     summary: 'print the keybridge version',
     load: async () => (await import('./version.ts')).command,

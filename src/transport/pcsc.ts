@@ -65,6 +65,8 @@ export async function openPcsc(opts: PcscOptions = {}): Promise<CardReaders> {
   }
   const readers = new Map<string, PcscReader>();
   const statusSeen = new Set<string>();
+  const watchers = new Set<(event: { reader: string; present: boolean }) => void>();
+  const isPresent = (r: PcscReader, state: number | undefined) => state !== undefined && (state & r.SCARD_STATE_PRESENT) !== 0 && (state & r.SCARD_STATE_MUTE) === 0;
   let lastEvent = Date.now();
   let contextError: Error | undefined;
   ctx.on('error', ((e: Error) => {
@@ -74,11 +76,15 @@ export async function openPcsc(opts: PcscOptions = {}): Promise<CardReaders> {
     readers.set(r.name, r);
     lastEvent = Date.now();
     r.on('status', ((s: { state: number }) => {
+      const was = isPresent(r, r.state);
       r.state = s.state;
+      const now = isPresent(r, s.state);
+      if (was !== now) for (const w of watchers) w({ reader: r.name, present: now });
       statusSeen.add(r.name);
       lastEvent = Date.now();
     }) as never);
     r.on('end', (() => {
+      if (isPresent(r, r.state)) for (const w of watchers) w({ reader: r.name, present: false });
       readers.delete(r.name);
       statusSeen.delete(r.name);
     }) as never);
@@ -107,7 +113,12 @@ export async function openPcsc(opts: PcscOptions = {}): Promise<CardReaders> {
       if (contextError && readers.size === 0 && /0x8010001D|0x8010002E/i.test(contextError.message)) {
         throw new TransportError('PCSC_UNAVAILABLE', 'pcscd is not running', { cause: contextError });
       }
-      return [...readers.values()].filter((r) => r.state !== undefined && (r.state & r.SCARD_STATE_PRESENT) !== 0 && (r.state & r.SCARD_STATE_MUTE) === 0).map((r) => r.name);
+      return [...readers.values()].filter((r) => isPresent(r, r.state)).map((r) => r.name);
+    },
+
+    watch(listener) {
+      watchers.add(listener);
+      return () => void watchers.delete(listener);
     },
 
     async connect(name) {

@@ -12,6 +12,11 @@ export interface CardReaders {
   connect(reader: string): Promise<ApduTransport>;
   /** Releases the reader system (open transports should be closed first). */
   close(): Promise<void>;
+  /**
+   * Reports cards arriving in and leaving readers as the reader system notices them (a long-lived
+   * holder of connections, the agent, uses it to forget a removed card). Returns an unsubscribe.
+   */
+  watch?(listener: (event: { reader: string; present: boolean }) => void): () => void;
 }
 
 /**

@@ -13,41 +13,7 @@ import { RigError, pcscdRunning, rigUnavailableReason, startRig, type Rig } from
 import { startVirtualYubiKey, type VirtualYubiKey, type VirtualYubiKeyOptions } from '../../src/sim/yubikey/card.ts';
 import { DIST, ROOT } from './run.ts';
 import { REQUIRE_E2E } from './tools.ts';
-
-const LOCK = join(tmpdir(), 'keybridge-rig.lock');
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** How long a test file waits for the machine's one pcscd (other test runs may hold it for minutes). */
-const WAIT_FOR_PCSCD_MS = 15 * 60_000;
-
-async function acquireLock(): Promise<void> {
-  const deadline = Date.now() + WAIT_FOR_PCSCD_MS;
-  for (;;) {
-    try {
-      mkdirSync(LOCK);
-      writeFileSync(join(LOCK, 'pid'), String(process.pid));
-      return;
-    } catch {
-      let owner = NaN;
-      try {
-        owner = Number(readFileSync(join(LOCK, 'pid'), 'utf8'));
-      } catch {
-        /* being created */
-      }
-      if (Number.isInteger(owner) && owner > 0 && !alive(owner)) rmSync(LOCK, { recursive: true, force: true });
-      if (Date.now() > deadline) throw new Error('timed out waiting for the pcscd rig lock');
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
+import { acquireLock, LOCK_WAIT_MS as WAIT_FOR_PCSCD_MS, releaseLock } from './rigLock.ts';
 
 /**
  * startRig once the machine's pcscd is free: a pcscd started by something that does not take
@@ -89,15 +55,6 @@ async function startRigWhenFree(): Promise<Rig> {
   }
 }
 
-/** Releases the lock only when this process holds it (a beforeAll that timed out must not free another's). */
-function releaseLock(): void {
-  try {
-    if (readFileSync(join(LOCK, 'pid'), 'utf8') !== String(process.pid)) return;
-  } catch {
-    return;
-  }
-  rmSync(LOCK, { recursive: true, force: true });
-}
 
 export interface RigContext {
   rig: Rig;

@@ -212,6 +212,6 @@ function context<I, P, R, D extends OpenDevice>(family: TokenFamily<I, P, R, D>,
 }
 
 /** Errors to send: a stanza error of a file that was decrypted after all is dropped (Go age aborts on any error). */
-export function reportable(r: UnwrapResult): IdentityV1Error[] {
+export function reportable(r: Pick<UnwrapResult, 'fileKeys' | 'errors'>): IdentityV1Error[] {
   return r.errors.filter((e) => !(e.kind === 'stanza' && r.fileKeys.has(e.file)));
 }

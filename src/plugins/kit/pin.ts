@@ -6,7 +6,7 @@
 import { isTokenError, PinBlocked } from '../../tokens/errors.ts';
 import { KitError } from './errors.ts';
 import type { DeviceRef, KitTexts, PinTarget } from './family.ts';
-import type { PinRequest, PinSource } from './pinSource.ts';
+import { PinSourceError, type PinRequest, type PinSource } from './pinSource.ts';
 
 export interface PinLoopOptions {
   family: string;
@@ -27,7 +27,7 @@ export async function verifyPin(target: PinTarget, opts: PinLoopOptions): Promis
   for (;;) {
     if (retriesLeft === 0) throw new PinBlocked(texts.pinBlocked(device.label));
     if (retriesLeft === 1) throw new KitError('PIN_LAST_RETRY', texts.pinLastRetry(device.label));
-    const req: PinRequest = { family: opts.family, device, prompt: prefix + texts.pinPrompt(device.label), retriesLeft };
+    const req: PinRequest = { family: opts.family, device, prompt: prefix + texts.pinPrompt(device.label), retriesLeft, ...(opts.once ? { once: true } : {}) };
     let pin: string | undefined;
     let source: PinSource | undefined;
     try {
@@ -40,7 +40,8 @@ export async function verifyPin(target: PinTarget, opts: PinLoopOptions): Promis
         }
       }
     } catch (cause) {
-      throw new KitError('PIN_REQUIRED', texts.pinRequired(device.label), { cause });
+      const why = cause instanceof PinSourceError ? ` (${cause.message})` : '';
+      throw new KitError('PIN_REQUIRED', texts.pinRequired(device.label) + why, { cause });
     }
     if (pin === undefined || !source) throw new KitError('PIN_REQUIRED', texts.pinRequired(device.label));
     if (!source.interactive) spent.add(source);

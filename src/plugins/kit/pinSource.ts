@@ -15,6 +15,11 @@ export interface PinRequest {
   prompt: string;
   /** Tries left before the PIN is blocked, when the device says. */
   retriesLeft: number | undefined;
+  /**
+   * PIN policy "once": the card keeps the verification for its session, so a source that
+   * remembers PINs (the agent) need not keep this one.
+   */
+  once?: boolean;
 }
 
 export interface PinSource {
@@ -24,6 +29,14 @@ export interface PinSource {
   pin(req: PinRequest): Promise<string | undefined>;
   /** Told whether the PIN it gave was right (an agent keeps a right one, forgets a wrong one). */
   outcome?(req: PinRequest, ok: boolean): void;
+}
+
+/** A source that cannot give a PIN for a reason the user must see (a CI PIN file with a wider mode …): the PIN loop's error says it. */
+export class PinSourceError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PinSourceError';
+  }
 }
 
 /** The user, asked through the age client (`request-secret`). */

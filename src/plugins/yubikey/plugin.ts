@@ -4,8 +4,10 @@
  */
 import type { Io } from '../../term/io.ts';
 import type { CardReaders } from '../../transport/readers.ts';
-import { runStateMachine as runKitStateMachine } from '../kit/plugin.ts';
+import { kitEnvironment, runStateMachine as runKitStateMachine } from '../kit/plugin.ts';
+import type { RemoteUnwrap } from '../kit/remote.ts';
 
-export function runStateMachine(stateMachine: string, io: Io, openReaders: () => Promise<CardReaders>): Promise<number> {
-  return runKitStateMachine('yubikey', async () => (await import('./family.ts')).yubikeyFamily({ readers: openReaders }), stateMachine, io);
+/** `remote`: a session agent to hand unwraps to, injected by the entry point. */
+export function runStateMachine(stateMachine: string, io: Io, openReaders: () => Promise<CardReaders>, remote?: RemoteUnwrap): Promise<number> {
+  return runKitStateMachine('yubikey', async () => (await import('./family.ts')).yubikeyFamily({ readers: openReaders }), stateMachine, io, (family) => kitEnvironment(family, io, remote ? { remote } : {}));
 }

@@ -1,0 +1,132 @@
+/**
+ * The agent's purpose in figures: separate `age -d` processes (the real age CLI on a pty, our
+ * plugin, pcscd + vpcd + the virtual YubiKey) for a PIN-"always" slot back to back, and for a
+ * PIN-"once" slot with pauses between files, with and without `keybridge agent`: how often the
+ * PIN is asked and the time per file.
+ *
+ *   npx tsx bench/agent.ts [--files 100] [--pause-ms 2000] [--baseline 5]
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Encrypter } from 'age-encryption';
+import { nativeUnavailableReason } from '../src/agent/native.ts';
+import { YubiKeyRecipient } from '../src/plugins/yubikey/typage.ts';
+import { rigUnavailableReason, startRig } from '../src/rig/pcscd.ts';
+import { startVirtualYubiKey } from '../src/sim/yubikey/card.ts';
+import { decryptOnPty } from '../test/helpers/ageBatch.ts';
+import { acquireLock, releaseLock } from '../test/helpers/rigLock.ts';
+
+const { values } = parseArgs({ options: { files: { type: 'string', default: '100' }, 'pause-ms': { type: 'string', default: '2000' }, baseline: { type: 'string', default: '5' } } });
+const N = Math.max(1, Math.min(1000, Number(values.files)));
+const PAUSE = Math.max(0, Math.min(60_000, Number(values['pause-ms'])));
+const BASE = Math.max(1, Math.min(N, Number(values.baseline)));
+const PIN = '471129';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
+const skip = rigUnavailableReason() ?? nativeUnavailableReason();
+if (skip) {
+  console.log(`SKIP agent batch: ${skip}`);
+  process.exit(0);
+}
+
+function runNode(args: string[], env: NodeJS.ProcessEnv, input = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const c = spawn(process.execPath, args, { env, detached: true });
+    let stdout = '';
+    let stderr = '';
+    c.stdout.on('data', (d) => (stdout += d));
+    c.stderr.on('data', (d) => (stderr += d));
+    c.on('close', (code) => resolve({ code, stdout, stderr }));
+    c.stdin.end(input);
+  });
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'keybridge-bench-agent-'));
+const bin = join(dir, 'bin');
+mkdirSync(bin);
+symlinkSync(join(root, 'dist', 'age-plugin-yubikey.mjs'), join(bin, 'age-plugin-yubikey'));
+const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${bin}:${process.env.PATH}`, KEYBRIDGE_AGENT_SOCK: join(dir, 'agent', 'agent.sock') };
+const kb = (args: string[]) => runNode([join(root, 'dist', 'keybridge.mjs'), ...args], env);
+const plugin = join(root, 'dist', 'age-plugin-yubikey.mjs');
+await acquireLock(); // one pcscd per machine
+const rig = await startRig();
+const yk = await startVirtualYubiKey({ port: rig.ports[0], serial: 24681357 });
+await new Promise((r) => setTimeout(r, 600));
+try {
+  const identities: Record<'once' | 'always', { file: string; files: string[] }> = { once: { file: '', files: [] }, always: { file: '', files: [] } };
+  for (const [slot, policy, pins] of [
+    ['1', 'once', `123456\n12345678\n${PIN}\n${PIN}\n`],
+    ['2', 'always', `${PIN}\n${PIN}\n`],
+  ] as const) {
+    // pcscd notices a new card within a poll or two (longer on a loaded machine): retry until it has.
+    let g = await runNode([plugin, '--generate', '--slot', slot, '--pin-policy', policy, '--touch-policy', 'never'], env, pins);
+    for (let i = 0; i < 20 && g.code !== 0 && g.stderr.includes('Please insert'); i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      g = await runNode([plugin, '--generate', '--slot', slot, '--pin-policy', policy, '--touch-policy', 'never'], env, pins);
+    }
+    if (g.code !== 0) throw new Error(g.stderr);
+    const recipient = /age1yubikey1\w+/.exec(g.stdout)![0];
+    const idFile = join(dir, `${policy}.txt`);
+    writeFileSync(idFile, g.stdout);
+    identities[policy].file = idFile;
+    for (let i = 0; i < N; i++) {
+      const e = new Encrypter();
+      e.addRecipient(new YubiKeyRecipient(recipient));
+      const f = join(dir, `${policy}-${i}.age`);
+      writeFileSync(f, await e.encrypt(`secret ${i}\n`));
+      identities[policy].files.push(f);
+    }
+  }
+
+  async function batch(policy: 'once' | 'always', n: number, pause: number): Promise<{ prompts: number; msPerFile: number }> {
+    let prompts = 0;
+    let ms = 0;
+    for (let i = 0; i < n; i++) {
+      if (i > 0 && pause) await new Promise((r) => setTimeout(r, pause));
+      const r = await decryptOnPty(env, identities[policy].file, identities[policy].files[i]!, PIN);
+      if (r.code !== 0 || !r.out.includes(`secret ${i}`)) throw new Error(`decryption ${i} failed:\n${r.out}`);
+      prompts += r.prompts;
+      ms += r.ms;
+    }
+    return { prompts, msPerFile: ms / n };
+  }
+
+  const line = (what: string, n: number, r: { prompts: number; msPerFile: number }) =>
+    console.log(`${what.padEnd(46)} ${String(n).padStart(4)} files: PIN asked ${String(r.prompts).padStart(3)}×, ${r.msPerFile.toFixed(0).padStart(4)} ms per file`);
+
+  const noAgentAlways = await batch('always', BASE, 0);
+  line('PIN "always", no agent', BASE, noAgentAlways);
+  const noAgentOnce = await batch('once', BASE, PAUSE);
+  line(`PIN "once", ${PAUSE} ms pauses, no agent`, BASE, noAgentOnce);
+
+  const d = await kb(['agent', '--daemon']);
+  if (d.code !== 0) throw new Error(d.stderr);
+  try {
+    const always = await batch('always', N, 0);
+    line('PIN "always", agent', N, always);
+    await kb(['agent', 'lock']);
+    const once = await batch('once', N, PAUSE);
+    line(`PIN "once", ${PAUSE} ms pauses, agent`, N, once);
+    console.log(
+      `with the agent: ${always.prompts + once.prompts} PIN prompts for ${2 * N} decryptions (without: one per file); time per file ${(always.msPerFile / noAgentAlways.msPerFile).toFixed(2)}× ("always") and ${(once.msPerFile / noAgentOnce.msPerFile).toFixed(2)}× ("once") of the agent-less figure, prompts excluded from neither`,
+    );
+  } finally {
+    await kb(['agent', 'stop']);
+  }
+  const log = readFileSync(join(dir, 'agent', 'agent.log'), 'utf8');
+  if (log.includes(PIN)) throw new Error('the PIN appeared in the agent log');
+  // Why the agent forgot what it held (beyond the lock between the two batches), e.g. a card
+  // reset by another program on this machine.
+  const forgot = log.split('\n').filter((l) => /forgot |card removed|reset or replugged/.test(l) && !/\(lock\)|\(stop\)/.test(l));
+  console.log(`agent forgot the card ${forgot.length} time(s) during the batches${forgot.length ? ':\n  ' + forgot.map((l) => l.replace(/^\S+ /, '')).join('\n  ') : ''}`);
+} finally {
+  await yk.stop();
+  await rig.stop();
+  releaseLock();
+  rmSync(dir, { recursive: true, force: true });
+}

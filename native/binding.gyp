@@ -1,0 +1,10 @@
+{
+  "targets": [
+    {
+      "target_name": "keybridge_native",
+      "sources": ["agent.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-fstack-protector-strong"],
+      "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"]
+    }
+  ]
+}

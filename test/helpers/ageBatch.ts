@@ -1,0 +1,37 @@
+/**
+ * Decrypting files one `age -d` process at a time, on a pty (age reads plugin PINs from
+ * /dev/tty), answering a PIN prompt whenever it appears and counting how often it did: what a
+ * batch of sops/agenix decryptions looks like to the user. Shared by the agent's e2e test and
+ * bench/agent.ts. The PIN travels through the environment (PTY_SEND_1), never argv.
+ */
+import { ROOT, run } from './run.ts';
+
+const PTY = `${ROOT}scripts/pty-run.py`;
+export const PIN_PROMPT = /Enter PIN for YubiKey with serial \d+/g;
+
+export interface Decryption {
+  code: number | null;
+  /** How many times the PIN was asked. */
+  prompts: number;
+  ms: number;
+  /** The terminal transcript (prompts, messages, plaintext). */
+  out: string;
+}
+
+/** `answers`: how many PIN prompts to answer (more are left unanswered until the timeout). */
+export async function decryptOnPty(env: NodeJS.ProcessEnv, identityFile: string, file: string, pin: string, timeoutSec = 30, answers = 1): Promise<Decryption> {
+  const t = process.hrtime.bigint();
+  const steps: string[] = [];
+  const sends: NodeJS.ProcessEnv = {};
+  for (let i = 1; i <= answers; i++) {
+    steps.push('--expect', PIN_PROMPT.source, '--send', '@env');
+    sends[`PTY_SEND_${i}`] = pin;
+  }
+  const r = await run('/usr/bin/python3', [PTY, '--timeout', String(timeoutSec), ...steps, '--', 'age', '-d', '-i', identityFile, file], {
+    env: { ...env, ...sends },
+    noTty: true,
+    timeoutMs: (timeoutSec + 10) * 1000,
+  });
+  const ms = Number(process.hrtime.bigint() - t) / 1e6;
+  return { code: r.code, prompts: r.stdout.match(PIN_PROMPT)?.length ?? 0, ms, out: r.stdout };
+}
