@@ -62,7 +62,7 @@ export function debugLog(io: Pick<Io, 'env' | 'stderr'>, binary: string): ((line
 /** Sends an unwrap result: file keys in file order, then the errors age should see. */
 export async function sendUnwrapResult(r: { fileKeys: Map<number, Uint8Array>; errors: IdentityV1Error[] }, send: UnwrapSink, log?: (line: string) => void): Promise<void> {
   for (const [file, key] of [...r.fileKeys.entries()].sort(([a], [b]) => a - b)) await send.fileKey(file, key);
-  for (const e of reportable({ ...r, operations: 0 })) {
+  for (const e of reportable(r)) {
     log?.(e.message);
     await send.error(e);
   }
