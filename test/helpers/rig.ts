@@ -4,11 +4,12 @@
  * time), puts the plugin binaries on PATH, and tears everything down afterwards. When pcscd or vpcd
  * is missing the tests are skipped loudly, or fail under KEYBRIDGE_REQUIRE_E2E=1 (CI).
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { rigUnavailableReason, startRig, type Rig } from '../../src/rig/pcscd.ts';
+import { openPcsc } from '../../src/transport/pcsc.ts';
 import { startVirtualYubiKey, type VirtualYubiKey, type VirtualYubiKeyOptions } from '../../src/sim/yubikey/card.ts';
 import { DIST, ROOT } from './run.ts';
 import { REQUIRE_E2E } from './tools.ts';
@@ -47,7 +48,7 @@ async function acquireLock(): Promise<void> {
 
 export interface RigContext {
   rig: Rig;
-  /** A directory on PATH holding age-plugin-yubikey (and other plugin bins). */
+  /** A directory on PATH holding the built plugin bins (dist/age-plugin-*.mjs). */
   binDir: string;
   /** A scratch directory for the test file. */
   dir: string;
@@ -55,6 +56,34 @@ export interface RigContext {
   env: NodeJS.ProcessEnv;
   /** Inserts a virtual YubiKey into reader slot `slot` (0 or 1). */
   yubikey(opts?: Partial<VirtualYubiKeyOptions> & { slot?: 0 | 1 }): Promise<VirtualYubiKey>;
+  /**
+   * Inserts any virtual token: `start` connects it to the vpcd port it is given; the token is
+   * stopped after the file's tests, and pcscd has seen it when this resolves.
+   */
+  plug<T extends PluggedToken>(start: (port: number) => Promise<T>, slot?: 0 | 1): Promise<T>;
+  /** Resolves once pcscd reports reader slot `slot` empty (after a token's `remove()`). */
+  unplugged(slot?: 0 | 1): Promise<void>;
+}
+
+/** Waits (bounded: 10 s) until pcscd reports a card in `reader`, or reports none. */
+async function waitForCard(reader: string, present: boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const readers = await openPcsc();
+    let has: boolean;
+    try {
+      has = (await readers.list()).includes(reader);
+    } finally {
+      await readers.close();
+    }
+    if (has === present) return;
+    if (Date.now() > deadline) throw new Error(`pcscd did not see the card ${present ? 'inserted into' : 'removed from'} ${reader} within 10 s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export interface PluggedToken {
+  stop(): Promise<void>;
 }
 
 /**
@@ -93,23 +122,31 @@ export function describeWithRigLock(name: string, body: () => void): void {
 export function describeWithRig(name: string, body: (ctx: RigContext) => void): void {
   if (unavailable(name, () => body({} as RigContext))) return;
   describe(name, () => {
-    const cards: VirtualYubiKey[] = [];
+    const cards: PluggedToken[] = [];
     const ctx = {} as RigContext;
     beforeAll(async () => {
       await acquireLock();
       ctx.dir = mkdtempSync(join(tmpdir(), 'keybridge-e2e-'));
       ctx.binDir = join(ctx.dir, 'bin');
       mkdirSync(ctx.binDir);
-      for (const bin of ['age-plugin-yubikey']) symlinkSync(join(DIST, `${bin}.mjs`), join(ctx.binDir, bin));
+      for (const f of readdirSync(DIST)) {
+        const m = /^(age-plugin-[a-z0-9-]+)\.mjs$/.exec(f);
+        if (m) symlinkSync(join(DIST, f), join(ctx.binDir, m[1]!));
+      }
       ctx.env = { ...process.env, PATH: `${ctx.binDir}:${process.env.PATH}`, KEYBRIDGE_ROOT: ROOT };
       ctx.rig = await startRig();
+      ctx.plug = async (start, slot = 0) => {
+        // A card just pulled from this slot must be gone for pcscd first, or the two merge.
+        await waitForCard(ctx.rig.readerNames[slot], false);
+        const token = await start(ctx.rig.ports[slot]);
+        cards.push(token);
+        await waitForCard(ctx.rig.readerNames[slot], true);
+        return token;
+      };
+      ctx.unplugged = (slot = 0) => waitForCard(ctx.rig.readerNames[slot], false);
       ctx.yubikey = async (opts = {}) => {
         const { slot = 0, ...rest } = opts;
-        const yk = await startVirtualYubiKey({ port: ctx.rig.ports[slot], ...rest });
-        cards.push(yk);
-        // pcscd polls for cards every 400 ms.
-        await new Promise((r) => setTimeout(r, 500));
-        return yk;
+        return ctx.plug((port) => startVirtualYubiKey({ port, ...rest }), slot);
       };
     });
     afterAll(async () => {

@@ -3,8 +3,7 @@
  * their retry counters, the management key, key slots and data objects. Stored as JSON in a
  * 0600 file, written atomically after every change.
  */
-import { readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../../fs/atomicWrite.ts';
+import { JsonStateFile } from '../stateFile.ts';
 
 export interface SlotState {
   /** Key algorithm byte (0x11 P-256, 0x14 P-384, 0xE1 X25519). */
@@ -75,35 +74,13 @@ export function freshState(serial: number, version: [number, number, number]): Y
   };
 }
 
-export class StateStore {
-  constructor(
-    readonly state: YubiKeyState,
-    private readonly path?: string,
-  ) {}
+function isYubiKeyState(v: unknown): v is YubiKeyState {
+  const s = v as YubiKeyState;
+  return typeof s === 'object' && s !== null && typeof s.serial === 'number' && Array.isArray(s.version) && typeof s.pin === 'string';
+}
 
+export class StateStore extends JsonStateFile<YubiKeyState> {
   static load(path: string): YubiKeyState | null {
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw e;
-    }
-    const s = JSON.parse(text) as YubiKeyState;
-    if (typeof s.serial !== 'number' || !Array.isArray(s.version) || typeof s.pin !== 'string') {
-      throw new Error(`${path} is not a virtual YubiKey state file`);
-    }
-    return s;
-  }
-
-  private writing: Promise<void> = Promise.resolve();
-
-  /** Persists the state (writes are serialised; each is atomic, 0600). */
-  save(): Promise<void> {
-    if (!this.path) return Promise.resolve();
-    const path = this.path;
-    const text = JSON.stringify(this.state, null, 1) + '\n';
-    this.writing = this.writing.catch(() => undefined).then(() => writeFileAtomic(path, text, { secret: true, backup: false }));
-    return this.writing;
+    return JsonStateFile.read(path, isYubiKeyState, 'virtual YubiKey');
   }
 }
