@@ -30,29 +30,35 @@ export interface AgeKey {
   derive: boolean;
 }
 
+/** Key `keyId` as an age key; null when it is neither P-256 nor X25519 (or has no public key object). */
+export async function readAgeKey(session: ScHsmSession, keyId: number): Promise<AgeKey | null> {
+  let pub;
+  try {
+    pub = await session.readPublicKey(keyId);
+  } catch (e) {
+    if (e instanceof ScHsmError && (e.code === 'NOT_FOUND' || e.code === 'CARD')) return null;
+    throw e;
+  }
+  if (!pub.curve) return null;
+  const desc = await session.readKeyDescription(keyId);
+  return {
+    keyId,
+    curve: pub.curve,
+    publicKey: pub.publicKey,
+    label: desc?.label ?? null,
+    pkcsId: desc?.id ?? null,
+    ours: pub.chr.startsWith(OUR_CHR_PREFIX),
+    derive: desc ? (desc.usage & Usage.DERIVE) !== 0 : true,
+  };
+}
+
 /** Every P-256 and X25519 key pair on the device except its own key. */
 export async function readAgeKeys(session: ScHsmSession): Promise<AgeKey[]> {
   const out: AgeKey[] = [];
   for (const keyId of await session.listKeyIds()) {
     if (keyId === DEVICE_KEY_ID) continue;
-    let pub;
-    try {
-      pub = await session.readPublicKey(keyId);
-    } catch (e) {
-      if (e instanceof ScHsmError && (e.code === 'NOT_FOUND' || e.code === 'CARD')) continue;
-      throw e;
-    }
-    if (!pub.curve) continue;
-    const desc = await session.readKeyDescription(keyId);
-    out.push({
-      keyId,
-      curve: pub.curve,
-      publicKey: pub.publicKey,
-      label: desc?.label ?? null,
-      pkcsId: desc?.id ?? null,
-      ours: pub.chr.startsWith(OUR_CHR_PREFIX),
-      derive: desc ? (desc.usage & Usage.DERIVE) !== 0 : true,
-    });
+    const k = await readAgeKey(session, keyId);
+    if (k) out.push(k);
   }
   return out;
 }
