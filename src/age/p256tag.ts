@@ -41,13 +41,22 @@ export function parseP256Tag(type: string, args: string[], body: Uint8Array): P2
   }
 }
 
-/** Whether the stanza's tag was computed for this compressed public key. */
-export function p256TagMatches(stanza: P256TagStanza, compressedPk: Uint8Array): boolean {
+/**
+ * Whether the stanza's tag was computed for a key whose recipient tag (SHA-256 of the
+ * compressed point, first 4 bytes: what identity stubs store) is `recipientTag`.
+ */
+export function p256TagMatchesRecipientTag(stanza: P256TagStanza, recipientTag: Uint8Array): boolean {
+  if (recipientTag.length !== 4) return false;
   const ikm = new Uint8Array(69);
   ikm.set(stanza.enc, 0);
-  ikm.set(sha256(compressedPk).subarray(0, 4), 65);
+  ikm.set(recipientTag, 65);
   const t = extract(sha256, ikm, LABEL).subarray(0, 4);
   return t.every((v, i) => v === stanza.tag[i]);
+}
+
+/** Whether the stanza's tag was computed for this compressed public key. */
+export function p256TagMatches(stanza: P256TagStanza, compressedPk: Uint8Array): boolean {
+  return p256TagMatchesRecipientTag(stanza, sha256(compressedPk).subarray(0, 4));
 }
 
 /**

@@ -1,4 +1,4 @@
-import { processIo } from '../cli/io.ts';
+import { processIo } from '../term/io.ts';
 import { runCli } from '../plugins/yubikey/cli.ts';
 
 const io = processIo('age-plugin-yubikey');

@@ -1,30 +1,11 @@
 /**
- * The terminal boundary of every CLI: commands read and write through an `Io`, so tests run
- * them in-process with captured streams and a controlled environment.
+ * The terminal boundary of every CLI: commands read and write through an `Io` (src/term/io.ts),
+ * report failures as `CliError`s and parse their arguments strictly.
  */
-import type { Readable, Writable } from 'node:stream';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { Io } from '../term/io.ts';
 
-export interface Io {
-  readonly stdin: Readable;
-  readonly stdout: Writable;
-  readonly stderr: Writable;
-  readonly env: NodeJS.ProcessEnv;
-  readonly cwd: string;
-  /** The name the program was invoked as, for messages like `<argv0>: <message>`. */
-  readonly argv0: string;
-}
-
-export function processIo(argv0: string): Io {
-  return {
-    stdin: process.stdin,
-    stdout: process.stdout,
-    stderr: process.stderr,
-    env: process.env,
-    cwd: process.cwd(),
-    argv0,
-  };
-}
+export { processIo, readAll, write, type Io } from '../term/io.ts';
 
 /** A failure a command reports as one line on stderr with an exit code (1 runtime, 2 usage). */
 export class CliError extends Error {
@@ -42,18 +23,6 @@ export class UsageError extends CliError {
     super(message, 2);
     this.name = 'UsageError';
   }
-}
-
-export async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-  return Buffer.concat(chunks);
-}
-
-export function write(stream: Writable, text: string | Uint8Array): Promise<void> {
-  return new Promise((resolve, reject) => {
-    stream.write(text, (err) => (err ? reject(err) : resolve()));
-  });
 }
 
 /** A subcommand: parses its own argv and returns the exit code. */

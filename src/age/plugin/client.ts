@@ -49,7 +49,7 @@ export function nonInteractiveUi(log: (line: string) => void = (l) => process.st
 
 /** A UI on the terminal (/dev/tty): secrets without echo. Without a terminal, questions fail cleanly. */
 export async function terminalUi(): Promise<ClientUi> {
-  const { openTerminal } = await import('../../cli/prompt.ts');
+  const { openTerminal } = await import('../../term/prompt.ts');
   const openPrompter = () => {
     const t = openTerminal();
     if (!t) throw new Error('no terminal to ask on');

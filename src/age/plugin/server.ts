@@ -129,19 +129,36 @@ function channelUi(ch: Channel): PluginUi {
     async requestPublic(prompt) {
       const r = await ch.request('request-public', [], te.encode(prompt));
       if (r.type !== 'ok') throw new UiFailure(r.type === 'fail' ? 'FAIL' : 'UNSUPPORTED', 'the age client could not read a value');
-      return td.decode(r.body);
+      return utf8(r.body, 'value');
     },
     async requestSecret(prompt) {
       const r = await ch.request('request-secret', [], te.encode(prompt));
       if (r.type !== 'ok') throw new UiFailure(r.type === 'fail' ? 'FAIL' : 'UNSUPPORTED', 'the age client could not read a secret');
-      return td.decode(r.body);
+      return utf8(r.body, 'secret');
     },
   };
 }
 
+/** The reply to a request, which must be UTF-8 (the value itself is never quoted: it may be a secret). */
+function utf8(body: Uint8Array, what: 'value' | 'secret'): string {
+  try {
+    return td.decode(body);
+  } catch {
+    throw new ProtocolError(`the age client sent a ${what} that is not valid UTF-8`);
+  }
+}
+
+/**
+ * Most files one identity-v1 session may name: far more than any client batches, small enough
+ * that the per-file bookkeeping of a hostile index cannot exhaust memory.
+ */
+export const MAX_FILES = 10_000;
+
 function parseIndex(s: string | undefined): number {
-  if (s === undefined || !/^(0|[1-9]\d{0,8})$/.test(s)) throw new ProtocolError(`invalid index ${JSON.stringify(s)}`);
-  return Number(s);
+  if (s === undefined || !/^(0|[1-9]\d{0,8})$/.test(s)) throw new ProtocolError(`invalid file index ${JSON.stringify(s?.slice(0, 20))}`);
+  const n = Number(s);
+  if (n >= MAX_FILES) throw new ProtocolError(`file index ${n} out of range (at most ${MAX_FILES - 1})`);
+  return n;
 }
 
 async function recipientV1(ch: Channel, handler: RecipientV1Handler): Promise<void> {

@@ -2,9 +2,9 @@
  * The card-touching commands of age-plugin-yubikey (--generate, --identity, --list, --list-all),
  * loaded only when one of them runs so the plugin's start path stays small.
  */
-import type { Io } from '../../cli/io.ts';
-import { write } from '../../cli/io.ts';
-import { openPrompter } from '../../cli/prompt.ts';
+import type { Io } from '../../term/io.ts';
+import { write } from '../../term/io.ts';
+import { openPrompter } from '../../term/prompt.ts';
 import { RETIRED_SLOTS, slotToUi, type PinPolicy, type TouchPolicy } from '../../tokens/piv/constants.ts';
 import type { CardReaders } from '../../transport/readers.ts';
 import type { Options } from './cli.ts';

@@ -3,9 +3,10 @@
  * age-plugin-yubikey 0.5.0, plus `--json` and `--tag` for scripts. `--age-plugin=...` hands over to
  * the plugin protocol.
  */
-import type { Io } from '../../cli/io.ts';
-import { write } from '../../cli/io.ts';
+import type { Io } from '../../term/io.ts';
+import { write } from '../../term/io.ts';
 import { uiToSlot, type PinPolicy, type TouchPolicy } from '../../tokens/piv/constants.ts';
+import { PromptError } from '../../term/prompt.ts';
 import { PivError } from '../../tokens/piv/errors.ts';
 import type { CardReaders } from '../../transport/readers.ts';
 import { VERSION } from '../../version.ts';
@@ -209,7 +210,7 @@ export async function runCli(argv: string[], io: Io, deps: CliDeps): Promise<num
       err(`Error: ${t.message}`);
       return 1;
     }
-    if (t instanceof Error && t.name === 'PromptError') {
+    if (t instanceof PromptError) {
       err(`Error: ${t.message}`);
       return 1;
     }

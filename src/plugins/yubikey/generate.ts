@@ -25,7 +25,7 @@ import {
 import { buildSelfSignedCertificate, OID } from '../../tokens/piv/certificate.ts';
 import { PivError } from '../../tokens/piv/errors.ts';
 import { randomMgmtKey } from '../../tokens/piv/managementKey.ts';
-import type { Prompter } from '../../cli/prompt.ts';
+import type { Prompter } from '../../term/prompt.ts';
 import type { YubiKey } from './devices.ts';
 import { YubiKeyError } from './errors.ts';
 import { compressP256, recipientTag } from './recipient.ts';

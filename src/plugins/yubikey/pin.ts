@@ -1,16 +1,11 @@
 /**
- * PIN verification for decryption, following the slot's PIN policy: nothing for "never"; for
- * "once" an empty VERIFY first (no prompt when already verified in this card session); otherwise
- * a `request-secret` prompt with the reference's checks (6–8 characters, an accidental OTP touch
- * is recognised). Unlike the reference, a wrong PIN re-prompts while more than one try is left,
- * and the last try is never spent.
+ * The YubiKey's PIN for the kit's PIN loop: the reference's entry checks (6–8 characters, an
+ * accidental OTP touch is recognised) over PIV VERIFY. The loop itself (retries shown, the last
+ * try never spent, blocked PINs) is the kit's.
  */
-import { PivError } from '../../tokens/piv/errors.ts';
-import type { PinPolicy } from '../../tokens/piv/constants.ts';
+import type { PinTarget } from '../kit/family.ts';
 import type { YubiKey } from './devices.ts';
-import { YubiKeyError } from './errors.ts';
 import { S } from './strings.ts';
-import type { YubiKeyUi } from './ui.ts';
 
 const MODHEX = 'cbdefghijklnrtuv';
 
@@ -28,37 +23,11 @@ export function pinEntryProblem(pin: string, serial: number): string | null {
   return null;
 }
 
-export async function verifyPinForDecryption(yk: YubiKey, policy: PinPolicy | undefined, ui: YubiKeyUi): Promise<void> {
-  if (policy === 'never') return;
-  const status = await yk.piv.pinStatus();
-  if (policy === 'once' && status.verified) return;
-  let retriesLeft = status.retriesLeft;
-  let prefix = '';
-  for (;;) {
-    if (retriesLeft === 0) throw new YubiKeyError('PIN_BLOCKED', S.pinBlocked(yk.serial));
-    if (retriesLeft === 1) throw new YubiKeyError('PIN_LAST_RETRY', S.pinLastRetry(yk.serial));
-    let pin: string;
-    try {
-      pin = await ui.requestSecret(prefix + S.pinPrompt(yk.serial));
-    } catch (cause) {
-      throw new YubiKeyError('PIN_REQUIRED', S.pinRequired(yk.serial), { cause });
-    }
-    const problem = pinEntryProblem(pin, yk.serial);
-    if (problem) {
-      prefix = problem + ' ';
-      continue;
-    }
-    try {
-      await yk.piv.verifyPin(pin);
-      return;
-    } catch (e) {
-      if (e instanceof PivError && e.code === 'PIN_INVALID') {
-        retriesLeft = e.retriesLeft;
-        prefix = `${S.pinInvalid(retriesLeft ?? 0)}. `;
-        continue;
-      }
-      if (e instanceof PivError && e.code === 'PIN_BLOCKED') throw new YubiKeyError('PIN_BLOCKED', S.pinBlocked(yk.serial), { cause: e });
-      throw e;
-    }
-  }
+/** The card's PIN as the kit's PIN loop sees it: status, VERIFY, and the reference's entry checks. */
+export function pivPin(yk: YubiKey): PinTarget {
+  return {
+    status: () => yk.piv.pinStatus(),
+    verify: (pin) => yk.piv.verifyPin(pin),
+    check: (pin) => pinEntryProblem(pin, yk.serial),
+  };
 }

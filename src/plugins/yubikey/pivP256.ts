@@ -12,18 +12,13 @@ import { p256 } from '@noble/curves/nist.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { base64nopad } from '@scure/base';
+import type { Stanza } from '../../age/stanza.ts';
 import { YubiKeyError } from './errors.ts';
 import { recipientTag } from './recipient.ts';
 
 export const PIV_P256_TYPE = 'piv-p256';
 const INFO = new TextEncoder().encode('piv-p256');
 const ZERO_NONCE = new Uint8Array(12);
-
-export interface RawStanza {
-  type: string;
-  args: string[];
-  body: Uint8Array;
-}
 
 export interface PivP256Stanza {
   tag: Uint8Array;
@@ -40,7 +35,7 @@ function wrapKey(sharedX: Uint8Array, epk: Uint8Array, pk: Uint8Array): Uint8Arr
 }
 
 /** Wraps a 16-byte file key to a compressed P-256 public key. `ephemeralScalar` is for test vectors only. */
-export function wrapPivP256(fileKey: Uint8Array, pk: Uint8Array, ephemeralScalar?: Uint8Array): RawStanza {
+export function wrapPivP256(fileKey: Uint8Array, pk: Uint8Array, ephemeralScalar?: Uint8Array): Stanza {
   if (fileKey.length !== 16) throw new RangeError('file key must be 16 bytes');
   const esk = ephemeralScalar ?? p256.utils.randomSecretKey();
   const epk = p256.getPublicKey(esk, true);
@@ -67,7 +62,7 @@ function decodeExact(s: string, bytes: number): Uint8Array | null {
  * Parses a stanza already known to be `piv-p256`. Returns null when it is malformed (two
  * arguments, a 4-byte tag, a valid compressed point, a 32-byte body are required).
  */
-export function parsePivP256(stanza: RawStanza): PivP256Stanza | null {
+export function parsePivP256(stanza: Stanza): PivP256Stanza | null {
   if (stanza.type !== PIV_P256_TYPE || stanza.args.length !== 2) return null;
   const tag = decodeExact(stanza.args[0]!, 4);
   const epk = decodeExact(stanza.args[1]!, 33);
@@ -79,10 +74,6 @@ export function parsePivP256(stanza: RawStanza): PivP256Stanza | null {
     return null;
   }
   return { tag, epk, body: stanza.body };
-}
-
-export function tagsEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
 /**

@@ -8,34 +8,20 @@
  */
 import { p256 } from '@noble/curves/nist.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { bech32 } from '@scure/base';
+import { bech32Decode, bech32Encode } from '../../age/bech32.ts';
+import { compressP256 as compress } from '../../age/p256.ts';
 import { YubiKeyError } from './errors.ts';
 
 export const RECIPIENT_HRP = 'age1yubikey';
 export const TAG_RECIPIENT_HRP = 'age1tag';
 
-/** Bech32 as age uses it: BIP173 without the 90-character limit. */
-export function bech32Encode(hrp: string, data: Uint8Array): string {
-  return bech32.encode(hrp, bech32.toWords(data), false);
-}
-
-export function bech32Decode(s: string): { hrp: string; data: Uint8Array } {
-  if (s !== s.toLowerCase() && s !== s.toUpperCase()) throw new Error('mixed-case Bech32 string');
-  const { prefix, words } = bech32.decode(s as `${string}1${string}`, false);
-  return { hrp: prefix.toLowerCase(), data: bech32.fromWords(words) };
-}
-
 /** Accepts a 33-byte compressed or 65-byte uncompressed point and returns it compressed, validated. */
 export function compressP256(point: Uint8Array): Uint8Array {
   try {
-    return p256.Point.fromBytes(point).toBytes(true);
+    return compress(point);
   } catch (cause) {
     throw new YubiKeyError('INVALID_RECIPIENT', 'Invalid P-256 public key', { cause });
   }
-}
-
-export function uncompressP256(point: Uint8Array): Uint8Array {
-  return p256.Point.fromBytes(point).toBytes(false);
 }
 
 /** The 4-byte tag of a recipient: SHA-256 of the 33-byte compressed point, first 4 bytes. */
@@ -53,9 +39,22 @@ export function encodeTagRecipient(compressed: Uint8Array): string {
 }
 
 /**
- * Parses `age1yubikey1…` (or, with `allowTag`, `age1tag1…`) into the compressed point. Only
- * compressed points on the curve are accepted, as the reference does.
+ * The recipient payload (already Bech32-decoded): only a 33-byte compressed point on the curve is
+ * accepted, as the reference does.
  */
+export function parseRecipientBytes(data: Uint8Array): Uint8Array {
+  if (data.length !== 33 || (data[0] !== 2 && data[0] !== 3)) {
+    throw new YubiKeyError('INVALID_RECIPIENT', 'Invalid recipient');
+  }
+  try {
+    p256.Point.fromBytes(data);
+  } catch (cause) {
+    throw new YubiKeyError('INVALID_RECIPIENT', 'Invalid recipient', { cause });
+  }
+  return data;
+}
+
+/** Parses `age1yubikey1…` (or, with `allowTag`, `age1tag1…`) into the compressed point. */
 export function decodeRecipient(s: string, opts: { allowTag?: boolean } = {}): Uint8Array {
   let hrp: string;
   let data: Uint8Array;
@@ -68,13 +67,5 @@ export function decodeRecipient(s: string, opts: { allowTag?: boolean } = {}): U
   if (hrp !== RECIPIENT_HRP && !(opts.allowTag && hrp === TAG_RECIPIENT_HRP)) {
     throw new YubiKeyError('INVALID_RECIPIENT', 'Invalid recipient');
   }
-  if (data.length !== 33 || (data[0] !== 2 && data[0] !== 3)) {
-    throw new YubiKeyError('INVALID_RECIPIENT', 'Invalid recipient');
-  }
-  try {
-    p256.Point.fromBytes(data);
-  } catch (cause) {
-    throw new YubiKeyError('INVALID_RECIPIENT', 'Invalid recipient', { cause });
-  }
-  return data;
+  return parseRecipientBytes(data);
 }

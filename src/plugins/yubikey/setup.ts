@@ -6,8 +6,8 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Io } from '../../cli/io.ts';
-import { openPrompter, type Prompter } from '../../cli/prompt.ts';
+import type { Io } from '../../term/io.ts';
+import { openPrompter, type Prompter } from '../../term/prompt.ts';
 import { writeFileAtomic } from '../../fs/atomicWrite.ts';
 import { RETIRED_SLOTS, slotToUi } from '../../tokens/piv/constants.ts';
 import type { CardReaders } from '../../transport/readers.ts';

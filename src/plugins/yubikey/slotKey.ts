@@ -6,7 +6,7 @@
  * APDU), else from the slot certificate. Listing reads certificates, since names and dates live
  * there.
  */
-import { p256 } from '@noble/curves/nist.js';
+import { tryCompressP256 as compressIfP256 } from '../../age/p256.ts';
 import { KeyAlgorithm, pinPolicyFromByte, touchPolicyFromByte, type PinPolicy, type TouchPolicy } from '../../tokens/piv/constants.ts';
 import type { CertificateInfo } from '../../tokens/piv/certificate.ts';
 import { PivError } from '../../tokens/piv/errors.ts';
@@ -26,14 +26,6 @@ export interface SlotKey {
   created?: Date;
   pinPolicy?: PinPolicy;
   touchPolicy?: TouchPolicy;
-}
-
-function compressIfP256(point: Uint8Array): Uint8Array | null {
-  try {
-    return p256.Point.fromBytes(point).toBytes(true);
-  } catch {
-    return null;
-  }
 }
 
 async function fromCertificate(slot: number, info: CertificateInfo): Promise<SlotKey | null> {

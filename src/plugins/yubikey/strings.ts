@@ -12,38 +12,40 @@ export const S = {
   invalidStanza: 'Invalid YubiKey stanza',
   decryptFailed: 'Failed to decrypt YubiKey stanza',
   stubMismatch: 'A YubiKey stub did not match the YubiKey',
-  openFailed: (serial: number) => `Could not open YubiKey with serial ${serial}`,
-  insertConfirm: (serial: number) => `Please insert YubiKey with serial ${serial}`,
-  insertRetry: (serial: number) => `Could not open YubiKey. Please insert YubiKey with serial ${serial}`,
+  openFailed: (serial: number | string) => `Could not open YubiKey with serial ${serial}`,
+  insertConfirm: (serial: number | string) => `Please insert YubiKey with serial ${serial}`,
+  insertRetry: (serial: number | string) => `Could not open YubiKey. Please insert YubiKey with serial ${serial}`,
   insertYes: 'YubiKey is plugged in',
   insertNo: 'Skip this YubiKey',
-  insertTimeout: (serial: number) => `Timed out while waiting for YubiKey with serial ${serial} to be inserted`,
-  notFound: (serial: number) => `Could not find YubiKey with serial ${serial}.`,
+  /** keybridge: debug line (AGEDEBUG=plugin) */
+  skipped: (serial: number | string) => `Skipping YubiKey with serial ${serial}: not plugged in (AGE_PLUGIN_YUBIKEY_SKIP_NOT_FOUND)`,
+  insertTimeout: (serial: number | string) => `Timed out while waiting for YubiKey with serial ${serial} to be inserted`,
+  notFound: (serial: number | string) => `Could not find YubiKey with serial ${serial}.`,
   multiple: 'Multiple YubiKeys are plugged in. Use --serial to select a single YubiKey.',
   noYubiKey: 'Please insert the YubiKey you want to set up',
-  pinPrompt: (serial: number) => `Enter PIN for YubiKey with serial ${serial}`,
-  pinRequired: (serial: number) => `A PIN is required for YubiKey with serial ${serial}`,
+  pinPrompt: (serial: number | string) => `Enter PIN for YubiKey with serial ${serial}`,
+  pinRequired: (serial: number | string) => `A PIN is required for YubiKey with serial ${serial}`,
   pinTooShort: 'PIN was too short.',
   pinTooLong: 'PIN was too long.',
   pinOtp: 'Did you touch the YubiKey by accident?',
   pinInvalid: (tries: number) => `Invalid PIN (${tries} tries remaining before it is blocked)`,
   pinLocked: 'PIN locked',
   /** keybridge: refuses to spend the last retry. */
-  pinLastRetry: (serial: number) =>
+  pinLastRetry: (serial: number | string) =>
     `Only 1 PIN try is left on YubiKey with serial ${serial}; keybridge will not risk blocking it. ` +
     `Check the PIN, then verify it once with \`ykman --device ${serial} piv access change-pin\` (or \`yubico-piv-tool -a verify-pin\`); ` +
     `if it is already blocked, unblock it with \`ykman --device ${serial} piv access unblock-pin\` and the PUK.`,
   /** keybridge */
-  pinBlocked: (serial: number) =>
+  pinBlocked: (serial: number | string) =>
     `The PIN of YubiKey with serial ${serial} is blocked. Unblock it with \`ykman --device ${serial} piv access unblock-pin\` and the PUK.`,
   /** keybridge: the reference sends no touch message in plugin mode. */
-  touch: (serial: number) => `Touch your YubiKey with serial ${serial}`,
+  touch: (serial: number | string) => `Touch your YubiKey with serial ${serial}`,
   /** keybridge */
-  touchTimeout: (serial: number) => `YubiKey with serial ${serial} was not touched in time (or the touch was refused); try again and touch it when it blinks.`,
+  touchTimeout: (serial: number | string) => `YubiKey with serial ${serial} was not touched in time (or the touch was refused); try again and touch it when it blinks.`,
   /** keybridge */
-  removed: (serial: number) => `YubiKey with serial ${serial} was removed during the operation; plug it back in and try again.`,
+  removed: (serial: number | string) => `YubiKey with serial ${serial} was removed during the operation; plug it back in and try again.`,
   /** keybridge */
-  noTerminal: (serial: number) =>
+  noTerminal: (serial: number | string) =>
     `YubiKey with serial ${serial} is not plugged in and there is no terminal to ask for it; plug it in, or set AGE_PLUGIN_YUBIKEY_SKIP_NOT_FOUND=1 to skip absent YubiKeys.`,
   /** keybridge */
   readerBusy: (reader: string) =>
@@ -51,7 +53,7 @@ export const S = {
     'Stop it (`gpgconf --kill scdaemon`, or add `disable-ccid` / `pcsc-shared` to ~/.gnupg/scdaemon.conf) and try again.',
   pcscdNotRunning: 'pcscd is not running. Install and start it: `sudo apt-get install pcscd` (then `sudo systemctl start pcscd.socket`).',
   slotNotEmpty: (slot: number) => `Slot ${slot} is not empty. Use --force to overwrite the slot.`,
-  noEmptySlots: (serial: number) => `YubiKey with serial ${serial} has no empty slots.`,
+  noEmptySlots: (serial: number | string) => `YubiKey with serial ${serial} has no empty slots.`,
   slotNotAge: (slot: number) => `Slot ${slot} does not contain an age identity or compatible key.`,
   invalidSlot: (s: string) => `Invalid slot '${s}' (expected number between 1 and 20).`,
   invalidPinPolicy: (s: string) => `Invalid PIN policy '${s}' (expected [always, once, never]).`,
@@ -66,7 +68,7 @@ export const S = {
   defaultMgmt2: "✨ We'll migrate it to a PIN-protected management key.",
   defaultMgmtDone: '... Success!',
   generateSlots: (n: number) => `Generated recipients for ${n} slots. If you intended to select a slot, use --slot.`,
-  pinEntry: (serial: number) => `Enter PIN for YubiKey with serial ${serial} (default is 123456)`,
+  pinEntry: (serial: number | string) => `Enter PIN for YubiKey with serial ${serial} (default is 123456)`,
   pukEntry: 'Enter current PUK (default is 12345678)',
   newPin: 'Choose a new PIN/PUK',
   repeatPin: 'Repeat the PIN/PUK',

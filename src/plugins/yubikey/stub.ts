@@ -2,11 +2,12 @@
  * Identity stubs `AGE-PLUGIN-YUBIKEY-1…`: serial (u32 little-endian) ‖ slot (0x82..0x95) ‖ tag
  * (4 bytes). A stub holds no key material; at use time the slot's public key must hash to the tag.
  */
-import { bech32Decode, bech32Encode } from './recipient.ts';
+import { decodePluginIdentity, encodePluginIdentity } from '../../age/bech32.ts';
 import { YubiKeyError } from './errors.ts';
 import { isRetiredSlot } from '../../tokens/piv/constants.ts';
 
-export const IDENTITY_HRP = 'age-plugin-yubikey-';
+export const PLUGIN_NAME = 'yubikey';
+export const IDENTITY_HRP = `age-plugin-${PLUGIN_NAME}-`;
 
 export interface Stub {
   serial: number;
@@ -25,19 +26,25 @@ export function encodeStub(stub: Stub): string {
   new DataView(bytes.buffer).setUint32(0, stub.serial, true);
   bytes[4] = stub.slot;
   bytes.set(stub.tag, 5);
-  return bech32Encode(IDENTITY_HRP, bytes).toUpperCase();
+  return encodePluginIdentity(PLUGIN_NAME, bytes);
 }
 
 /** Parses a stub; like the reference, bytes after the ninth are ignored. */
 export function decodeStub(s: string): Stub {
-  let hrp: string;
+  let name: string;
   let data: Uint8Array;
   try {
-    ({ hrp, data } = bech32Decode(s));
+    ({ name, data } = decodePluginIdentity(s));
   } catch (cause) {
     throw new YubiKeyError('INVALID_STUB', 'Invalid YubiKey stub', { cause });
   }
-  if (hrp !== IDENTITY_HRP || data.length < 9 || !isRetiredSlot(data[4]!)) {
+  if (name !== PLUGIN_NAME) throw new YubiKeyError('INVALID_STUB', 'Invalid YubiKey stub');
+  return parseStubBytes(data);
+}
+
+/** The stub payload (already Bech32-decoded): serial, slot, tag. */
+export function parseStubBytes(data: Uint8Array): Stub {
+  if (data.length < 9 || !isRetiredSlot(data[4]!)) {
     throw new YubiKeyError('INVALID_STUB', 'Invalid YubiKey stub');
   }
   return {

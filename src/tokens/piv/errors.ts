@@ -1,6 +1,10 @@
 /**
- * Typed PIV errors. Messages are for users and never contain a PIN, PUK or key.
+ * Typed PIV errors. Messages are for users and never contain a PIN, PUK or key. PIN_INVALID and
+ * PIN_BLOCKED carry the shared meaning of the token error vocabulary (src/tokens/errors.ts), so
+ * the plugin kit's PIN loop treats a PIV card like any other token.
  */
+import { TokenError } from '../errors.ts';
+
 export type PivErrorCode =
   | 'PIN_INVALID'
   | 'PIN_BLOCKED'
@@ -14,16 +18,12 @@ export type PivErrorCode =
   | 'BAD_INPUT'
   | 'CARD';
 
-export class PivError extends Error {
-  readonly code: PivErrorCode;
+export class PivError extends TokenError {
+  declare readonly code: PivErrorCode;
   readonly sw?: number;
-  /** For PIN_INVALID / PUK_INVALID: tries left before the reference is blocked. */
-  readonly retriesLeft?: number;
   constructor(code: PivErrorCode, message: string, extra: { sw?: number; retriesLeft?: number; cause?: unknown } = {}) {
-    super(message, extra.cause === undefined ? undefined : { cause: extra.cause });
+    super(code, message, { ...(extra.retriesLeft !== undefined ? { retriesLeft: extra.retriesLeft } : {}), cause: extra.cause });
     this.name = 'PivError';
-    this.code = code;
     if (extra.sw !== undefined) this.sw = extra.sw;
-    if (extra.retriesLeft !== undefined) this.retriesLeft = extra.retriesLeft;
   }
 }

@@ -1,0 +1,179 @@
+/**
+ * The identity-v1 engine (rage's `IdentityPluginV1` state machine, once for every family): parse
+ * the identities and each file's stanzas, claim every stanza for at most one identity by a
+ * card-free match, open only the devices a stanza refers to (most-referenced first, each once),
+ * ask for an absent device, run the family's card operation per identity, and collect per-file
+ * results with errors that carry the file and stanza indices.
+ */
+import type { Decoded } from '../../age/plugin/v1.ts';
+import type { IdentityV1Error } from '../../age/plugin/server.ts';
+import type { PluginUi } from '../../age/plugin/ui.ts';
+import type { Stanza } from '../../age/stanza.ts';
+import { describeError } from './describe.ts';
+import { MALFORMED, type DeviceAccess, type DeviceRef, type OpenDevice, type TokenContext, type TokenFamily } from './family.ts';
+import { verifyPin } from './pin.ts';
+import { userPinSource, type PinSource } from './pinSource.ts';
+import { openOrAsk } from './presence.ts';
+
+export interface UnwrapEnvironment {
+  ui: PluginUi;
+  /** PIN sources before the user (an agent, CI); the user (ui.requestSecret) is always last. */
+  pinSources?: PinSource[];
+  /** Skip absent devices without asking. */
+  skipNotFound?: boolean;
+  /** Whether someone could be asked about an absent device (a terminal exists). */
+  interactive?: boolean | (() => boolean);
+  sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
+  log?: (line: string) => void;
+}
+
+export interface UnwrapResult {
+  /** file index → file key */
+  fileKeys: Map<number, Uint8Array>;
+  /** In the order they happened. */
+  errors: IdentityV1Error[];
+  /** Operations (APDUs) sent to all devices. */
+  operations: number;
+}
+
+interface Candidate<P> {
+  file: number;
+  /** The stanza's index in its file. */
+  stanza: number;
+  parsed: P;
+  /** Already given to the card operation. */
+  tried?: boolean;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export async function unwrapFiles<I, P, R, D extends OpenDevice>(
+  family: TokenFamily<I, P, R, D>,
+  req: { identities: Decoded[]; files: Stanza[][] },
+  env: UnwrapEnvironment,
+  access: DeviceAccess<D> = family.devices(),
+): Promise<UnwrapResult> {
+  const { texts } = family;
+  const result: UnwrapResult = { fileKeys: new Map(), errors: [], operations: 0 };
+  const log = env.log ?? (() => undefined);
+
+  const identities: { index: number; identity: I; device: DeviceRef }[] = [];
+  for (const d of req.identities) {
+    try {
+      if (d.plugin !== family.name) throw new Error('another plugin');
+      const identity = family.parseIdentity(d.data);
+      identities.push({ index: d.index, identity, device: family.deviceOf(identity) });
+    } catch {
+      result.errors.push({ kind: 'identity', index: d.index, message: texts.invalidIdentity });
+    }
+  }
+
+  // Parse every stanza of ours; a malformed one fails its file.
+  const failed = new Set<number>();
+  const candidates: Candidate<P>[] = [];
+  req.files.forEach((file, f) => {
+    for (const [s, stanza] of file.entries()) {
+      const parsed = family.parseStanza(stanza);
+      if (parsed === MALFORMED) {
+        result.errors.push({ kind: 'stanza', file: f, index: s, message: texts.invalidStanza });
+        failed.add(f);
+        return;
+      }
+      if (parsed !== null) candidates.push({ file: f, stanza: s, parsed });
+    }
+  });
+
+  // Each stanza is claimed by at most one identity (the first that matches).
+  const claimed = new Set<Candidate<P>>();
+  const work = identities
+    .map((id) => ({
+      ...id,
+      matches: candidates.filter((c) => {
+        if (claimed.has(c) || failed.has(c.file) || !family.matches(id.identity, c.parsed)) return false;
+        claimed.add(c);
+        return true;
+      }),
+    }))
+    .filter((w) => w.matches.length > 0);
+
+  // Devices most-referenced first; on each device, its identities most-referenced first.
+  const byDevice = new Map<string, { ref: DeviceRef; count: number; order: number; items: typeof work }>();
+  for (const w of work) {
+    let g = byDevice.get(w.device.key);
+    if (!g) byDevice.set(w.device.key, (g = { ref: w.device, count: 0, order: byDevice.size, items: [] }));
+    g.count += w.matches.length;
+    g.items.push(w);
+  }
+  const devices = [...byDevice.values()].sort((a, b) => b.count - a.count || a.order - b.order);
+  for (const g of devices) g.items.sort((a, b) => b.matches.length - a.matches.length);
+
+  const pending = (c: Candidate<P>) => !result.fileKeys.has(c.file) && !failed.has(c.file);
+  const sleep = env.sleep ?? defaultSleep;
+  const now = env.now ?? Date.now;
+  try {
+    for (const g of devices) {
+      if (!g.items.some((w) => w.matches.some(pending))) continue;
+      let device: D | null;
+      try {
+        device = await openOrAsk(access, g.ref, {
+          texts,
+          ui: env.ui,
+          skipNotFound: env.skipNotFound ?? false,
+          interactive: env.interactive ?? true,
+          sleep,
+          log,
+        });
+      } catch (e) {
+        for (const w of g.items) if (w.matches.some(pending)) result.errors.push({ kind: 'identity', index: w.index, message: describeError(family, e, g.ref) });
+        continue;
+      }
+      if (!device) continue; // skipped by the user or the environment
+      const ctx = context(family, g.ref, env, now, log);
+      try {
+        for (const w of g.items) {
+          try {
+            // One stanza per file at a time; a stanza that does not open lets the file's next one try.
+            for (;;) {
+              const batch: Candidate<P>[] = [];
+              for (const c of w.matches) if (pending(c) && !batch.some((b) => b.file === c.file) && !c.tried) batch.push(c);
+              if (batch.length === 0) break;
+              for (const c of batch) c.tried = true;
+              const keys = await family.unwrap(device, w.identity, batch.map((c) => c.parsed), ctx);
+              batch.forEach((c, i) => {
+                const key = keys[i];
+                if (key) result.fileKeys.set(c.file, key);
+                else result.errors.push({ kind: 'stanza', file: c.file, index: c.stanza, message: texts.decryptFailed });
+              });
+            }
+          } catch (e) {
+            result.errors.push({ kind: 'identity', index: w.index, message: describeError(family, e, g.ref) });
+          }
+        }
+      } finally {
+        result.operations += device.operations ?? 0;
+        await device.close().catch(() => undefined);
+      }
+    }
+  } finally {
+    await access.release().catch(() => undefined);
+  }
+  return result;
+}
+
+function context<I, P, R, D extends OpenDevice>(family: TokenFamily<I, P, R, D>, device: DeviceRef, env: UnwrapEnvironment, now: () => number, log: (l: string) => void): TokenContext {
+  const sources = [...(env.pinSources ?? []), userPinSource(env.ui)];
+  return {
+    device,
+    ui: env.ui,
+    verifyPin: (target, opts = {}) => verifyPin(target, { family: family.name, device, texts: family.texts, sources, ...(opts.once ? { once: true } : {}) }),
+    touch: () => env.ui.message(family.texts.touch(device.label)),
+    now,
+    log,
+  };
+}
+
+/** Errors to send: a stanza error of a file that was decrypted after all is dropped (Go age aborts on any error). */
+export function reportable(r: UnwrapResult): IdentityV1Error[] {
+  return r.errors.filter((e) => !(e.kind === 'stanza' && r.fileKeys.has(e.file)));
+}
