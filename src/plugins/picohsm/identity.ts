@@ -13,7 +13,7 @@
  * pinpox does.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-import { bech32Decode, bech32Encode } from './bech32.ts';
+import { bech32Decode, bech32Encode } from '../../age/bech32.ts';
 import { PicoHsmError } from './errors.ts';
 
 export const IDENTITY_HRP = 'age-plugin-picohsm-';

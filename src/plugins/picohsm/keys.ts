@@ -6,6 +6,7 @@
  * label first, then by id, as pinpox does).
  */
 import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesEqual } from '../../age/p256.ts';
 import { ALGO_EC_DH, DEVICE_KEY_ID } from '../../tokens/schsm/constants.ts';
 import type { Curve } from '../../tokens/schsm/cvRequest.ts';
 import { ScHsmError } from '../../tokens/schsm/errors.ts';
@@ -88,8 +89,6 @@ export function recipientsOf(key: AgeKey): { recipient: string; tagRecipient?: s
   return { recipient: encodeRecipient(key.publicKey), tagRecipient: encodeTagRecipient(key.publicKey), fingerprint: fingerprint(key.publicKey) };
 }
 
-const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
-
 /**
  * The key an identity names among `keys`: a non-empty label picks by label, else the id (the
  * PKCS#15 id, or the key reference for keys without a description). The key type must be the one
@@ -100,5 +99,5 @@ export function findKey(keys: readonly AgeKey[], identity: PicoHsmIdentity): Age
   const typed = keys.filter((k) => k.curve === keyType);
   if (identity.label !== '') return typed.find((k) => k.label === identity.label) ?? null;
   if (identity.keyId.length === 0) return null;
-  return typed.find((k) => (k.pkcsId ? same(k.pkcsId, identity.keyId) : identity.keyId.length === 1 && identity.keyId[0] === k.keyId)) ?? null;
+  return typed.find((k) => (k.pkcsId ? bytesEqual(k.pkcsId, identity.keyId) : identity.keyId.length === 1 && identity.keyId[0] === k.keyId)) ?? null;
 }

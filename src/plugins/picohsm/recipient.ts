@@ -7,8 +7,9 @@
  * X25519 keys as plain `age1…` (32 bytes).
  */
 import { p256 } from '@noble/curves/nist.js';
+import { compressP256 } from '../../age/p256.ts';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { bech32Decode, bech32Encode } from './bech32.ts';
+import { bech32Decode, bech32Encode } from '../../age/bech32.ts';
 import { PicoHsmError } from './errors.ts';
 
 export const RECIPIENT_HRP = 'age1picohsm';
@@ -31,6 +32,11 @@ export function encodeRecipient(point: Uint8Array): string {
   return bech32Encode(RECIPIENT_HRP, checkUncompressedP256(point));
 }
 
+/** A recipient payload as the protocol layer hands it over (Bech32 and HRP already checked). */
+export function parseRecipientBytes(data: Uint8Array): Uint8Array {
+  return checkUncompressedP256(Uint8Array.from(data));
+}
+
 /** The 65-byte point of an `age1picohsm1…` recipient. */
 export function decodeRecipient(s: string): Uint8Array {
   let d: { hrp: string; data: Uint8Array };
@@ -45,7 +51,7 @@ export function decodeRecipient(s: string): Uint8Array {
 
 /** The `age1tag1…` form of a P-256 key (native p256tag recipient). */
 export function encodeTagRecipient(point: Uint8Array): string {
-  return bech32Encode(TAG_RECIPIENT_HRP, p256.Point.fromBytes(checkUncompressedP256(point)).toBytes(true));
+  return bech32Encode(TAG_RECIPIENT_HRP, compressP256(checkUncompressedP256(point)));
 }
 
 /** The plain `age1…` recipient of an X25519 key. */

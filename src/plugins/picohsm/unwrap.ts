@@ -9,7 +9,7 @@
  * names) is decided in `fitsIdentity`; the fingerprint and tag checks need the key's public part,
  * which the device gives without a PIN, so the PIN is asked only when a stanza matches.
  */
-import { p256 } from '@noble/curves/nist.js';
+import { compressP256 } from '../../age/p256.ts';
 import { parseP256Tag, P256TAG_TYPE, p256TagMatches, unwrapP256Tag, type P256TagStanza } from '../../age/p256tag.ts';
 import { parseX25519, unwrapX25519, X25519_TYPE, type X25519Stanza } from '../../age/x25519.ts';
 import type { ScHsmSession } from '../../tokens/schsm/session.ts';
@@ -51,7 +51,7 @@ export function mayBeFor(key: AgeKey, parsed: ParsedStanza): boolean {
     case 'picohsm':
       return key.curve === 'p256' && picoHsmMatches(parsed.stanza, key.publicKey);
     case 'tag':
-      return key.curve === 'p256' && p256TagMatches(parsed.stanza, p256.Point.fromBytes(key.publicKey).toBytes(true));
+      return key.curve === 'p256' && p256TagMatches(parsed.stanza, compressP256(key.publicKey));
     case 'x25519':
       return key.curve === 'x25519';
   }
@@ -76,7 +76,7 @@ export async function unwrapWithKey(session: ScHsmSession, key: AgeKey, stanzas:
   };
   for (const [s, i] of candidates) {
     if (s.kind === 'picohsm') out[i] = await unwrapPicoHsm(s.stanza, key.publicKey, ecdh);
-    else if (s.kind === 'tag') out[i] = await unwrapP256Tag(s.stanza, p256.Point.fromBytes(key.publicKey).toBytes(true), ecdh);
+    else if (s.kind === 'tag') out[i] = await unwrapP256Tag(s.stanza, compressP256(key.publicKey), ecdh);
     else out[i] = await unwrapX25519(s.stanza, key.publicKey, ecdh);
   }
   return out;

@@ -1,9 +1,12 @@
 /**
- * Typed SmartCard-HSM errors, in the shared token vocabulary (PIN_INVALID with `retriesLeft`,
+ * Typed SmartCard-HSM errors. The codes the applets share (PIN_INVALID with `retriesLeft`,
  * PIN_BLOCKED, NOT_LOGGED_IN, CARD_REMOVED, READER_BUSY, TOUCH_TIMEOUT for the press-to-confirm
- * button) plus what only this applet says (NOT_INITIALISED …). Messages are for users and never
- * contain a PIN or a key.
+ * button) carry the meaning of the shared token vocabulary (src/tokens/errors.ts), so the plugin
+ * kit's PIN loop and texts treat a Pico HSM like any other token; NOT_INITIALISED and the rest are
+ * this applet's. Messages are for users and never contain a PIN or a key.
  */
+import { TokenError } from '../errors.ts';
+
 export type ScHsmErrorCode =
   | 'PIN_INVALID'
   | 'PIN_BLOCKED'
@@ -21,16 +24,12 @@ export type ScHsmErrorCode =
   | 'BAD_INPUT'
   | 'CARD';
 
-export class ScHsmError extends Error {
-  readonly code: ScHsmErrorCode;
+export class ScHsmError extends TokenError {
+  declare readonly code: ScHsmErrorCode;
   readonly sw?: number;
-  /** For PIN_INVALID: tries left before the PIN is blocked. */
-  readonly retriesLeft?: number;
   constructor(code: ScHsmErrorCode, message: string, extra: { sw?: number; retriesLeft?: number; cause?: unknown } = {}) {
-    super(message, extra.cause === undefined ? undefined : { cause: extra.cause });
+    super(code, message, { ...(extra.retriesLeft !== undefined ? { retriesLeft: extra.retriesLeft } : {}), cause: extra.cause });
     this.name = 'ScHsmError';
-    this.code = code;
     if (extra.sw !== undefined) this.sw = extra.sw;
-    if (extra.retriesLeft !== undefined) this.retriesLeft = extra.retriesLeft;
   }
 }

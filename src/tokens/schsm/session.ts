@@ -1,10 +1,10 @@
 /**
  * `ScHsmSession`: the SmartCard-HSM application (as on a Pico HSM), one method per card operation
- * over an APDU transport. Commands whose data or answer can exceed 255 bytes (key generation, file
- * reads, object enumeration, ECDH with a 65-byte point) use extended-length APDUs, as OpenSC does;
- * the rest are short. Status words become `ScHsmError`s in the shared token vocabulary.
+ * over an APDU transport, with extended-length APDUs (key generation answers, file reads, object
+ * enumeration and ECDH with a 65-byte point exceed short APDUs). Status words become
+ * `ScHsmError`s in the shared token vocabulary.
  */
-import { TransportError } from '../../transport/apdu.ts';
+import { ApduProtocol, TransportError, type Response } from '../../transport/apdu.ts';
 import { concatBytes, encodeLength, readTlv, tlvMap, TlvError } from '../../transport/tlv.ts';
 import type { ApduTransport } from '../../transport/types.ts';
 import { ALGO_EC_DH, EF_DEVICE_CERTIFICATE, Ins, Option, PIN_MAX, PIN_MIN, Prefix, SCHSM_AID, Sw, USER_PIN } from './constants.ts';
@@ -26,14 +26,8 @@ export type PinStatus =
   | { initialised: true; verified: true }
   | { initialised: true; verified: false; retriesLeft: number };
 
-interface Response {
-  data: Uint8Array;
-  sw: number;
-}
-
 /** Upper bound on one file read (the device's files are far smaller). */
 const MAX_FILE = 0x8000;
-const GET_RESPONSE = 0xc0;
 
 const swHex = (sw: number) => sw.toString(16).toUpperCase().padStart(4, '0');
 
@@ -63,68 +57,44 @@ function statusError(sw: number, what: string): ScHsmError {
 }
 
 function transportError(e: unknown): never {
-  if (e instanceof TransportError && (e.code === 'CARD_REMOVED' || e.code === 'READER_BUSY')) {
-    throw new ScHsmError(e.code, e.code === 'CARD_REMOVED' ? 'The Pico HSM was removed' : e.message, { cause: e });
-  }
+  if (e instanceof TransportError && (e.code === 'CARD_REMOVED' || e.code === 'CLOSED')) throw new ScHsmError('CARD_REMOVED', 'The Pico HSM was removed', { cause: e });
+  if (e instanceof TransportError && e.code === 'READER_BUSY') throw new ScHsmError('READER_BUSY', e.message, { cause: e });
   throw e;
 }
 
 export class ScHsmSession {
+  /** Extended-length APDUs throughout, as OpenSC talks to the SmartCard-HSM. */
+  readonly protocol: ApduProtocol;
+
+  constructor(readonly transport: ApduTransport) {
+    this.protocol = new ApduProtocol(transport, { format: 'extended' });
+  }
+
   /** Command APDUs sent, GET RESPONSEs included. */
-  apduCount = 0;
+  get apduCount(): number {
+    return this.protocol.apduCount;
+  }
 
-  constructor(readonly transport: ApduTransport) {}
-
-  private async transmitRaw(cmd: Uint8Array): Promise<Response> {
-    this.apduCount++;
-    let resp: Uint8Array;
+  private async send(cla: number, ins: number, p1: number, p2: number, data: Uint8Array = new Uint8Array(0)): Promise<Response> {
     try {
-      resp = await this.transport.transmit(cmd);
+      const r = await this.protocol.sendRaw(cla, ins, p1, p2, data);
+      if (r.data.length > MAX_FILE) throw new ScHsmError('CARD', 'The device sent an over-long response');
+      return r;
     } catch (e) {
       transportError(e);
     }
-    if (resp.length < 2) throw new ScHsmError('CARD', 'The device sent a response shorter than a status word');
-    return { data: resp.subarray(0, resp.length - 2), sw: (resp[resp.length - 2]! << 8) | resp[resp.length - 1]! };
   }
 
-  /**
-   * Sends one command. `extended` uses extended-length Lc/Le (Le = 0000: as much as there is);
-   * otherwise a short APDU with Le 00 when `expectData`. 61xx answers are collected.
-   */
-  private async send(cla: number, ins: number, p1: number, p2: number, data: Uint8Array, opts: { extended?: boolean; expectData?: boolean } = {}): Promise<Response> {
-    const header = Uint8Array.of(cla, ins, p1, p2);
-    let cmd: Uint8Array;
-    if (opts.extended) {
-      const lc = data.length ? Uint8Array.of(0x00, data.length >> 8, data.length & 0xff) : new Uint8Array(0);
-      const le = opts.expectData ? (data.length ? Uint8Array.of(0x00, 0x00) : Uint8Array.of(0x00, 0x00, 0x00)) : new Uint8Array(0);
-      cmd = concatBytes(header, lc, data, le);
-    } else {
-      if (data.length > 255) throw new ScHsmError('BAD_INPUT', 'command data too long for a short APDU');
-      cmd = concatBytes(header, data.length ? concatBytes(Uint8Array.of(data.length), data) : new Uint8Array(0), opts.expectData ? Uint8Array.of(0x00) : new Uint8Array(0));
-    }
-    let r = await this.transmitRaw(cmd);
-    if ((r.sw & 0xff00) !== 0x6100) return r;
-    const parts = [r.data];
-    let total = r.data.length;
-    while ((r.sw & 0xff00) === 0x6100) {
-      r = await this.transmitRaw(Uint8Array.of(0x00, GET_RESPONSE, 0x00, 0x00, r.sw & 0xff));
-      parts.push(r.data);
-      total += r.data.length;
-      if (total > MAX_FILE) throw new ScHsmError('CARD', 'The device sent an over-long response');
-    }
-    return { data: concatBytes(...parts), sw: r.sw };
-  }
-
-  private async expectOk(what: string, r: Response): Promise<Uint8Array> {
+  private expectOk(what: string, r: Response): Uint8Array {
     if (r.sw !== Sw.OK) throw statusError(r.sw, what);
     return r.data;
   }
 
   /** SELECT the SmartCard-HSM application; returns its version and device options. */
   async select(): Promise<DeviceInfo> {
-    const r = await this.send(0x00, Ins.SELECT, 0x04, 0x00, SCHSM_AID, { expectData: true });
+    const r = await this.send(0x00, Ins.SELECT, 0x04, 0x00, SCHSM_AID);
     if (r.sw === Sw.NOT_FOUND) throw new ScHsmError('APPLET_NOT_FOUND', 'The card has no SmartCard-HSM application', { sw: r.sw });
-    const fci = await this.expectOk('Selecting the SmartCard-HSM application', r);
+    const fci = this.expectOk('Selecting the SmartCard-HSM application', r);
     let prop: Uint8Array | undefined;
     try {
       const { tlv: t } = readTlv(fci, 0);
@@ -162,7 +132,7 @@ export class ScHsmSession {
 
   /** ENUMERATE OBJECTS: the file identifiers of keys (CCxx), key descriptions (C4xx), … */
   async listFiles(): Promise<number[]> {
-    const data = await this.expectOk('ENUMERATE OBJECTS', await this.send(0x80, Ins.ENUMERATE_OBJECTS, 0x00, 0x00, new Uint8Array(0), { extended: true, expectData: true }));
+    const data = this.expectOk('ENUMERATE OBJECTS', await this.send(0x80, Ins.ENUMERATE_OBJECTS, 0x00, 0x00, new Uint8Array(0)));
     const out: number[] = [];
     for (let i = 0; i + 1 < data.length; i += 2) {
       const fid = (data[i]! << 8) | data[i + 1]!;
@@ -192,9 +162,9 @@ export class ScHsmSession {
     let offset = 0;
     for (;;) {
       const data = Uint8Array.of(0x54, 0x02, offset >> 8, offset & 0xff);
-      const r = await this.send(0x00, Ins.READ_BINARY_ODD, fid >> 8, fid & 0xff, data, { extended: true, expectData: true });
+      const r = await this.send(0x00, Ins.READ_BINARY_ODD, fid >> 8, fid & 0xff, data);
       if (r.sw === 0x6282 && offset > 0) break;
-      const chunk = await this.expectOk(`Reading file ${fid.toString(16).toUpperCase()}`, r);
+      const chunk = this.expectOk(`Reading file ${fid.toString(16).toUpperCase()}`, r);
       parts.push(chunk);
       offset += chunk.length;
       // The device answers with the rest of the file in one response; a short one is the end.
@@ -238,8 +208,8 @@ export class ScHsmSession {
   async generateKey(keyId: number, curve: Curve, opts: { car?: string; chr: string; algorithms?: readonly number[] }): Promise<CvPublicKey> {
     if (!Number.isInteger(keyId) || keyId < 1 || keyId > 255) throw new ScHsmError('BAD_INPUT', 'key id must be 1 to 255');
     const data = keyGenerationData(curve, { car: opts.car ?? 'UTCA00001', chr: opts.chr, ...(opts.algorithms ? { algorithms: opts.algorithms } : {}) });
-    const r = await this.send(0x00, Ins.GENERATE_KEY_PAIR, keyId, 0x00, data, { extended: true, expectData: true });
-    const key = parseCvObject(await this.expectOk('Key generation', r));
+    const r = await this.send(0x00, Ins.GENERATE_KEY_PAIR, keyId, 0x00, data);
+    const key = parseCvObject(this.expectOk('Key generation', r));
     if (key.curve !== curve) throw new ScHsmError('CARD', `The device generated a key of another kind than asked (${key.curve ?? 'unknown'})`);
     return key;
   }
@@ -248,7 +218,7 @@ export class ScHsmSession {
   async writeKeyDescription(keyId: number, prkd: Uint8Array): Promise<void> {
     const fid = (Prefix.PRKD << 8) | keyId;
     const data = concatBytes(Uint8Array.of(0x54, 0x02, 0x00, 0x00, 0x53), encodeLength(prkd.length), prkd);
-    await this.expectOk('Writing the key description', await this.send(0x00, Ins.UPDATE_EF, fid >> 8, fid & 0xff, data, { extended: true }));
+    this.expectOk('Writing the key description', await this.send(0x00, Ins.UPDATE_EF, fid >> 8, fid & 0xff, data));
   }
 
   /**
@@ -258,8 +228,8 @@ export class ScHsmSession {
    */
   async ecdh(keyId: number, peer: Uint8Array): Promise<Uint8Array> {
     if (peer.length !== 65 && peer.length !== 32) throw new ScHsmError('BAD_INPUT', 'peer public key must be 65 (P-256) or 32 (X25519) bytes');
-    const r = await this.send(0x80, Ins.DECIPHER, keyId, ALGO_EC_DH, peer, { extended: true, expectData: true });
-    const out = await this.expectOk('ECDH', r);
+    const r = await this.send(0x80, Ins.DECIPHER, keyId, ALGO_EC_DH, peer);
+    const out = this.expectOk('ECDH', r);
     if (out.length !== 33 || out[0] !== 0x04) throw new ScHsmError('CARD', 'The device returned a malformed ECDH result');
     return out.slice(1);
   }
@@ -270,7 +240,7 @@ export class ScHsmSession {
     const del = async (prefix: number, required: boolean) => {
       const r = await this.send(0x00, Ins.DELETE_FILE, 0x02, 0x00, Uint8Array.of(prefix, keyId));
       if (r.sw === Sw.NOT_FOUND && !required) return;
-      await this.expectOk('DELETE FILE', r);
+      this.expectOk('DELETE FILE', r);
     };
     await del(Prefix.KEY, true);
     await del(Prefix.PRKD, false);
