@@ -61,7 +61,7 @@ export const S = {
   /** keybridge */
   keyNotFound: (what: string, d: DeviceName) => `No key ${what} on Pico HSM ${d}`,
   /** keybridge */
-  keyTypeMismatch: 'The identity names a key of another type than the one on the device.',
+  x25519NoPluginRecipient: 'This identity is an X25519 key: encrypt to its plain age1… recipient (age-plugin-picohsm --list prints it), no plugin needed.',
 
   // Command line.
   usage:
