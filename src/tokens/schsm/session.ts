@@ -81,6 +81,16 @@ export class ScHsmSession {
       if (r.data.length > MAX_FILE) throw new ScHsmError('CARD', 'The device sent an over-long response');
       return r;
     } catch (e) {
+      // A device pulled out in the middle of a command can leave an empty answer or a failed
+      // transaction behind: the next exchange tells removal from other failures (an empty VERIFY
+      // changes nothing).
+      if (e instanceof TransportError && (e.code === 'BAD_RESPONSE' || e.code === 'PCSC')) {
+        try {
+          await this.transport.transmit(Uint8Array.of(0x00, Ins.VERIFY, 0x00, USER_PIN));
+        } catch (probe) {
+          transportError(probe);
+        }
+      }
       transportError(e);
     }
   }
