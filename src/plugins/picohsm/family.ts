@@ -24,30 +24,8 @@ import { wrapPicoHsm } from './stanza.ts';
 import { S, PLUGIN_NAME, SKIP_NOT_FOUND_ENV } from './strings.ts';
 import { fitsIdentity, mayBeFor, parseStanza, unwrapWithKey, type ParsedStanza } from './unwrap.ts';
 
-export const TEXTS: KitTexts = {
-  invalidRecipient: S.invalidRecipient,
-  invalidIdentity: S.invalidIdentity,
-  invalidStanza: S.invalidStanza,
-  decryptFailed: S.decryptFailed,
-  insertConfirm: S.insertConfirm,
-  insertRetry: S.insertRetry,
-  insertYes: S.insertYes,
-  insertNo: S.insertNo,
-  insertTimeout: S.insertTimeout,
-  openFailed: S.openFailed,
-  noTerminal: S.noTerminal,
-  skipped: S.skipped,
-  pinPrompt: S.pinPrompt,
-  pinRequired: S.pinRequired,
-  pinInvalid: S.pinInvalid,
-  pinLastRetry: S.pinLastRetry,
-  pinBlocked: S.pinBlocked,
-  touch: S.touch,
-  touchTimeout: S.touchTimeout,
-  removed: S.removed,
-  readerBusy: S.readerBusy,
-  unavailable: S.pcscdNotRunning,
-};
+/** The kit's view of the family's texts (strings.ts uses the kit's names). */
+export const TEXTS: KitTexts = { ...S, unavailable: S.pcscdNotRunning };
 
 /** An open Pico HSM for one run, with its age keys read once. */
 export interface PicoHsmDevice extends OpenDevice {

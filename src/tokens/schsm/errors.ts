@@ -5,15 +5,10 @@
  * kit's PIN loop and texts treat a Pico HSM like any other token; NOT_INITIALISED and the rest are
  * this applet's. Messages are for users and never contain a PIN or a key.
  */
-import { TokenError } from '../errors.ts';
+import { TokenError, type TokenErrorCode } from '../errors.ts';
 
 export type ScHsmErrorCode =
-  | 'PIN_INVALID'
-  | 'PIN_BLOCKED'
-  | 'NOT_LOGGED_IN'
-  | 'CARD_REMOVED'
-  | 'READER_BUSY'
-  | 'TOUCH_TIMEOUT'
+  | Exclude<TokenErrorCode, 'UNAVAILABLE'>
   /** The device has never been initialised (no PIN, no keys). */
   | 'NOT_INITIALISED'
   | 'APPLET_NOT_FOUND'

@@ -9,16 +9,16 @@ import { Decrypter, Encrypter } from 'age-encryption';
 import { PicoHsmIdentity, PicoHsmRecipient } from '../../../src/plugins/picohsm/typage.ts';
 import { encodeIdentity } from '../../../src/plugins/picohsm/identity.ts';
 import { openPcsc } from '../../../src/transport/pcsc.ts';
-import { startVirtualPicoHsm, DEFAULT_PIN, type VirtualPicoHsm } from '../../../src/sim/picohsm/card.ts';
+import { startVirtualPicoHsm, type VirtualPicoHsm } from '../../../src/sim/picohsm/card.ts';
+import { ageOnPty as agePty } from '../../helpers/agePty.ts';
 import { describeWithRig, type RigContext } from '../../helpers/rig.ts';
-import { DIST, ROOT, run } from '../../helpers/run.ts';
+import { DIST, run } from '../../helpers/run.ts';
 import { findTool, itWith } from '../../helpers/tools.ts';
 
 const age = findTool('age');
 const python = findTool('python3');
 const pkcs11Tool = findTool('pkcs11-tool');
 const PLUGIN = `${DIST}/age-plugin-picohsm.mjs`;
-const PTY = `${ROOT}scripts/pty-run.py`;
 const MODULE = '/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so';
 const PIN = '24681357';
 const SO_PIN = '3537363231383830';
@@ -27,15 +27,9 @@ function plugin(ctx: RigContext, args: string[], input = '', extraEnv: NodeJS.Pr
   return run(process.execPath, [PLUGIN, ...args], { input, env: { ...ctx.env, ...extraEnv }, noTty: true, timeoutMs: 30000 });
 }
 
-/** Runs `age` on a pty, answering prompts in order; answers come through the environment. */
+/** `age` on a pty with the rig's environment (plugins on PATH). */
 function ageOnPty(ctx: RigContext, args: string[], answers: [RegExp, string][] = [], extraEnv: NodeJS.ProcessEnv = {}, timeout = 30) {
-  const flags: string[] = [];
-  const env: NodeJS.ProcessEnv = { ...ctx.env, ...extraEnv };
-  answers.forEach(([re, value], i) => {
-    flags.push('--expect', re.source, '--send', '@env');
-    env[`PTY_SEND_${i + 1}`] = value;
-  });
-  return run('python3', [PTY, '--timeout', String(timeout), ...flags, '--', 'age', ...args], { env, noTty: true, timeoutMs: (timeout + 10) * 1000 });
+  return agePty({ ...ctx.env, ...extraEnv }, args, answers, timeout);
 }
 
 interface Generated {
@@ -203,15 +197,22 @@ describeWithRig('age-plugin-picohsm with the real age CLI', (ctx) => {
     const noTty = await run('age', ['-d', '-i', p.file, enc], { env: ctx.env, noTty: true });
     expect(noTty.code).not.toBe(0);
     expect(noTty.stderr).toContain('is not plugged in and there is no terminal to ask for it');
-    // Plugged in while the plugin waits: "plugged in" after inserting it.
+    // Plugged in while the plugin waits: "plugged in" after inserting it. A spare device in the
+    // other slot shows when the plugin has looked (and is about to ask).
+    const spare = await ctx.plug((port) => startVirtualPicoHsm({ port, serial: 'ESPH4000004' }), 1);
+    const seen = spare.apduCount;
     const pending = ageOnPty(ctx, ['-d', '-i', p.file, enc], [
       [/Please plug in Pico HSM/, '1'],
       [/Enter PIN/, PIN],
     ]);
-    await new Promise((r) => setTimeout(r, 1500));
+    const deadline = Date.now() + 20_000;
+    while (spare.apduCount === seen && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     hsm = await ctx.plug((port) => startVirtualPicoHsm({ port, statePath: statePath() }));
     const r = await pending;
+    expect(r.stdout).toContain('Please plug in Pico HSM with key "ci-p"');
     expect(r.stdout).toContain('the secret');
+    await spare.remove();
+    await ctx.unplugged(1);
   }, 60_000);
 
   itWith([age, python])('two Pico HSMs: each identity finds its own device; the other is not asked for a PIN', async () => {

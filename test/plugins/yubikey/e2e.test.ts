@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { Decrypter, Encrypter, Stanza } from 'age-encryption';
 import { YubiKeyIdentity, YubiKeyRecipient } from '../../../src/plugins/yubikey/typage.ts';
 import { openPcsc } from '../../../src/transport/pcsc.ts';
+import { ageOnPty as agePty } from '../../helpers/agePty.ts';
 import { describeWithRig, type RigContext } from '../../helpers/rig.ts';
 import { DIST, ROOT, run } from '../../helpers/run.ts';
 import { findTool, itWith } from '../../helpers/tools.ts';
@@ -18,22 +19,15 @@ const age = findTool('age');
 const ykman = findTool('ykman');
 const python = findTool('python3');
 const PLUGIN = `${DIST}/age-plugin-yubikey.mjs`;
-const PTY = `${ROOT}scripts/pty-run.py`;
 const NEW_PIN = '471129';
 
 function plugin(ctx: RigContext, args: string[], input = '', extraEnv: NodeJS.ProcessEnv = {}) {
   return run(process.execPath, [PLUGIN, ...args], { input, env: { ...ctx.env, ...extraEnv }, noTty: true });
 }
 
-/** Runs `age` on a pty, answering prompts in order; answers come through the environment. */
+/** `age` on a pty with the rig's environment (plugins on PATH). */
 function ageOnPty(ctx: RigContext, args: string[], answers: [RegExp, string][] = [], extraEnv: NodeJS.ProcessEnv = {}, timeout = 30) {
-  const flags: string[] = [];
-  const env: NodeJS.ProcessEnv = { ...ctx.env, ...extraEnv };
-  answers.forEach(([re, value], i) => {
-    flags.push('--expect', re.source, '--send', '@env');
-    env[`PTY_SEND_${i + 1}`] = value;
-  });
-  return run('python3', [PTY, '--timeout', String(timeout), ...flags, '--', 'age', ...args], { env, noTty: true, timeoutMs: (timeout + 10) * 1000 });
+  return agePty({ ...ctx.env, ...extraEnv }, args, answers, timeout);
 }
 
 /** Unplugs and replugs the card: a fresh card session (pcscd notices each within ~0.4–0.8 s). */
