@@ -4,8 +4,8 @@
  * (approve, deny, or time out), state persists in a file, and the card can be pulled and
  * re-inserted like a real one.
  */
-import { response, SW, SwError, type CommandApdu } from '../apdu.ts';
-import { PluggedCard, userPresence } from '../pluggedCard.ts';
+import { ChainingProcessor, response, SW, SwError, type CommandApdu } from '../apdu.ts';
+import { VpcdLink, type VirtualCard } from '../vpcd.ts';
 import { managementProcess, managementSelect } from './management.ts';
 import { PivApplet, type TouchBehaviour } from './piv.ts';
 import { freshState, parseVersion, StateStore } from './state.ts';
@@ -30,26 +30,33 @@ export interface VirtualYubiKeyOptions {
   log?: (line: string) => void;
 }
 
-export class VirtualYubiKey extends PluggedCard {
+export class VirtualYubiKey implements VirtualCard {
   readonly atr = ATR;
   readonly store: StateStore;
   private readonly piv: PivApplet;
   private selected: 'piv' | 'mgmt' | null = null;
+  private readonly chaining: ChainingProcessor;
+  private readonly link: VpcdLink;
   private touchBehaviour: TouchBehaviour;
   /** Number of touches requested (approved or not). */
   touchRequests = 0;
 
   constructor(opts: VirtualYubiKeyOptions) {
-    super(opts);
     const loaded = opts.statePath ? StateStore.load(opts.statePath) : null;
     const state = loaded ?? freshState(opts.serial ?? 19088743, parseVersion(opts.version ?? '5.7.1'));
     this.store = new StateStore(state, opts.statePath);
     this.touchBehaviour = opts.touch ?? 'approve';
     this.piv = new PivApplet(this.store, { touch: () => this.touch() });
+    this.chaining = new ChainingProcessor((cmd) => this.dispatch(cmd));
+    this.link = new VpcdLink(this, { port: opts.port, ...(opts.host ? { host: opts.host } : {}), ...(opts.log ? { log: opts.log } : {}) });
   }
 
   get serial(): number {
     return this.store.state.serial;
+  }
+
+  get apduCount(): number {
+    return this.link.apduCount;
   }
 
   setTouch(b: TouchBehaviour): void {
@@ -58,19 +65,24 @@ export class VirtualYubiKey extends PluggedCard {
 
   private async touch(): Promise<boolean> {
     this.touchRequests++;
-    return (await userPresence(this.touchBehaviour)) === 'approve';
+    const b = this.touchBehaviour;
+    if (b === 'approve') return true;
+    if (b === 'deny') return false;
+    await new Promise((r) => setTimeout(r, b.timeoutMs));
+    return false;
   }
 
-  protected clearVolatile(): void {
+  powerCycle(): void {
     this.selected = null;
     this.piv.reset();
+    this.chaining.reset();
   }
 
-  protected save(): Promise<void> {
-    return this.store.save();
+  process(apdu: Uint8Array): Promise<Uint8Array> {
+    return this.chaining.process(apdu);
   }
 
-  protected async dispatch(cmd: CommandApdu): Promise<Uint8Array> {
+  private async dispatch(cmd: CommandApdu): Promise<Uint8Array> {
     if (cmd.ins === 0xa4 && (cmd.cla & 0xef) === 0) {
       if (cmd.p1 !== 0x04) throw new SwError(SW.INCORRECT_P1P2);
       if (startsWith(cmd.data, PIV_AID) && cmd.data.length >= 5) {
@@ -88,6 +100,20 @@ export class VirtualYubiKey extends PluggedCard {
     return response(new Uint8Array(0), SW.CONDITIONS);
   }
 
+  /** Plugs the card in (connects to vpcd); resolves once the reader has it. */
+  async insert(): Promise<void> {
+    await this.link.connect();
+  }
+
+  /** Pulls the card out. */
+  async remove(): Promise<void> {
+    await this.link.disconnect();
+  }
+
+  async stop(): Promise<void> {
+    await this.remove();
+    await this.store.save();
+  }
 }
 
 export async function startVirtualYubiKey(opts: VirtualYubiKeyOptions): Promise<VirtualYubiKey> {
