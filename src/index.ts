@@ -1,5 +1,6 @@
 /**
- * keybridge library entry point. Everything the CLIs do is callable from here.
+ * keybridge library entry point. Everything the CLIs do is callable from here; the virtual
+ * tokens and the pcscd rig, for tests and CI, are in `keybridge/testing`.
  */
 export { VERSION } from './version.ts';
 
@@ -11,7 +12,6 @@ export {
   ed25519SeedToAgeIdentity,
   ed25519SeedToX25519Scalar,
   sshBlobKeyType,
-  sshPublicKeyToAgeRecipient,
   x25519ToAgeRecipient,
 } from './ssh/convert.ts';
 export { KeyConversionError, type SshToAgeErrorCode } from './ssh/errors.ts';
@@ -19,6 +19,7 @@ export {
   convertPublicKeyLines,
   parsePublicKeyLine,
   skippedKeyMessage,
+  sshPublicKeyToAgeRecipient,
   type LineOutcome,
   type LineResult,
   type PublicKeysConversion,
@@ -43,8 +44,6 @@ export { PivSession } from './tokens/piv/session.ts';
 export { openPcsc } from './transport/pcsc.ts';
 export type { CardReaders } from './transport/readers.ts';
 
-// Virtual tokens and the pcscd rig.
-export { startRig, type Rig } from './rig/pcscd.ts';
-export { startVirtualYubiKey, VirtualYubiKey } from './sim/yubikey/card.ts';
+// Virtual tokens and the pcscd rig are in the testing entry (keybridge/testing, src/testing.ts).
 export { findPlugin, runRecipientV1, runIdentityV1, nonInteractiveUi, terminalUi, PluginError, type ClientUi } from './age/plugin/client.ts';
 export { pluginRecipient, pluginIdentity } from './age/plugin/typage.ts';

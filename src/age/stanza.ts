@@ -27,6 +27,8 @@ const VCHARS = /^[\x21-\x7e]+$/;
 const B64_LINE = /^[A-Za-z0-9+/]*$/;
 /** Longest argument line accepted: generous for many arguments, bounded against garbage. */
 export const MAX_ARG_LINE = 64 * 1024;
+/** Largest stanza body accepted (post-quantum stanzas are a few KiB). */
+export const MAX_BODY = 1 << 20;
 
 export function isValidArg(s: string): boolean {
   return VCHARS.test(s);
@@ -142,6 +144,7 @@ export class StanzaReader {
       if (line === null) throw new ProtocolError('unexpected end of input inside a stanza body');
       const bytes = decodeBodyLine(line);
       chunks.push(bytes);
+      if (chunks.length * 48 > MAX_BODY) throw new ProtocolError(`stanza body larger than ${MAX_BODY} bytes`);
       if (line.length < 64) break;
     }
     const body = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));

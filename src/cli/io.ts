@@ -2,7 +2,7 @@
  * The terminal boundary of every CLI: commands read and write through an `Io` (src/term/io.ts),
  * report failures as `CliError`s and parse their arguments strictly.
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { FlagError, parseFlags, type FlagTable } from '../term/flags.ts';
 import type { Io } from '../term/io.ts';
 
 export { processIo, readAll, write, type Io } from '../term/io.ts';
@@ -30,13 +30,12 @@ export interface Command {
   run(argv: string[], io: Io): Promise<number>;
 }
 
-type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
-
-/** node's strict parseArgs with typed values; a bad option is a UsageError (exit 2). */
-export function parseCommandArgs<const O extends OptionsConfig>(argv: string[], options: O, allowPositionals = false) {
+/** The flag parser (src/term/flags.ts) with node's strict semantics; a bad option is a UsageError (exit 2). */
+export function parseCommandArgs<const O extends FlagTable>(argv: string[], options: O, allowPositionals = false) {
   try {
-    return parseArgs({ args: argv, options, allowPositionals, strict: true });
+    return parseFlags(argv, options, { positionals: allowPositionals });
   } catch (e) {
-    throw new UsageError((e as Error).message);
+    if (e instanceof FlagError) throw new UsageError(e.message);
+    throw e;
   }
 }

@@ -1,70 +1,87 @@
 /**
- * `keybridge rig`: pcscd in the foreground with the vpcd driver and YubiKey-named readers, for
- * virtual tokens; optionally with a virtual YubiKey already plugged in. Stops cleanly on Ctrl-C.
+ * `keybridge rig`: pcscd in the foreground with the vpcd driver and one reader per virtual token
+ * (from the registry), named like the real device's; optionally with tokens already plugged in.
+ * Stops cleanly on Ctrl-C.
  */
+import { FlagError } from '../term/flags.ts';
 import { CliError, UsageError, parseCommandArgs, write, type Command } from './io.ts';
+import { portOf, untilStopped } from './sim.ts';
+import type { RunningToken, VirtualTokenKind } from '../sim/token.ts';
 
-const HELP = `Usage: keybridge rig [--yubikey] [--state FILE] [--serial N] [--port P] [--debug]
+function help(kinds: VirtualTokenKind[]): string {
+  const pcsc = kinds.filter((k) => k.reader);
+  const width = Math.max(...pcsc.map((k) => k.name.length));
+  return `Usage: keybridge rig [${pcsc.map((k) => `--${k.name}`).join('] [')}] [--state FILE] [--serial N] [--port P] [--debug]
 
-Starts pcscd in the foreground with the vpcd driver: two reader slots named
-"Yubico YubiKey OTP+FIDO+CCID 00 00" / "... 00 01" (so ykman and yubico-piv-tool accept them),
-with the TCP_NODELAY preload from native/ (an APDU then costs well under a millisecond).
+Starts pcscd in the foreground with the vpcd driver: one reader with two slots per virtual token,
+named like the real device's (so its usual clients accept it), with the TCP_NODELAY preload from
+native/ (an APDU then costs well under a millisecond):
+${pcsc.map((k) => `  ${k.name.padEnd(width)}  "${k.reader!.name} 00 00" / "... 00 01" (ports ${k.reader!.port}/${k.reader!.port + 1})`).join('\n')}
 Refuses to start when another pcscd is running. Needs root (pcscd creates /run/pcscd).
 Runs until Ctrl-C or SIGTERM, then stops pcscd and leaves nothing running.
 
 Options:
-  --yubikey      also plug a virtual YubiKey into the first slot
-  --state FILE   its state file (see keybridge sim yubikey)
-  --serial N     its serial number
-  --port P       first vpcd port (default 35963; the second slot uses P+1)
+${pcsc.map((k) => `  --${k.name.padEnd(12)} plug a virtual ${k.name} into the first slot of its reader (then only its reader is created)`).join('\n')}
+  --state FILE   the token's state file (see keybridge sim <token>)
+  --serial N     the token's serial number
+  --port P       first vpcd port when there is one reader (the second slot uses P+1)
   --debug        print pcscd's debug log with every APDU
   -h, --help     show this help
 `;
+}
 
 export const command: Command = {
   async run(argv, io) {
-    const { values } = parseCommandArgs(argv, {
-      yubikey: { type: 'boolean' },
+    const { virtualTokens } = await import('../sim/tokens.ts');
+    const kinds = (await virtualTokens()).filter((k) => k.reader);
+    const { values: parsed } = parseCommandArgs(argv, {
+      ...Object.fromEntries(kinds.map((k) => [k.name, { type: 'boolean' as const }])),
       state: { type: 'string' },
       serial: { type: 'string' },
       port: { type: 'string' },
       debug: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     });
+    const values = parsed as Record<string, string | boolean | undefined>;
     if (values.help) {
-      await write(io.stdout, HELP);
+      await write(io.stdout, help(kinds));
       return 0;
     }
-    if (values.port !== undefined && !/^\d+$/.test(values.port)) throw new UsageError('--port needs a number');
-    if (values.serial !== undefined && !/^\d+$/.test(values.serial)) throw new UsageError('--serial needs a number');
+    const plugged = kinds.filter((k) => values[k.name]);
+    const used = plugged.length ? plugged : kinds;
+    if (values.port !== undefined && used.length !== 1) throw new UsageError('--port needs exactly one reader: name the token (e.g. --yubikey)');
+    if (values.port !== undefined && !/^\d+$/.test(values.port as string)) throw new UsageError('--port needs a number');
+    if (values.serial !== undefined && !/^\d+$/.test(values.serial as string)) throw new UsageError('--serial needs a number');
+    if ((values.state !== undefined || values.serial !== undefined) && plugged.length > 1) throw new UsageError('--state and --serial go with exactly one token to plug in');
+    const readers = used.map((k) => ({ name: k.reader!.name, port: values.port !== undefined ? portOf(values.port as string, 0) : k.reader!.port }));
     const { startRig, RigError } = await import('../rig/pcscd.ts');
     let rig;
     try {
-      rig = await startRig({
-        ...(values.port ? { port: Number(values.port) } : {}),
-        ...(values.debug ? { debug: true, log: (l: string) => io.stderr.write(`pcscd: ${l}\n`) } : {}),
-      });
+      rig = await startRig({ readers, ...(values.debug ? { debug: true, log: (l: string) => io.stderr.write(`pcscd: ${l}\n`) } : {}) });
     } catch (e) {
       if (e instanceof RigError) throw new CliError(e.message);
       throw e;
     }
-    await write(io.stderr, `pcscd running with readers "${rig.readerNames[0]}" (port ${rig.ports[0]}) and "${rig.readerNames[1]}" (port ${rig.ports[1]})${rig.nodelay ? '' : '; TCP_NODELAY preload not built (make -C native): APDUs will be slow'}\n`);
-    let yk;
-    if (values.yubikey) {
-      const { startVirtualYubiKey } = await import('../sim/yubikey/card.ts');
-      yk = await startVirtualYubiKey({
-        port: rig.ports[0],
-        ...(values.serial ? { serial: Number(values.serial) } : {}),
-        ...(values.state ? { statePath: values.state } : {}),
-      });
-      await write(io.stderr, `virtual YubiKey serial ${yk.serial} plugged in\n`);
+    const described = rig.readers.map((r) => `"${r.slots[0]}" (port ${r.ports[0]}) and "${r.slots[1]}" (port ${r.ports[1]})`).join('; ');
+    await write(io.stderr, `pcscd running with readers ${described}${rig.nodelay ? '' : '; TCP_NODELAY preload not built (make -C native): APDUs will be slow'}\n`);
+    const running: RunningToken[] = [];
+    try {
+      for (const k of plugged) {
+        const r = rig.readers[used.indexOf(k)]!;
+        const opts = Object.fromEntries(k.rigFlags.filter((f) => values[f] !== undefined).map((f) => [f, values[f]]));
+        const t = await k.start(opts, { port: r.ports[0], log: (l) => io.stderr.write(`${l}\n`) });
+        running.push(t);
+        await write(io.stderr, `${t.label} ${t.id} plugged in\n`);
+      }
+    } catch (e) {
+      for (const t of running) await t.stop().catch(() => undefined);
+      await rig.stop();
+      if (e instanceof FlagError) throw new UsageError(e.message);
+      throw new CliError((e as Error).message);
     }
     await write(io.stderr, 'Ctrl-C to stop\n');
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', () => resolve());
-      process.once('SIGTERM', () => resolve());
-    });
-    await yk?.stop();
+    await untilStopped();
+    for (const t of running) await t.stop();
     await rig.stop();
     await write(io.stderr, 'rig stopped\n');
     return 0;

@@ -1,86 +1,73 @@
 /**
- * `keybridge sim yubikey`: a virtual YubiKey that plugs into pcscd's vpcd reader and stays until
- * stopped (Ctrl-C / SIGTERM). Its state persists in a 0600 file, so it survives restarts like a
- * real card.
+ * `keybridge sim <token>`: a virtual token from the registry (src/sim/tokens.ts) that plugs into
+ * pcscd's vpcd reader and stays until stopped (Ctrl-C / SIGTERM). Its state persists in a 0600
+ * file, so it survives restarts like a real one.
  */
-import { CliError, UsageError, parseCommandArgs, write, type Command } from './io.ts';
+import { FlagError } from '../term/flags.ts';
+import { CliError, UsageError, parseCommandArgs, write, type Command, type Io } from './io.ts';
+import type { VirtualTokenKind } from '../sim/token.ts';
 
-const HELP = `Usage: keybridge sim yubikey [options]
+function help(kinds: VirtualTokenKind[]): string {
+  const width = Math.max(...kinds.map((k) => k.name.length));
+  return `Usage: keybridge sim <token> [options]
 
-Runs a virtual YubiKey 5 (PIV and management applications) that real PC/SC clients — ykman,
-yubico-piv-tool, age-plugin-yubikey, OpenSC — see through pcscd's vpcd driver. It stays plugged in
-until stopped with Ctrl-C or SIGTERM. Start pcscd with the vpcd driver first (keybridge rig), or
-use the system pcscd when the vsmartcard-vpcd package is installed.
+Runs a virtual token that real clients see as the device it imitates, until Ctrl-C or SIGTERM.
 
-Options:
-  --serial N        serial number (default 19088743; ignored when --state already exists)
-  --version X.Y.Z   firmware version (default 5.7.1: AES-192 default management key, X25519)
-  --state FILE      keep keys, PIN/PUK, counters and objects in FILE (created 0600)
-  --port P          vpcd port to connect to (default 35963, the first reader slot)
-  --host H          vpcd host (default 127.0.0.1)
-  --touch MODE      approve (default), deny, or a number of milliseconds after which a
-                    touch request times out
-  -h, --help        show this help
+Tokens:
+${kinds.map((k) => `  ${k.name.padEnd(width)}  ${k.summary}`).join('\n')}
 
-Example:
-  keybridge rig &                       # pcscd + vpcd, reader named like a YubiKey's
-  keybridge sim yubikey --state yk.json &
-  ykman list
+Run 'keybridge sim <token> --help' for a token's options.
 `;
+}
+
+/** Waits for Ctrl-C or SIGTERM. */
+export function untilStopped(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+}
+
+export function portOf(v: string | undefined, fallback: number): number {
+  if (v === undefined) return fallback;
+  if (!/^\d+$/.test(v) || Number(v) > 65535) throw new UsageError('--port needs a number up to 65535');
+  return Number(v);
+}
 
 export const command: Command = {
-  async run(argv, io) {
-    const [kind, ...rest] = argv;
-    if (kind === '-h' || kind === '--help' || kind === undefined) {
-      await write(kind === undefined ? io.stderr : io.stdout, HELP);
-      return kind === undefined ? 2 : 0;
+  async run(argv, io: Io) {
+    const { virtualTokens } = await import('../sim/tokens.ts');
+    const kinds = await virtualTokens();
+    const [name, ...rest] = argv;
+    if (name === '-h' || name === '--help' || name === undefined) {
+      await write(name === undefined ? io.stderr : io.stdout, help(kinds));
+      return name === undefined ? 2 : 0;
     }
-    if (kind !== 'yubikey') throw new UsageError(`unknown virtual token '${kind}' (available: yubikey)`);
-    const { values } = parseCommandArgs(rest, {
-      serial: { type: 'string' },
-      version: { type: 'string' },
-      state: { type: 'string' },
-      port: { type: 'string' },
-      host: { type: 'string' },
-      touch: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    });
+    const kind = kinds.find((k) => k.name === name);
+    if (!kind) throw new UsageError(`unknown virtual token '${name}' (available: ${kinds.map((k) => k.name).join(', ')})`);
+    const { values: parsed } = parseCommandArgs(rest, { ...kind.flags, port: { type: 'string' }, host: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+    const values = parsed as Record<string, string | boolean | undefined>;
     if (values.help) {
-      await write(io.stdout, HELP);
+      await write(io.stdout, kind.help);
       return 0;
     }
-    const num = (name: string, v: unknown, max: number): number | undefined => {
-      if (v === undefined) return undefined;
-      if (typeof v !== 'string' || !/^\d+$/.test(v) || Number(v) > max) throw new UsageError(`--${name} needs a number up to ${max}`);
-      return Number(v);
-    };
-    const serial = num('serial', values.serial, 0xffffffff);
-    const port = num('port', values.port, 65535) ?? 0x8c7b;
-    const touch = values.touch === undefined || values.touch === 'approve' ? 'approve' : values.touch === 'deny' ? 'deny' : { timeoutMs: num('touch', values.touch, 600_000)! };
-    const { startVirtualYubiKey } = await import('../sim/yubikey/card.ts');
-    let yk;
+    const port = portOf(values.port as string | undefined, kind.reader?.port ?? 0);
+    let running;
     try {
-      yk = await startVirtualYubiKey({
+      running = await kind.start(values, {
         port,
-        touch,
-        ...(values.host ? { host: values.host } : {}),
-        ...(serial !== undefined ? { serial } : {}),
-        ...(values.version ? { version: values.version } : {}),
-        ...(values.state ? { statePath: values.state } : {}),
         log: (l) => io.stderr.write(`${l}\n`),
+        ...(typeof values.host === 'string' ? { host: values.host } : {}),
       });
     } catch (e) {
+      if (e instanceof FlagError) throw new UsageError(e.message);
       throw new CliError((e as Error).message);
     }
-    const s = yk.store.state;
-    await write(io.stderr, `virtual YubiKey ${s.version.join('.')} serial ${s.serial} plugged into vpcd port ${port}${values.state ? ` (state in ${values.state})` : ''}; Ctrl-C to unplug\n`);
-    await new Promise<void>((resolve) => {
-      const stop = () => resolve();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    });
-    await yk.stop();
-    await write(io.stderr, 'virtual YubiKey unplugged\n');
+    const state = typeof values.state === 'string' ? ` (state in ${values.state})` : '';
+    await write(io.stderr, `${running.label} ${running.version ? `${running.version} ` : ''}${running.id} plugged into vpcd port ${port}${state}; Ctrl-C to unplug\n`);
+    await untilStopped();
+    await running.stop();
+    await write(io.stderr, `${running.label} unplugged\n`);
     return 0;
   },
 };

@@ -1,8 +1,8 @@
 /**
- * The pcscd test rig: runs pcscd in the foreground with the vpcd driver (two virtual reader slots
- * named like a YubiKey's, so ykman and yubico-piv-tool accept them), with the TCP_NODELAY preload
- * when it is built, waits until pcscd is serving, and stops it cleanly. It never touches a pcscd
- * someone else started.
+ * The pcscd test rig: runs pcscd in the foreground with the vpcd driver — one vpcd reader (two
+ * slots) per virtual token, named like the real device's so its usual clients accept it (by
+ * default a YubiKey's) — with the TCP_NODELAY preload when it is built, waits until pcscd is
+ * serving, and stops it cleanly. It never touches a pcscd someone else started.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,7 +24,16 @@ export class RigError extends Error {
   }
 }
 
+export interface RigReader {
+  /** Friendly name; pcscd appends " 00 00" / " 00 01" for the two slots. */
+  name: string;
+  /** vpcd port of the first slot (the second uses port + 1). */
+  port: number;
+}
+
 export interface RigOptions {
+  /** The vpcd readers (default: one named `readerName` on `port`). */
+  readers?: RigReader[];
   /** First vpcd port (the second slot uses port + 1). Default 35963. */
   port?: number;
   readerName?: string;
@@ -36,9 +45,11 @@ export interface RigOptions {
 }
 
 export interface Rig {
-  /** vpcd ports of the two reader slots. */
+  /** vpcd ports of the first reader's two slots. */
   ports: [number, number];
   readerNames: [string, string];
+  /** Every reader: its slots' names and ports. */
+  readers: { name: string; ports: [number, number]; slots: [string, string] }[];
   /** Whether the TCP_NODELAY preload is active (else each APDU costs ~40 ms). */
   nodelay: boolean;
   stop(): Promise<void>;
@@ -83,11 +94,13 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
   if (pcscdRunning()) {
     throw new RigError('PCSCD_RUNNING', 'a pcscd is already running on this machine; the rig will not take it over (stop it with `systemctl stop pcscd.socket pcscd` or kill it first)');
   }
-  const port = opts.port ?? DEFAULT_PORT;
-  const name = opts.readerName ?? READER_NAME;
+  const readers = opts.readers ?? [{ name: opts.readerName ?? READER_NAME, port: opts.port ?? DEFAULT_PORT }];
+  if (readers.length === 0) throw new RigError('START_FAILED', 'the rig needs at least one reader');
   const dir = mkdtempSync(join(tmpdir(), 'keybridge-rig-'));
-  const hexPort = '0x' + port.toString(16).toUpperCase();
-  writeFileSync(join(dir, 'vpcd'), `FRIENDLYNAME "${name}"\nDEVICENAME   /dev/null:${hexPort}\nLIBPATH      ${VPCD_LIB}\nCHANNELID    ${hexPort}\n`);
+  readers.forEach(({ name, port }, i) => {
+    const hexPort = '0x' + port.toString(16).toUpperCase();
+    writeFileSync(join(dir, `vpcd-${i}`), `FRIENDLYNAME "${name.replace(/"/g, '')}"\nDEVICENAME   /dev/null:${hexPort}\nLIBPATH      ${VPCD_LIB}\nCHANNELID    ${hexPort}\n`);
+  });
   const preload = opts.nodelay === false ? null : nodelayLibrary();
   const args = ['-f', '-c', dir];
   if (opts.debug) args.push('-d', '-a');
@@ -125,5 +138,6 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
     }
     rmSync(dir, { recursive: true, force: true });
   };
-  return { ports: [port, port + 1], readerNames: [`${name} 00 00`, `${name} 00 01`], nodelay: preload !== null, stop };
+  const list = readers.map(({ name, port }) => ({ name, ports: [port, port + 1] as [number, number], slots: [`${name} 00 00`, `${name} 00 01`] as [string, string] }));
+  return { ports: list[0]!.ports, readerNames: list[0]!.slots, readers: list, nodelay: preload !== null, stop };
 }

@@ -74,6 +74,3 @@ export function ed25519FromSshBlob(blob: Uint8Array): Uint8Array {
   if (r.remaining !== 0) throw new KeyConversionError('trailing data after the ed25519 public key', 'MALFORMED_PUBLIC_KEY');
   return key;
 }
-
-/** age recipient of one public key line (`ssh-ed25519 AAAA… [comment]`, authorized_keys or known_hosts form). */
-export { sshPublicKeyToAgeRecipient } from './lines.ts';

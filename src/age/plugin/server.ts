@@ -154,6 +154,14 @@ function utf8(body: Uint8Array, what: 'value' | 'secret'): string {
  */
 export const MAX_FILES = 10_000;
 
+/** Most recipients, identities, file keys or stanzas one session may send (each). */
+export const MAX_ENTRIES = 100_000;
+
+function bounded<T>(list: T[], what: string): T[] {
+  if (list.length >= MAX_ENTRIES) throw new ProtocolError(`more than ${MAX_ENTRIES} ${what}`);
+  return list;
+}
+
 function parseIndex(s: string | undefined): number {
   if (s === undefined || !/^(0|[1-9]\d{0,8})$/.test(s)) throw new ProtocolError(`invalid file index ${JSON.stringify(s?.slice(0, 20))}`);
   const n = Number(s);
@@ -168,13 +176,13 @@ async function recipientV1(ch: Channel, handler: RecipientV1Handler): Promise<vo
     if (s.type === 'done') break;
     if (s.type === 'add-recipient') {
       if (s.args.length !== 1) throw new ProtocolError('add-recipient takes one argument');
-      req.recipients.push(s.args[0]!);
+      bounded(req.recipients, 'recipients').push(s.args[0]!);
     } else if (s.type === 'add-identity') {
       if (s.args.length !== 1) throw new ProtocolError('add-identity takes one argument');
-      req.identities.push(s.args[0]!);
+      bounded(req.identities, 'identities').push(s.args[0]!);
     } else if (s.type === 'wrap-file-key') {
       if (s.body.length !== 16) throw new ProtocolError('wrap-file-key needs a 16-byte file key');
-      req.fileKeys.push(s.body);
+      bounded(req.fileKeys, 'file keys').push(s.body);
     } else if (s.type === 'extension-labels') {
       req.labelsSupported = true;
     }
@@ -203,13 +211,15 @@ async function identityV1(ch: Channel, handler: IdentityV1Handler): Promise<void
   const identities: string[] = [];
   const files: Stanza[][] = [];
   let lastFile = 0;
+  let stanzas = 0;
   for (;;) {
     const s = await ch.read();
     if (s.type === 'done') break;
     if (s.type === 'add-identity') {
       if (s.args.length !== 1) throw new ProtocolError('add-identity takes one argument');
-      identities.push(s.args[0]!);
+      bounded(identities, 'identities').push(s.args[0]!);
     } else if (s.type === 'recipient-stanza') {
+      if (++stanzas > MAX_ENTRIES) throw new ProtocolError(`more than ${MAX_ENTRIES} stanzas`);
       if (s.args.length < 2) throw new ProtocolError('recipient-stanza needs a file index and a stanza type');
       const file = parseIndex(s.args[0]);
       if (file < lastFile) throw new ProtocolError('recipient-stanza file indices must not decrease');

@@ -26,6 +26,22 @@ export interface UnwrapEnvironment {
   sleep?: (ms: number) => Promise<void>;
   now?: () => number;
   log?: (line: string) => void;
+  /**
+   * Runs card operations in another process (the agent), which holds the device and its PIN
+   * state; the kit falls back to doing them here when the host declines (returns null).
+   */
+  host?: CardHost;
+}
+
+/** Where a card operation may run instead of this process. */
+export interface CardHost {
+  /**
+   * Unwraps `stanzas` (raw, in order) with the identity (its Bech32 payload) on `device`, relaying
+   * prompts and messages through `ui`. Resolves a file key or null per stanza, or null to decline
+   * (no host, or it does not serve this family); rejects with an Error whose message is the text
+   * to report for the identity.
+   */
+  unwrap(req: { family: string; device: DeviceRef; identity: Uint8Array; stanzas: Stanza[] }, ui: PluginUi): Promise<Array<Uint8Array | null> | null>;
 }
 
 export interface UnwrapResult {
@@ -56,12 +72,12 @@ export async function unwrapFiles<I, P, R, D extends OpenDevice>(
   const result: UnwrapResult = { fileKeys: new Map(), errors: [], operations: 0 };
   const log = env.log ?? (() => undefined);
 
-  const identities: { index: number; identity: I; device: DeviceRef }[] = [];
+  const identities: { index: number; data: Uint8Array; identity: I; device: DeviceRef }[] = [];
   for (const d of req.identities) {
     try {
       if (d.plugin !== family.name) throw new Error('another plugin');
       const identity = family.parseIdentity(d.data);
-      identities.push({ index: d.index, identity, device: family.deviceOf(identity) });
+      identities.push({ index: d.index, data: d.data, identity, device: family.deviceOf(identity) });
     } catch {
       result.errors.push({ kind: 'identity', index: d.index, message: texts.invalidIdentity });
     }
@@ -109,11 +125,44 @@ export async function unwrapFiles<I, P, R, D extends OpenDevice>(
   for (const g of devices) g.items.sort((a, b) => b.matches.length - a.matches.length);
 
   const pending = (c: Candidate<P>) => !result.fileKeys.has(c.file) && !failed.has(c.file);
+  /** One stanza per pending file at a time (a stanza that does not open lets the file's next one try). */
+  const nextBatch = (w: (typeof work)[number]) => {
+    const batch: Candidate<P>[] = [];
+    for (const c of w.matches) if (pending(c) && !batch.some((b) => b.file === c.file) && !w.tried.has(c)) batch.push(c);
+    for (const c of batch) w.tried.add(c);
+    return batch;
+  };
+  const record = (batch: Candidate<P>[], keys: Array<Uint8Array | null | typeof NOT_FOR_THIS>) =>
+    batch.forEach((c, i) => {
+      const key = keys[i];
+      if (key === NOT_FOR_THIS) return;
+      if (key) result.fileKeys.set(c.file, key);
+      else result.errors.push({ kind: 'stanza', file: c.file, index: c.stanza, message: texts.decryptFailed });
+    });
+  /** Lets the host run this device's operations; false when it declines (what is left is done here). */
+  const hosted = async (ref: DeviceRef, items: typeof work): Promise<boolean> => {
+    for (const w of items) {
+      try {
+        for (let batch = nextBatch(w); batch.length; batch = nextBatch(w)) {
+          const keys = await env.host!.unwrap({ family: family.name, device: ref, identity: w.data, stanzas: batch.map((c) => req.files[c.file]![c.stanza]!) }, env.ui);
+          if (keys === null) {
+            for (const c of batch) w.tried.delete(c);
+            return false;
+          }
+          record(batch, keys);
+        }
+      } catch (e) {
+        result.errors.push({ kind: 'identity', index: w.index, message: e instanceof Error ? e.message : String(e) });
+      }
+    }
+    return true;
+  };
   const sleep = env.sleep ?? defaultSleep;
   const now = env.now ?? Date.now;
   try {
     for (const g of devices) {
       if (!g.items.some((w) => w.matches.some(pending))) continue;
+      if (env.host && (await hosted(g.ref, g.items))) continue;
       let device: D | null;
       try {
         device = await openOrAsk(access, g.ref, {
@@ -133,19 +182,8 @@ export async function unwrapFiles<I, P, R, D extends OpenDevice>(
       try {
         for (const w of g.items) {
           try {
-            // One stanza per file at a time; a stanza that does not open lets the file's next one try.
-            for (;;) {
-              const batch: Candidate<P>[] = [];
-              for (const c of w.matches) if (pending(c) && !batch.some((b) => b.file === c.file) && !w.tried.has(c)) batch.push(c);
-              if (batch.length === 0) break;
-              for (const c of batch) w.tried.add(c);
-              const keys = await family.unwrap(device, w.identity, batch.map((c) => c.parsed), ctx);
-              batch.forEach((c, i) => {
-                const key = keys[i];
-                if (key === NOT_FOR_THIS) return;
-                if (key) result.fileKeys.set(c.file, key);
-                else result.errors.push({ kind: 'stanza', file: c.file, index: c.stanza, message: texts.decryptFailed });
-              });
+            for (let batch = nextBatch(w); batch.length; batch = nextBatch(w)) {
+              record(batch, await family.unwrap(device, w.identity, batch.map((c) => c.parsed), ctx));
             }
           } catch (e) {
             result.errors.push({ kind: 'identity', index: w.index, message: describeError(family, e, g.ref) });

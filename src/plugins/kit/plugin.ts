@@ -8,7 +8,7 @@ import { runPluginV1, type PluginHandler } from '../../age/plugin/v1.ts';
 import { hasTerminal } from '../../term/prompt.ts';
 import type { Io } from '../../term/io.ts';
 import type { AnyFamily, OpenDevice, TokenFamily } from './family.ts';
-import { reportable, unwrapFiles, type UnwrapEnvironment } from './identity.ts';
+import { reportable, unwrapFiles, type CardHost, type UnwrapEnvironment } from './identity.ts';
 import type { PinSource } from './pinSource.ts';
 import { wrapFileKeys } from './recipient.ts';
 
@@ -18,9 +18,14 @@ export interface KitEnvironment {
   log?: (line: string) => void;
   /** PIN sources asked before the user (agent, CI). */
   pinSources?: PinSource[];
+  /** Where card operations may run instead of this process (the agent). */
+  host?: CardHost;
 }
 
-/** What the process environment says (AGEDEBUG, the family's skip variable). */
+/**
+ * What the process environment says (AGEDEBUG, the family's skip variable). This is where an
+ * agent client joins every family at once: as `host` and as a PIN source.
+ */
 export function kitEnvironment<I, P, R, D extends OpenDevice>(family: TokenFamily<I, P, R, D>, io: Pick<Io, 'env' | 'stderr'>): KitEnvironment {
   const skip = family.skipNotFoundEnv ? io.env[family.skipNotFoundEnv] : undefined;
   return {
@@ -40,7 +45,7 @@ export function pluginHandler<I, P, R, D extends OpenDevice>(family: TokenFamily
     },
     async unwrapFileKeys(req, send) {
       if (req.identities.length === 0) return;
-      const uenv: UnwrapEnvironment = { ui: req.ui, skipNotFound: env.skipNotFound, interactive: env.interactive, ...(env.log ? { log: env.log } : {}), ...(env.pinSources ? { pinSources: env.pinSources } : {}) };
+      const uenv: UnwrapEnvironment = { ui: req.ui, skipNotFound: env.skipNotFound, interactive: env.interactive, ...(env.log ? { log: env.log } : {}), ...(env.pinSources ? { pinSources: env.pinSources } : {}), ...(env.host ? { host: env.host } : {}) };
       const r = await unwrapFiles(family, req, uenv);
       for (const [file, key] of [...r.fileKeys.entries()].sort(([a], [b]) => a - b)) await send.fileKey(file, key);
       for (const e of reportable(r)) await send.error(e);

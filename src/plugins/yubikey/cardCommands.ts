@@ -7,7 +7,7 @@ import { write } from '../../term/io.ts';
 import { openPrompter } from '../../term/prompt.ts';
 import { RETIRED_SLOTS, slotToUi, type PinPolicy, type TouchPolicy } from '../../tokens/piv/constants.ts';
 import type { CardReaders } from '../../transport/readers.ts';
-import type { Options } from './cli.ts';
+import { jsonText } from '../kit/identityFile.ts';
 import { openAll, openOne } from './devices.ts';
 import { YubiKeyError } from './errors.ts';
 import { generateIdentity } from './generate.ts';
@@ -16,12 +16,19 @@ import { encodeRecipient, encodeTagRecipient } from './recipient.ts';
 import { readSlotKey, type SlotKey } from './slotKey.ts';
 import { BINARY, S } from './strings.ts';
 
-export type CardCommandOptions = Omit<Options, 'slot' | 'serial' | 'pinPolicy' | 'touchPolicy'> & {
+export interface CardCommandOptions {
+  generate: boolean;
+  identity: boolean;
+  listAll: boolean;
+  force: boolean;
+  tag: boolean;
+  json: boolean;
+  name?: string;
   slot: number | undefined;
   serial: number | undefined;
   pinPolicy: Exclude<PinPolicy, 'default'>;
   touchPolicy: Exclude<TouchPolicy, 'default'>;
-};
+}
 
 function keyJson(serial: number, key: SlotKey) {
   return {
@@ -50,7 +57,7 @@ export async function runCardCommand(opts: CardCommandOptions, io: Io, readers: 
       const { key } = await generateIdentity(yk, genOpts, prompter, err);
       leaveCard = false; // reset the card so PIN and touch caches are cleared, like the reference
       err('');
-      if (opts.json) await write(io.stdout, JSON.stringify(keyJson(yk.serial, key), null, 2) + '\n');
+      if (opts.json) await write(io.stdout, jsonText(keyJson(yk.serial, key)));
       else await write(io.stdout, identityBlock(yk.serial, key));
       if (!(io.stdout as { isTTY?: boolean }).isTTY) err(`Recipient: ${encodeRecipient(key.publicKey)}`);
       err(`age1tag recipient (encrypt without any plugin, Go age >= 1.3): ${encodeTagRecipient(key.publicKey)}`);
@@ -71,7 +78,7 @@ export async function runCardCommand(opts: CardCommandOptions, io: Io, readers: 
       }
       if (slot !== undefined && keys.length === 0) throw new YubiKeyError('SLOT_NOT_AGE', S.slotNotAge(slotToUi(slot)));
       if (keys.length === 0) throw new YubiKeyError('SLOT_NOT_AGE', `YubiKey with serial ${yk.serial} holds no age identities; create one with '${BINARY} --generate'.`);
-      if (opts.json) await write(io.stdout, JSON.stringify(keys.map((k) => keyJson(yk.serial, k)), null, 2) + '\n');
+      if (opts.json) await write(io.stdout, jsonText(keys.map((k) => keyJson(yk.serial, k))));
       else await write(io.stdout, keys.map((k) => identityBlock(yk.serial, k)).join('\n'));
     } finally {
       await yk.close(true).catch(() => undefined);
@@ -97,7 +104,7 @@ export async function runCardCommand(opts: CardCommandOptions, io: Io, readers: 
   } finally {
     for (const yk of yubikeys) await yk.close(true).catch(() => undefined);
   }
-  if (opts.json) await write(io.stdout, JSON.stringify(entries.map((e) => keyJson(e.serial, e.key)), null, 2) + '\n');
+  if (opts.json) await write(io.stdout, jsonText(entries.map((e) => keyJson(e.serial, e.key))));
   else await write(io.stdout, out);
   if (entries.length > 1 && !opts.json) err(S.generateSlots(entries.length));
   return 0;

@@ -3,13 +3,15 @@
  * age-plugin-yubikey 0.5.0, plus `--json` and `--tag` for scripts. `--age-plugin=...` hands over to
  * the plugin protocol.
  */
+import { FlagError } from '../../term/flags.ts';
 import type { Io } from '../../term/io.ts';
-import { write } from '../../term/io.ts';
 import { uiToSlot, type PinPolicy, type TouchPolicy } from '../../tokens/piv/constants.ts';
 import { PromptError } from '../../term/prompt.ts';
 import { PivError } from '../../tokens/piv/errors.ts';
 import type { CardReaders } from '../../transport/readers.ts';
 import { VERSION } from '../../version.ts';
+import { runPluginCli } from '../kit/cli.ts';
+import type { CardCommandOptions } from './cardCommands.ts';
 import { YubiKeyError, translateTransportError } from './errors.ts';
 import { BINARY, REFERENCE_VERSION, S } from './strings.ts';
 
@@ -56,98 +58,64 @@ Examples:
   age -d -i identity.txt secret.age
 `;
 
-export interface Options {
-  help: boolean;
-  version: boolean;
-  agePlugin?: string;
-  force: boolean;
-  generate: boolean;
-  identity: boolean;
-  list: boolean;
-  listAll: boolean;
-  name?: string;
-  pinPolicy?: string;
-  serial?: string;
-  slot?: string;
-  touchPolicy?: string;
-  tag: boolean;
-  json: boolean;
-}
+export const FLAGS = {
+  force: { type: 'boolean', short: 'f' },
+  generate: { type: 'boolean', short: 'g' },
+  identity: { type: 'boolean', short: 'i' },
+  list: { type: 'boolean', short: 'l' },
+  'list-all': { type: 'boolean' },
+  name: { type: 'string' },
+  'pin-policy': { type: 'string' },
+  serial: { type: 'string' },
+  slot: { type: 'string' },
+  'touch-policy': { type: 'string' },
+  tag: { type: 'boolean' },
+  json: { type: 'boolean' },
+} as const;
 
-export class UsageFail extends Error {}
+const COMMANDS = ['generate', 'identity', 'list', 'list-all'] as const;
 
-const BOOL_FLAGS: Record<string, keyof Options> = {
-  '-h': 'help',
-  '--help': 'help',
-  '-V': 'version',
-  '--version': 'version',
-  '-f': 'force',
-  '--force': 'force',
-  '-g': 'generate',
-  '--generate': 'generate',
-  '-i': 'identity',
-  '--identity': 'identity',
-  '-l': 'list',
-  '--list': 'list',
-  '--list-all': 'listAll',
-  '--tag': 'tag',
-  '--json': 'json',
-};
-const VALUE_FLAGS: Record<string, keyof Options> = {
-  '--age-plugin': 'agePlugin',
-  '--name': 'name',
-  '--pin-policy': 'pinPolicy',
-  '--serial': 'serial',
-  '--slot': 'slot',
-  '--touch-policy': 'touchPolicy',
+/** The reference's rules between flags, in the order it checks them. */
+const RULES = [
+  { atMostOne: COMMANDS, message: S.onlyOne },
+  { flag: 'force', notWith: ['identity', 'list', 'list-all'], message: S.forceWith },
+  { flag: 'list-all', notWith: ['slot'], message: () => S.listAllSlot },
+] as const;
+
+/** gumdrop's texts, as age-plugin-yubikey prints them. */
+export const SYNTAX = {
+  unknown: (arg: string) => `unrecognized option \`${arg}\``,
+  missing: (flag: string) => `missing argument for option \`${flag}\``,
+  free: (arg: string) => `unexpected free argument \`${arg}\``,
 };
 
-export function parseOptions(argv: string[]): Options {
-  const o: Options = { help: false, version: false, force: false, generate: false, identity: false, list: false, listAll: false, tag: false, json: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    if (BOOL_FLAGS[flag] && eq < 0) {
-      (o as unknown as Record<string, unknown>)[BOOL_FLAGS[flag]!] = true;
-    } else if (VALUE_FLAGS[flag]) {
-      const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
-      if (value === undefined) throw new UsageFail(`missing argument for option \`${flag}\``);
-      (o as unknown as Record<string, unknown>)[VALUE_FLAGS[flag]!] = value;
-    } else if (/^-[a-zA-Z]{2,}$/.test(arg) && [...arg.slice(1)].every((c) => BOOL_FLAGS['-' + c])) {
-      for (const c of arg.slice(1)) (o as unknown as Record<string, unknown>)[BOOL_FLAGS['-' + c]!] = true;
-    } else if (arg.startsWith('-')) {
-      throw new UsageFail(`unrecognized option \`${flag}\``);
-    } else {
-      throw new UsageFail(`unexpected free argument \`${arg}\``);
-    }
-  }
-  return o;
+function usage(message: string): FlagError {
+  return new FlagError('rule', message);
 }
 
 function parseSlot(s: string | undefined): number | undefined {
   if (s === undefined) return undefined;
   const n = /^\d+$/.test(s) ? Number(s) : NaN;
-  if (!(n >= 1 && n <= 20)) throw new YubiKeyError('USAGE', S.invalidSlot(s));
+  if (!(n >= 1 && n <= 20)) throw usage(S.invalidSlot(s));
   return uiToSlot(n);
 }
 
 function parseSerial(s: string | undefined): number | undefined {
   if (s === undefined) return undefined;
-  if (!/^\d+$/.test(s) || Number(s) > 0xffffffff) throw new UsageFail(`invalid serial '${s}' (expected a number)`);
+  if (!/^\d+$/.test(s) || Number(s) > 0xffffffff) throw usage(S.invalidSerial(s));
   return Number(s);
 }
 
 function parsePinPolicy(s: string | undefined): Exclude<PinPolicy, 'default'> {
   if (s === undefined) return 'once';
   if (s === 'always' || s === 'once' || s === 'never') return s;
-  throw new YubiKeyError('USAGE', S.invalidPinPolicy(s));
+  throw usage(S.invalidPinPolicy(s));
 }
 
 function parseTouchPolicy(s: string | undefined): Exclude<TouchPolicy, 'default'> {
   if (s === undefined) return 'always';
   if (s === 'always' || s === 'cached' || s === 'never') return s;
-  throw new YubiKeyError('USAGE', S.invalidTouchPolicy(s));
+  throw usage(S.invalidTouchPolicy(s));
 }
 
 export interface CliDeps {
@@ -158,65 +126,51 @@ export interface CliDeps {
 }
 
 export async function runCli(argv: string[], io: Io, deps: CliDeps): Promise<number> {
-  const err = (line: string) => io.stderr.write(line + '\n');
-  let opts: Options;
-  try {
-    opts = parseOptions(argv);
-  } catch (e) {
-    if (e instanceof UsageFail) {
-      err(`${BINARY}: ${e.message}`);
-      err(`Run '${BINARY} --help' for usage.`);
-      return 2;
-    }
-    throw e;
-  }
-  if (opts.help) {
-    await write(io.stdout, HELP);
-    return 0;
-  }
-  if (opts.agePlugin !== undefined) return deps.runStateMachine(opts.agePlugin, io);
-  if (opts.version) {
-    await write(io.stdout, `${BINARY} ${REFERENCE_VERSION} (keybridge ${VERSION})\n`);
-    return 0;
-  }
-
   let readers: CardReaders | undefined;
   try {
-    const commands = [opts.generate, opts.identity, opts.list, opts.listAll].filter(Boolean).length;
-    if (commands > 1) throw new YubiKeyError('USAGE', S.onlyOne);
-    if (opts.force && opts.identity) throw new YubiKeyError('USAGE', S.forceWith('--identity'));
-    if (opts.force && opts.list) throw new YubiKeyError('USAGE', S.forceWith('--list'));
-    if (opts.force && opts.listAll) throw new YubiKeyError('USAGE', S.forceWith('--list-all'));
-    if (opts.listAll && opts.slot !== undefined) throw new YubiKeyError('USAGE', S.listAllSlot);
-    const slot = parseSlot(opts.slot);
-    const serial = parseSerial(opts.serial);
-    const pinPolicy = parsePinPolicy(opts.pinPolicy);
-    const touchPolicy = parseTouchPolicy(opts.touchPolicy);
-
-    readers = await deps.readers();
-    if (commands === 0) {
-      const { runSetup } = await import('./setup.ts');
-      return await runSetup(io, readers, { force: opts.force, ...(opts.name !== undefined ? { name: opts.name } : {}) });
-    }
-    const { runCardCommand } = await import('./cardCommands.ts');
-    return await runCardCommand({ ...opts, slot, serial, pinPolicy, touchPolicy }, io, readers);
+    return await runPluginCli(argv, io, {
+      binary: BINARY,
+      help: HELP,
+      version: `${BINARY} ${REFERENCE_VERSION} (keybridge ${VERSION})\n`,
+      flags: FLAGS,
+      rules: RULES,
+      syntax: SYNTAX,
+      stateMachine: deps.runStateMachine,
+      async run(v, io2) {
+        const slot = parseSlot(v.slot);
+        const serial = parseSerial(v.serial);
+        const pinPolicy = parsePinPolicy(v['pin-policy']);
+        const touchPolicy = parseTouchPolicy(v['touch-policy']);
+        readers = await deps.readers();
+        if (!COMMANDS.some((c) => v[c])) {
+          const { runSetup } = await import('./setup.ts');
+          return runSetup(io2, readers, { force: v.force ?? false, ...(v.name !== undefined ? { name: v.name } : {}) });
+        }
+        const { runCardCommand } = await import('./cardCommands.ts');
+        const opts: CardCommandOptions = {
+          generate: v.generate ?? false,
+          identity: v.identity ?? false,
+          listAll: v['list-all'] ?? false,
+          force: v.force ?? false,
+          tag: v.tag ?? false,
+          json: v.json ?? false,
+          slot,
+          serial,
+          pinPolicy,
+          touchPolicy,
+          ...(v.name !== undefined ? { name: v.name } : {}),
+        };
+        return runCardCommand(opts, io2, readers);
+      },
+      describe(e) {
+        const t = translateTransportError(e);
+        if (t instanceof YubiKeyError || t instanceof PivError || t instanceof PromptError) return t.message;
+        return undefined;
+      },
+    });
   } catch (e) {
-    const t = translateTransportError(e);
-    if (t instanceof YubiKeyError) {
-      err(t.code === 'USAGE' ? `Error: ${t.message}` : `Error: ${t.message}`);
-      return t.code === 'USAGE' ? 2 : 1;
-    }
-    if (t instanceof PivError) {
-      err(`Error: ${t.message}`);
-      return 1;
-    }
-    if (t instanceof PromptError) {
-      err(`Error: ${t.message}`);
-      return 1;
-    }
-    throw t;
+    throw translateTransportError(e);
   } finally {
     await readers?.close().catch(() => undefined);
   }
 }
-

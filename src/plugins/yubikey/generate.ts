@@ -57,7 +57,7 @@ export async function chooseSlot(yk: YubiKey, opts: Pick<GenerateOptions, 'slot'
 async function askNewPin(prompter: Prompter): Promise<string> {
   for (;;) {
     const a = await prompter.secret(S.newPin);
-    const problem = pinEntryProblem(a, 0);
+    const problem = pinEntryProblem(a);
     if (problem) {
       prompter.say(`${problem} The PIN must be at least 6 and at most 8 characters in length.`);
       continue;

@@ -3,6 +3,7 @@
  * `--identity`; an age identity file) and the `--list` entries (an `age -R` recipients file).
  */
 import { slotToUi } from '../../tokens/piv/constants.ts';
+import { commentLines, keyBlock, type Comment } from '../kit/identityFile.ts';
 import { encodeRecipient, encodeTagRecipient } from './recipient.ts';
 import type { SlotKey } from './slotKey.ts';
 import { PIN_POLICY_TEXT, TOUCH_POLICY_TEXT } from './strings.ts';
@@ -14,13 +15,16 @@ export function rfc2822(d: Date | undefined): string {
   return d.toUTCString().replace(/GMT$/, '+0000');
 }
 
-function metadataLines(serial: number, key: SlotKey): string[] {
+/** The reference's labels, right-aligned to "Touch policy". */
+const STYLE = { align: 'right' } as const;
+
+function metadata(serial: number, key: SlotKey): Comment[] {
   return [
-    `#       Serial: ${serial}, Slot: ${slotToUi(key.slot)}`,
-    `#         Name: ${key.name}`,
-    `#      Created: ${rfc2822(key.created)}`,
-    `#   PIN policy: ${key.pinPolicy && key.pinPolicy !== 'default' ? PIN_POLICY_TEXT[key.pinPolicy] : 'Unknown'}`,
-    `# Touch policy: ${key.touchPolicy && key.touchPolicy !== 'default' ? TOUCH_POLICY_TEXT[key.touchPolicy] : 'Unknown'}`,
+    ['Serial', `${serial}, Slot: ${slotToUi(key.slot)}`],
+    ['Name', key.name],
+    ['Created', rfc2822(key.created)],
+    ['PIN policy', key.pinPolicy && key.pinPolicy !== 'default' ? PIN_POLICY_TEXT[key.pinPolicy] : 'Unknown'],
+    ['Touch policy', key.touchPolicy && key.touchPolicy !== 'default' ? TOUCH_POLICY_TEXT[key.touchPolicy] : 'Unknown'],
   ];
 }
 
@@ -30,12 +34,12 @@ export function stubOf(serial: number, key: SlotKey): string {
 
 /** The identity block: metadata comments, the recipient comment, the stub line. */
 export function identityBlock(serial: number, key: SlotKey): string {
-  return [...metadataLines(serial, key), `#    Recipient: ${encodeRecipient(key.publicKey)}`, stubOf(serial, key)].join('\n') + '\n';
+  return keyBlock([...metadata(serial, key), ['Recipient', encodeRecipient(key.publicKey)]], stubOf(serial, key), STYLE);
 }
 
 /** A `--list` entry: metadata comments, the recipient, a blank line. */
 export function listEntry(serial: number, key: SlotKey, opts: { tag?: boolean } = {}): string {
-  const lines = metadataLines(serial, key);
+  const lines = commentLines(metadata(serial, key), STYLE);
   if (opts.tag) lines.push(`#  age1tag (no plugin needed to encrypt): ${encodeTagRecipient(key.publicKey)}`);
   return [...lines, encodeRecipient(key.publicKey), ''].join('\n') + '\n';
 }

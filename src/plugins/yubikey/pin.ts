@@ -15,9 +15,13 @@ export function otpPrefix(serial: number): string {
   return 'cccc' + [...hex].map((c) => MODHEX[parseInt(c, 16)]).join('');
 }
 
-/** Returns a re-prompt prefix when the entry cannot be a PIN, else null. */
-export function pinEntryProblem(pin: string, serial: number): string | null {
-  if (pin.length === 44 && pin.startsWith(otpPrefix(serial))) return S.pinOtp;
+/**
+ * Returns a re-prompt prefix when the entry cannot be a PIN, else null. With the card's serial,
+ * an OTP typed by touching that YubiKey is recognised too (not for a new PIN, chosen before any
+ * touch).
+ */
+export function pinEntryProblem(pin: string, serial?: number): string | null {
+  if (serial !== undefined && pin.length === 44 && pin.startsWith(otpPrefix(serial))) return S.pinOtp;
   if (pin.length < 6) return S.pinTooShort;
   if (new TextEncoder().encode(pin).length > 8) return S.pinTooLong;
   return null;

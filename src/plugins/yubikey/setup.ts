@@ -8,9 +8,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Io } from '../../term/io.ts';
 import { openPrompter, type Prompter } from '../../term/prompt.ts';
-import { writeFileAtomic } from '../../fs/atomicWrite.ts';
 import { RETIRED_SLOTS, slotToUi } from '../../tokens/piv/constants.ts';
 import type { CardReaders } from '../../transport/readers.ts';
+import { writeIdentityFile } from '../kit/identityFile.ts';
 import { openAll, type YubiKey } from './devices.ts';
 import { YubiKeyError } from './errors.ts';
 import { generateIdentity } from './generate.ts';
@@ -84,7 +84,7 @@ export async function runSetup(io: Io, readers: CardReaders, opts: { force?: boo
     if (existsSync(path) && !(await yes(p, `${file} exists. Overwrite it?`))) {
       await new Promise<void>((r) => io.stdout.write(identityBlock(yk.serial, key), () => r()));
     } else {
-      await writeFileAtomic(path, identityBlock(yk.serial, key), { secret: true });
+      await writeIdentityFile(path, identityBlock(yk.serial, key));
       say(`📝 Wrote the identity file ${file}`);
     }
     say('');

@@ -56,6 +56,8 @@ export const S = {
   noEmptySlots: (serial: number | string) => `YubiKey with serial ${serial} has no empty slots.`,
   slotNotAge: (slot: number) => `Slot ${slot} does not contain an age identity or compatible key.`,
   invalidSlot: (s: string) => `Invalid slot '${s}' (expected number between 1 and 20).`,
+  /** keybridge */
+  invalidSerial: (s: string) => `Invalid serial '${s}' (expected a number).`,
   invalidPinPolicy: (s: string) => `Invalid PIN policy '${s}' (expected [always, once, never]).`,
   invalidTouchPolicy: (s: string) => `Invalid touch policy '${s}' (expected [always, cached, never]).`,
   forceWith: (flag: string) => `Flag '--force' cannot be used with '${flag}'.`,

@@ -54,3 +54,11 @@ describe('age-plugin-yubikey flag rules (as the reference)', () => {
     expect(await runCli(['--age-plugin', 'recipient-v1'], io(), deps)).toBe(43);
   });
 });
+
+describe('age-plugin-yubikey flag values (keybridge)', () => {
+  it('a serial that is not a number is a usage error, not an internal one', async () => {
+    const t = io();
+    expect(await runCli(['--list', '--serial', '12ab'], t, deps)).toBe(2);
+    expect(t.err()).toBe("Error: Invalid serial '12ab' (expected a number).\n");
+  });
+});

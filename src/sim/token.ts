@@ -1,0 +1,37 @@
+/**
+ * What a virtual token contributes to `keybridge sim`, `keybridge rig` and users' CI: its name,
+ * how its real counterpart appears to clients (the PC/SC reader name and the vpcd port pair), its
+ * own options, and how to start it. Each `src/sim/X/token.ts` exports one as `token`; the
+ * registry (tokens.ts) discovers them.
+ */
+import type { FlagTable } from '../term/flags.ts';
+
+export interface VirtualTokenKind {
+  /** `keybridge sim NAME`, `keybridge rig --NAME`. */
+  readonly name: string;
+  /** One line for listings. */
+  readonly summary: string;
+  /** PC/SC tokens: the vpcd reader named like the real device's, on ports `port` and `port + 1`. */
+  readonly reader?: { name: string; port: number };
+  /** The whole `keybridge sim NAME --help` text. */
+  readonly help: string;
+  /** Options of `keybridge sim NAME` besides --port, --host and --help. */
+  readonly flags: FlagTable;
+  /** The options `keybridge rig --NAME` passes on (a subset of `flags`). */
+  readonly rigFlags: readonly string[];
+  /**
+   * Starts the token plugged into vpcd `port` (already validated). `values` are the parsed
+   * `flags`; bad values throw a `FlagError` (a usage error), other failures an Error.
+   */
+  start(values: Record<string, string | boolean | undefined>, at: { port: number; host?: string; log: (line: string) => void }): Promise<RunningToken>;
+}
+
+export interface RunningToken {
+  /** "virtual YubiKey" */
+  readonly label: string;
+  /** "5.7.1" (firmware), when there is one. */
+  readonly version?: string;
+  /** "serial 12345678": what tells this one apart. */
+  readonly id: string;
+  stop(): Promise<void>;
+}

@@ -1,0 +1,31 @@
+/**
+ * The registry of virtual tokens: every `src/sim/X/token.ts`, found without a list to maintain.
+ * From the sources (tsx, vitest) the directory is read; in the bundles, scripts/build.mjs defines
+ * `__KEYBRIDGE_SIM_TOKENS__` with the names it found, and esbuild bundles each `./X/token.ts` the
+ * template import below can reach.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { VirtualTokenKind } from './token.ts';
+
+declare const __KEYBRIDGE_SIM_TOKENS__: string[] | undefined;
+
+function names(): string[] {
+  if (typeof __KEYBRIDGE_SIM_TOKENS__ !== 'undefined') return __KEYBRIDGE_SIM_TOKENS__;
+  const dir = dirname(fileURLToPath(import.meta.url));
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(join(dir, d.name, 'token.ts')))
+    .map((d) => d.name)
+    .sort();
+}
+
+/** Every virtual token, by name. */
+export async function virtualTokens(): Promise<VirtualTokenKind[]> {
+  return Promise.all(names().map(async (n) => ((await import(`./${n}/token.ts`)) as { token: VirtualTokenKind }).token));
+}
+
+/** The PC/SC readers of the given tokens (all PC/SC tokens when none are named), as the rig creates them. */
+export function readersOf(kinds: VirtualTokenKind[]): { name: string; port: number }[] {
+  return kinds.flatMap((k) => (k.reader ? [k.reader] : []));
+}

@@ -1,0 +1,15 @@
+/**
+ * `keybridge/testing`: virtual tokens and the pcscd rig, for users' tests and CI (the main entry
+ * point exports none of them).
+ *
+ *   import { startRig, startVirtualYubiKey } from 'keybridge/testing';
+ *   const rig = await startRig();                                   // pcscd + vpcd (root)
+ *   const yk = await startVirtualYubiKey({ port: rig.ports[0], serial: 12345678 });
+ *   …                                                               // ykman, age-plugin-yubikey, your code
+ *   await yk.stop(); await rig.stop();
+ */
+export { startRig, rigUnavailableReason, RigError, type Rig, type RigOptions, type RigReader } from './rig/pcscd.ts';
+export { virtualTokens } from './sim/tokens.ts';
+export type { VirtualTokenKind, RunningToken } from './sim/token.ts';
+export { startVirtualYubiKey, VirtualYubiKey, type VirtualYubiKeyOptions } from './sim/yubikey/card.ts';
+export type { TouchBehaviour } from './sim/yubikey/piv.ts';
