@@ -13,3 +13,5 @@ export { virtualTokens } from './sim/tokens.ts';
 export type { VirtualTokenKind, RunningToken } from './sim/token.ts';
 export { startVirtualYubiKey, VirtualYubiKey, type VirtualYubiKeyOptions } from './sim/yubikey/card.ts';
 export type { TouchBehaviour } from './sim/yubikey/piv.ts';
+export { startVirtualPicoHsm, VirtualPicoHsm, type VirtualPicoHsmOptions, type ButtonBehaviour } from './sim/picohsm/card.ts';
+export { inProcessReaders, type InProcessReaders } from './sim/inProcess.ts';
