@@ -2,6 +2,7 @@
 // plugin start loads one module instead of hundreds). Native addons stay external.
 import { build } from 'esbuild';
 import { existsSync, readdirSync, chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join, dirname, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,13 +16,21 @@ const simTokens = readdirSync(simDir, { withFileTypes: true })
   .filter((d) => d.isDirectory() && existsSync(join(simDir, d.name, 'token.ts')))
   .map((d) => d.name)
   .sort();
-const define = { __KEYBRIDGE_SIM_TOKENS__: JSON.stringify(simTokens) };
+// Likewise the plugin families whose cli.ts describes a plugin binary (src/cli/programs.ts).
+const pluginDir = join(root, 'src', 'plugins');
+const pluginFamilies = readdirSync(pluginDir, { withFileTypes: true })
+  .filter((d) => d.isDirectory() && d.name !== 'kit' && existsSync(join(pluginDir, d.name, 'cli.ts')))
+  .map((d) => d.name)
+  .sort();
+const define = { __KEYBRIDGE_SIM_TOKENS__: JSON.stringify(simTokens), __KEYBRIDGE_PLUGIN_FAMILIES__: JSON.stringify(pluginFamilies) };
 rmSync(join(root, 'dist', 'chunks'), { recursive: true, force: true });
 mkdirSync(join(root, 'dist'), { recursive: true });
 
 const banner =
   "import { createRequire as __kbCreateRequire } from 'node:module';\n" +
   'const require = __kbCreateRequire(import.meta.url);';
+// What every bundle shares: ESM for Node 20, the token registry's names.
+const common = { bundle: true, platform: 'node', format: 'esm', target: 'node20', define, logLevel: 'warning' };
 
 await Promise.all([
   // One build for all executables with code splitting: each starts by loading only its own small
@@ -33,15 +42,10 @@ await Promise.all([
     chunkNames: 'chunks/[name]-[hash]',
     outExtension: { '.js': '.mjs' },
     splitting: true,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
+    ...common,
     external: ['pcsclite', 'node-hid'],
-    define,
     banner: { js: '#!/usr/bin/env node\n' + banner },
     legalComments: 'none',
-    logLevel: 'warning',
   }).then(() => {
     for (const file of entries) chmodSync(join(root, 'dist', basename(file, '.ts') + '.mjs'), 0o755);
   }),
@@ -49,12 +53,26 @@ await Promise.all([
     entryPoints: [join(root, 'src', 'index.ts'), join(root, 'src', 'testing.ts')],
     outdir: join(root, 'dist'),
     outExtension: { '.js': '.mjs' },
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
+    ...common,
     packages: 'external',
-    define,
-    logLevel: 'warning',
   }),
 ]);
+
+// Man pages and shell completions, generated from the option definitions the parsers use.
+await build({
+  entryPoints: [join(root, 'scripts', 'docs.ts')],
+  outfile: join(root, 'build', 'docs.mjs'),
+  ...common,
+  external: ['pcsclite', 'node-hid'],
+  banner: { js: banner },
+});
+rmSync(join(root, 'dist', 'man'), { recursive: true, force: true });
+rmSync(join(root, 'dist', 'completions'), { recursive: true, force: true });
+execFileSync(process.execPath, [join(root, 'build', 'docs.mjs'), join(root, 'dist')], { stdio: 'inherit' });
+
+// dist/ holds exactly what this build wrote (npm pack ships all of it): remove leftovers such as
+// the bundle of an executable that no longer exists.
+const wanted = new Set(['index.mjs', 'testing.mjs', 'chunks', 'man', 'completions', ...entries.map((file) => basename(file, '.ts') + '.mjs')]);
+for (const name of readdirSync(join(root, 'dist'))) {
+  if (!wanted.has(name)) rmSync(join(root, 'dist', name), { recursive: true, force: true });
+}

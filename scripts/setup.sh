@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(pcscd libpcsclite-dev vsmartcard-vpcd yubikey-manager yubico-piv-tool opensc age
-  openssh-client python3 python3-cryptography build-essential libusb-1.0-0 libudev1 util-linux nix-bin)
+  openssh-client python3 python3-cryptography build-essential libusb-1.0-0 libudev1 util-linux nix-bin
+  jq zsh fish man-db groff-base)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -34,6 +34,25 @@ export { encodeStanza, StanzaReader, ProtocolError, type Stanza } from './age/st
 export { runPlugin, type RecipientV1Handler, type IdentityV1Handler, type PluginOptions } from './age/plugin/server.ts';
 export { UiFailure, type PluginUi } from './age/plugin/ui.ts';
 
+// Post-quantum age keys: age1pq1 / age1tagpq1 / AGE-SECRET-KEY-PQ-1 strings, mlkem768p256tag with
+// the P-256 half behind an ECDH oracle (a card), the software mlkem768x25519 identity.
+export {
+  classifyPqKey,
+  decodeHybridIdentity,
+  decodeHybridRecipient,
+  decodeTagPqRecipient,
+  encodeHybridIdentity,
+  encodeHybridRecipient,
+  encodeTagPqRecipient,
+  hybridIdentityToRecipient,
+  type PqKeyClass,
+  type PqKeyKind,
+} from './age/pqKeys.ts';
+export { parseMlkem768P256Tag, mlkem768P256TagMatches, tagPqStaticTag, type Mlkem768P256TagStanza } from './age/mlkem768p256tag.ts';
+export { tagPqKey, tagPqIdentity, unwrapMlkem768P256Tag, wrapMlkem768P256Tag, type TagPqKey } from './age/mlkem768p256tagKey.ts';
+export { hybridIdentity, wrapMlkem768X25519, unwrapMlkem768X25519, parseMlkem768X25519 } from './age/mlkem768x25519.ts';
+export { labelMixError, stanzaLabels, POSTQUANTUM } from './age/labels.ts';
+
 // YubiKey (PIV) as an age identity: formats, in-process typage recipient/identity, PC/SC.
 export { YubiKeyRecipient, YubiKeyIdentity, type YubiKeyIdentityOptions } from './plugins/yubikey/typage.ts';
 export { encodeRecipient as encodeYubiKeyRecipient, decodeRecipient as decodeYubiKeyRecipient, encodeTagRecipient, recipientTag } from './plugins/yubikey/recipient.ts';

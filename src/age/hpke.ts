@@ -2,8 +2,10 @@
  * The parts of HPKE (RFC 9180) that the `p256tag` recipient type uses, composed from
  * @noble/hashes' HKDF: DHKEM(P-256, HKDF-SHA256) shared-secret derivation from an already
  * computed Diffie-Hellman x-coordinate (so the scalar can stay on a card), and the base-mode key
- * schedule for HKDF-SHA256 + ChaCha20-Poly1305.
+ * schedule for HKDF-SHA256 + ChaCha20-Poly1305 (the suites of p256tag, mlkem768p256tag and
+ * mlkem768x25519), with the single Seal/Open an age stanza needs.
  */
+import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { expand, extract } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 
@@ -65,4 +67,20 @@ export function hpkeBaseContext(kem: number, sharedSecret: Uint8Array, info: Uin
     key: labeledExpand(suite, secret, 'key', context, 32),
     nonce: labeledExpand(suite, secret, 'base_nonce', context, 12),
   };
+}
+
+/** One base-mode Seal with ChaCha20-Poly1305 (sequence 0, empty aad), as age's HPKE stanzas use it. */
+export function hpkeSealOnce(kem: number, sharedSecret: Uint8Array, info: Uint8Array, plaintext: Uint8Array, aad: Uint8Array = new Uint8Array(0)): Uint8Array {
+  const { key, nonce } = hpkeBaseContext(kem, sharedSecret, info);
+  return chacha20poly1305(key, nonce, aad).encrypt(plaintext);
+}
+
+/** The matching Open; null when the AEAD does not open. */
+export function hpkeOpenOnce(kem: number, sharedSecret: Uint8Array, info: Uint8Array, ciphertext: Uint8Array, aad: Uint8Array = new Uint8Array(0)): Uint8Array | null {
+  const { key, nonce } = hpkeBaseContext(kem, sharedSecret, info);
+  try {
+    return chacha20poly1305(key, nonce, aad).decrypt(ciphertext);
+  } catch {
+    return null;
+  }
 }

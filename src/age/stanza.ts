@@ -156,3 +156,17 @@ export class StanzaReader {
     return { type, args, body };
   }
 }
+
+/**
+ * Decodes a stanza argument that must be canonical unpadded base64 of exactly `bytes` bytes;
+ * null otherwise (the length is checked before decoding, so hostile arguments cost nothing).
+ */
+export function decodeFixedArg(s: string, bytes: number): Uint8Array | null {
+  if (s.length !== Math.ceil((4 * bytes) / 3)) return null;
+  try {
+    const out = base64nopad.decode(s);
+    return out.length === bytes && base64nopad.encode(out) === s ? out : null;
+  } catch {
+    return null;
+  }
+}

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { CliError, UsageError, parseCommandArgs, write, type Command, type Io } from './io.ts';
+import { HELP_OPTION, type CommandArgs } from '../term/spec.ts';
 import { defaultKeysTxt } from './validate.ts';
 
 const HELP = `Usage: keybridge bw <command> [options]
@@ -31,6 +32,8 @@ Where the items come from (default: the bw CLI, with BW_SESSION set):
   --serve URL     a bw serve endpoint (e.g. http://localhost:8087)
   --export FILE   an unencrypted JSON export (bw export --format json)
 
+  -h, --help      show this help
+
 Errors are clear for: bw not installed, not logged in, vault locked, item not found, several items
 with the name, an item without an ed25519 key.
 `;
@@ -47,27 +50,32 @@ function shortHost(): string {
   return hostname().split('.')[0]!;
 }
 
+const spec = {
+  subcommands: [
+    { name: 'derive', summary: 'print the age recipient (and with --identity the identity) of one item', positionals: [{ name: 'NAME', description: 'the Bitwarden item' }] },
+    { name: 'sync', summary: 'write the items\' identities into the workstation keys.txt, safely' },
+  ],
+  options: {
+    identity: { type: 'boolean', description: 'bw derive: also print the AGE-SECRET-KEY-1… identity (a secret: prefer bw sync)' },
+    json: { type: 'boolean', description: 'JSON output for scripts' },
+    item: { type: 'string', multiple: true, value: 'NAME', description: 'bw sync: an item to sync (default sops-<user>-ssh, sops-<user>-user-ssh, sops-<host>-ssh)' },
+    file: { type: 'string', value: 'PATH', complete: 'file', description: 'bw sync: the keys.txt to write (default $SOPS_AGE_KEY_FILE, else ~/.config/sops/age/keys.txt)' },
+    'dry-run': { type: 'boolean', description: 'bw sync: show the changes (public keys only), write nothing' },
+    serve: { type: 'string', value: 'URL', description: 'read the items from a bw serve endpoint (e.g. http://localhost:8087)' },
+    export: { type: 'string', value: 'FILE', complete: 'file', description: 'read the items from an unencrypted JSON export (bw export --format json)' },
+    help: HELP_OPTION,
+  },
+} as const satisfies CommandArgs;
+
 export const command: Command = {
+  spec,
   async run(argv, io) {
     const [sub, ...rest] = argv;
     if (sub === undefined || sub === '-h' || sub === '--help') {
       await write(sub === undefined ? io.stderr : io.stdout, HELP);
       return sub === undefined ? 2 : 0;
     }
-    const parsed = parseCommandArgs(
-      rest,
-      {
-        identity: { type: 'boolean' },
-        json: { type: 'boolean' },
-        item: { type: 'string', multiple: true },
-        file: { type: 'string' },
-        'dry-run': { type: 'boolean' },
-        serve: { type: 'string' },
-        export: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      true,
-    );
+    const parsed = parseCommandArgs(rest, spec.options, true);
     const { values, positionals } = parsed;
     if (values.help) {
       await write(io.stdout, HELP);

@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CliError, parseCommandArgs, write, type Command } from './io.ts';
+import { HELP_OPTION, type CommandArgs } from '../term/spec.ts';
 import { DemoReport } from '../demo/report.ts';
 import { DemoStepError } from '../demo/exec.ts';
 import { sshStep } from '../demo/sshStep.ts';
@@ -30,9 +31,17 @@ Options:
   -h, --help  show this help
 `;
 
+const spec = {
+  options: {
+    keep: { type: 'boolean', description: 'keep the working directory (its path is printed) instead of removing it' },
+    help: HELP_OPTION,
+  },
+} as const satisfies CommandArgs;
+
 export const command: Command = {
+  spec,
   async run(argv, io) {
-    const { values } = parseCommandArgs(argv, { keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
+    const { values } = parseCommandArgs(argv, spec.options);
     if (values.help) {
       await write(io.stdout, HELP);
       return 0;

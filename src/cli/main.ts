@@ -1,6 +1,14 @@
 import { commands } from './commands.ts';
-import { CliError, write, type Io } from './io.ts';
+import { CliError, UnknownOptionError, write, type Io } from './io.ts';
 import { VERSION } from '../version.ts';
+import { flagNames, HELP_OPTION, type OptionDefs } from '../term/spec.ts';
+
+/** keybridge's own options, before a command (`help` is also accepted as a command). */
+export const MAIN_OPTIONS = {
+  help: { ...HELP_OPTION, description: 'show the commands' },
+  version: { type: 'boolean', short: 'V', description: 'print the keybridge version' },
+} as const satisfies OptionDefs;
+const isFlag = (arg: string, name: keyof typeof MAIN_OPTIONS) => flagNames(name, MAIN_OPTIONS[name]).includes(arg);
 
 function help(): string {
   const names = Object.keys(commands).sort();
@@ -21,11 +29,11 @@ function help(): string {
 
 export async function main(argv: string[], io: Io): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+  if (name === undefined || isFlag(name, 'help') || name === 'help') {
     await write(name === undefined ? io.stderr : io.stdout, help());
     return name === undefined ? 2 : 0;
   }
-  if (name === '--version' || name === '-V') {
+  if (isFlag(name, 'version')) {
     await write(io.stdout, `keybridge ${VERSION}\n`);
     return 0;
   }
@@ -38,6 +46,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
     const command = await entry.load();
     return await command.run(rest, io);
   } catch (err) {
+    if (err instanceof UnknownOptionError) {
+      await write(io.stderr, `keybridge ${name}: ${err.message}; see 'keybridge ${name} --help'\n`);
+      return err.exitCode;
+    }
     if (err instanceof CliError) {
       await write(io.stderr, `keybridge ${name}: ${err.message}\n`);
       return err.exitCode;

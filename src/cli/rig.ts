@@ -7,6 +7,7 @@ import { FlagError } from '../term/flags.ts';
 import { CliError, UsageError, parseCommandArgs, write, type Command } from './io.ts';
 import { portOf, untilStopped } from './sim.ts';
 import type { RunningToken, VirtualTokenKind } from '../sim/token.ts';
+import { HELP_OPTION, type CommandArgs, type OptionDefs } from '../term/spec.ts';
 
 function help(kinds: VirtualTokenKind[]): string {
   const pcsc = kinds.filter((k) => k.reader);
@@ -30,18 +31,28 @@ ${pcsc.map((k) => `  --${k.name.padEnd(12)} plug a virtual ${k.name} into the fi
 `;
 }
 
+/** The rig's options: one per PC/SC virtual token (plug it in), then the common ones. */
+function optionsOf(kinds: VirtualTokenKind[]): OptionDefs {
+  return {
+    ...Object.fromEntries(kinds.map((k) => [k.name, { type: 'boolean', description: `plug a virtual ${k.name} into the first slot of its reader (then only its reader is created)` } as const])),
+    state: { type: 'string', value: 'FILE', complete: 'file', description: "the token's state file (see keybridge sim <token>)" },
+    serial: { type: 'string', value: 'N', description: "the token's serial number" },
+    port: { type: 'string', value: 'P', description: 'first vpcd port when there is one reader (the second slot uses P+1)' },
+    debug: { type: 'boolean', description: "print pcscd's debug log with every APDU" },
+    help: HELP_OPTION,
+  };
+}
+
+async function pcscTokens(): Promise<VirtualTokenKind[]> {
+  const { virtualTokens } = await import('../sim/tokens.ts');
+  return (await virtualTokens()).filter((k) => k.reader);
+}
+
 export const command: Command = {
+  spec: async (): Promise<CommandArgs> => ({ options: optionsOf(await pcscTokens()) }),
   async run(argv, io) {
-    const { virtualTokens } = await import('../sim/tokens.ts');
-    const kinds = (await virtualTokens()).filter((k) => k.reader);
-    const { values: parsed } = parseCommandArgs(argv, {
-      ...Object.fromEntries(kinds.map((k) => [k.name, { type: 'boolean' as const }])),
-      state: { type: 'string' },
-      serial: { type: 'string' },
-      port: { type: 'string' },
-      debug: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    });
+    const kinds = await pcscTokens();
+    const { values: parsed } = parseCommandArgs(argv, optionsOf(kinds));
     const values = parsed as Record<string, string | boolean | undefined>;
     if (values.help) {
       await write(io.stdout, help(kinds));

@@ -6,6 +6,7 @@
 import { FlagError } from '../term/flags.ts';
 import { CliError, UsageError, parseCommandArgs, write, type Command, type Io } from './io.ts';
 import type { VirtualTokenKind } from '../sim/token.ts';
+import { HELP_OPTION, type CommandArgs, type OptionDefs } from '../term/spec.ts';
 
 function help(kinds: VirtualTokenKind[]): string {
   const width = Math.max(...kinds.map((k) => k.name.length));
@@ -34,7 +35,24 @@ export function portOf(v: string | undefined, fallback: number): number {
   return Number(v);
 }
 
+/** What every `keybridge sim <token>` takes besides the token's own options. */
+const COMMON = {
+  port: { type: 'string', value: 'P', description: "vpcd port to connect to (default: the token's first reader slot)" },
+  host: { type: 'string', value: 'H', description: 'vpcd host (default 127.0.0.1)' },
+  help: HELP_OPTION,
+} as const satisfies OptionDefs;
+
+/** A token's options as `keybridge sim <token>` parses them. */
+const optionsOf = (kind: VirtualTokenKind): OptionDefs => ({ ...kind.flags, ...COMMON });
+
+async function spec(): Promise<CommandArgs> {
+  const { virtualTokens } = await import('../sim/tokens.ts');
+  const kinds = await virtualTokens();
+  return { options: { help: HELP_OPTION }, subcommands: kinds.map((k) => ({ name: k.name, summary: k.summary, options: optionsOf(k) })) };
+}
+
 export const command: Command = {
+  spec,
   async run(argv, io: Io) {
     const { virtualTokens } = await import('../sim/tokens.ts');
     const kinds = await virtualTokens();
@@ -45,7 +63,7 @@ export const command: Command = {
     }
     const kind = kinds.find((k) => k.name === name);
     if (!kind) throw new UsageError(`unknown virtual token '${name}' (available: ${kinds.map((k) => k.name).join(', ')})`);
-    const { values: parsed } = parseCommandArgs(rest, { ...kind.flags, port: { type: 'string' }, host: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+    const { values: parsed } = parseCommandArgs(rest, optionsOf(kind));
     const values = parsed as Record<string, string | boolean | undefined>;
     if (values.help) {
       await write(io.stdout, kind.help);

@@ -11,6 +11,7 @@ import { sshPrivateKeyToAgeIdentity } from '../ssh/identity.ts';
 import { KeyConversionError } from '../ssh/errors.ts';
 import { CliError, UsageError, readAll, write, type Command, type Io } from './io.ts';
 import { VERSION } from '../version.ts';
+import type { CommandArgs } from '../term/spec.ts';
 
 /** The reference release whose behaviour this command reproduces. */
 export const REFERENCE_VERSION = '1.3.0';
@@ -55,8 +56,24 @@ Examples:
   ssh-to-age -private-key -i ~/.ssh/id_ed25519 -o ~/.config/sops/age/keys.txt
 `;
 
-const BOOLEAN_FLAGS = new Set(['private-key', 'stdinpass', 'version', 'json', 'h', 'help']);
-const STRING_FLAGS = new Set(['i', 'o']);
+/** The reference's flags (Go `flag` syntax), which the parser below accepts and nothing else. */
+export const spec = {
+  style: 'go',
+  options: {
+    i: { type: 'string', value: 'PATH', complete: 'file', description: 'input path, - for standard input (default -)' },
+    o: { type: 'string', value: 'PATH', complete: 'file', description: 'output path, - for standard output (default -); written atomically, only on success' },
+    'private-key': { type: 'boolean', description: 'convert an OpenSSH (or PKCS#8) Ed25519 private key to AGE-SECRET-KEY-1…' },
+    stdinpass: { type: 'boolean', description: 'read the private key passphrase from standard input (needs -i PATH)' },
+    json: { type: 'boolean', description: 'print one JSON document instead (not in the reference)' },
+    version: { type: 'boolean', description: 'print the version and exit' },
+    h: { type: 'boolean', description: 'show this help' },
+    help: { type: 'boolean', description: 'show this help' },
+  },
+} as const satisfies CommandArgs;
+
+const flagsOf = (type: 'boolean' | 'string') => new Set(Object.entries(spec.options).flatMap(([name, def]) => (def.type === type ? [name] : [])));
+const BOOLEAN_FLAGS = flagsOf('boolean');
+const STRING_FLAGS = flagsOf('string');
 
 function parseGoBool(name: string, value: string): boolean {
   if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value)) return true;
@@ -220,4 +237,4 @@ export async function runSshToAge(argv: string[], io: Io): Promise<number> {
   return 0;
 }
 
-export const command: Command = { run: runSshToAge };
+export const command: Command = { spec, run: runSshToAge };

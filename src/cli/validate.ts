@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CliError, UsageError, parseCommandArgs, write, type Command, type Io } from './io.ts';
+import { HELP_OPTION, type CommandArgs } from '../term/spec.ts';
 
 const HELP = `Usage: keybridge validate [REPO] [options]
 
@@ -49,23 +50,25 @@ export function defaultKeysTxt(env: NodeJS.ProcessEnv): string {
   return join(env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config'), 'sops', 'age', 'keys.txt');
 }
 
+const spec = {
+  positionals: [{ name: 'REPO', optional: true, complete: 'directory', description: 'the secrets repo (default: the current directory)' }],
+  options: {
+    keys: { type: 'string', value: 'FILE', complete: 'file', description: 'keys.txt to compare (default: $SOPS_AGE_KEY_FILE, else ~/.config/sops/age/keys.txt when it exists)' },
+    'no-keys': { type: 'boolean', description: 'do not read a keys.txt' },
+    'host-keys': { type: 'string', value: 'FILE', complete: 'file', description: "ssh-keyscan output to compare as the hosts' SSH keys" },
+    bw: { type: 'boolean', description: 'read Bitwarden through the bw CLI (BW_SESSION must be set)' },
+    'bw-serve': { type: 'string', value: 'URL', description: 'read Bitwarden through a bw serve endpoint (e.g. http://localhost:8087)' },
+    'bw-export': { type: 'string', value: 'FILE', complete: 'file', description: 'read Bitwarden items from an unencrypted JSON export' },
+    json: { type: 'boolean', description: 'JSON output (same as --format json)' },
+    format: { type: 'string', value: 'FORMAT', choices: ['table', 'json', 'github'], description: 'table (default), json, or github (Actions annotations)' },
+    help: HELP_OPTION,
+  },
+} as const satisfies CommandArgs;
+
 export const command: Command = {
+  spec,
   async run(argv: string[], io: Io) {
-    const parsed = parseCommandArgs(
-      argv,
-      {
-        keys: { type: 'string' },
-        'no-keys': { type: 'boolean' },
-        'host-keys': { type: 'string' },
-        bw: { type: 'boolean' },
-        'bw-serve': { type: 'string' },
-        'bw-export': { type: 'string' },
-        json: { type: 'boolean' },
-        format: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      true,
-    );
+    const parsed = parseCommandArgs(argv, spec.options, true);
     const { values, positionals } = parsed;
     if (values.help) {
       await write(io.stdout, HELP);

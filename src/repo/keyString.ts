@@ -1,7 +1,7 @@
 /**
  * Key strings as they appear in secrets repos, turned into comparable age recipients: `age1…`
  * (X25519 and plugin recipients as written), `ssh-ed25519 AAAA… [comment]` through ssh-to-age,
- * `AGE-SECRET-KEY-1…` through its public key.
+ * `AGE-SECRET-KEY-1…` and `AGE-SECRET-KEY-PQ-1…` through their public keys (`age1…`, `age1pq1…`).
  */
 import { identityToRecipient } from 'age-encryption';
 import { sshPublicKeyToAgeRecipient } from '../ssh/lines.ts';
@@ -25,6 +25,11 @@ export function toRecipient(s: string): string | null {
 }
 
 export async function secretKeyToRecipient(s: string): Promise<string | null> {
+  if (s.trim().toUpperCase().startsWith('AGE-SECRET-KEY-PQ-1')) {
+    // ML-KEM is loaded only when a post-quantum key is read.
+    const pq = (await import('../age/pqKeys.ts')).classifyPqKey(s);
+    return pq && 'recipient' in pq && pq.kind === 'hybrid-identity' ? pq.recipient : null;
+  }
   try {
     return await identityToRecipient(s.trim());
   } catch {

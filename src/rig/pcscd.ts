@@ -9,10 +9,11 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hostIsNixOS } from '../term/host.ts';
 
 export const READER_NAME = 'Yubico YubiKey OTP+FIDO+CCID';
 export const DEFAULT_PORT = 0x8c7b;
-const VPCD_LIB = '/usr/lib/pcsc/drivers/serial/libifdvpcd.so';
+const DEFAULT_VPCD_LIB = '/usr/lib/pcsc/drivers/serial/libifdvpcd.so';
 const PCSCD_SOCKET = '/run/pcscd/pcscd.comm';
 
 export class RigError extends Error {
@@ -55,9 +56,19 @@ export interface Rig {
   stop(): Promise<void>;
 }
 
+/**
+ * pcscd and the vpcd driver: Debian's paths, or the ones a package names in the environment
+ * (the Nix package sets KEYBRIDGE_PCSCD and KEYBRIDGE_VPCD_DRIVER to store paths).
+ */
 function findPcscd(): string | null {
+  const fromEnv = process.env.KEYBRIDGE_PCSCD;
+  if (fromEnv) return existsSync(fromEnv) ? fromEnv : null;
   for (const p of ['/usr/sbin/pcscd', '/sbin/pcscd', '/usr/local/sbin/pcscd']) if (existsSync(p)) return p;
   return null;
+}
+
+function vpcdLibrary(): string {
+  return process.env.KEYBRIDGE_VPCD_DRIVER || DEFAULT_VPCD_LIB;
 }
 
 export function nodelayLibrary(): string | null {
@@ -78,18 +89,29 @@ export function pcscdRunning(): boolean {
   }
 }
 
+/** How to get what the rig misses, on this kind of host. */
+export function missingHint(what: 'pcscd' | 'vpcd', nixos = hostIsNixOS()): string {
+  if (nixos) {
+    return what === 'pcscd'
+      ? "pcscd is not found: run keybridge from its Nix package (which sets KEYBRIDGE_PCSCD), or set KEYBRIDGE_PCSCD to pcsclite's bin/pcscd"
+      : "the vpcd driver is not found: run keybridge from its Nix package (which sets KEYBRIDGE_VPCD_DRIVER), or set KEYBRIDGE_VPCD_DRIVER to vsmartcard-vpcd's libifdvpcd.so";
+  }
+  return what === 'pcscd' ? 'pcscd is not installed (apt-get install pcscd)' : 'the vpcd driver is not installed (apt-get install vsmartcard-vpcd)';
+}
+
 /** Why the rig cannot start here, or null when it can. */
 export function rigUnavailableReason(): string | null {
-  if (!findPcscd()) return 'pcscd is not installed (apt-get install pcscd)';
-  if (!existsSync(VPCD_LIB)) return 'the vpcd driver is not installed (apt-get install vsmartcard-vpcd)';
+  if (!findPcscd()) return missingHint('pcscd');
+  if (!existsSync(vpcdLibrary())) return missingHint('vpcd');
   if (process.getuid && process.getuid() !== 0) return 'pcscd needs root to create /run/pcscd';
   return null;
 }
 
 export async function startRig(opts: RigOptions = {}): Promise<Rig> {
   const pcscd = findPcscd();
-  if (!pcscd) throw new RigError('PCSCD_MISSING', 'pcscd is not installed (apt-get install pcscd)');
-  if (!existsSync(VPCD_LIB)) throw new RigError('VPCD_MISSING', 'the vpcd driver is not installed (apt-get install vsmartcard-vpcd)');
+  if (!pcscd) throw new RigError('PCSCD_MISSING', missingHint('pcscd'));
+  const vpcd = vpcdLibrary();
+  if (!existsSync(vpcd)) throw new RigError('VPCD_MISSING', missingHint('vpcd'));
   if (process.getuid && process.getuid() !== 0) throw new RigError('NOT_ROOT', 'pcscd needs root to create /run/pcscd; run the rig as root');
   if (pcscdRunning()) {
     throw new RigError('PCSCD_RUNNING', 'a pcscd is already running on this machine; the rig will not take it over (stop it with `systemctl stop pcscd.socket pcscd` or kill it first)');
@@ -99,7 +121,7 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
   const dir = mkdtempSync(join(tmpdir(), 'keybridge-rig-'));
   readers.forEach(({ name, port }, i) => {
     const hexPort = '0x' + port.toString(16).toUpperCase();
-    writeFileSync(join(dir, `vpcd-${i}`), `FRIENDLYNAME "${name.replace(/"/g, '')}"\nDEVICENAME   /dev/null:${hexPort}\nLIBPATH      ${VPCD_LIB}\nCHANNELID    ${hexPort}\n`);
+    writeFileSync(join(dir, `vpcd-${i}`), `FRIENDLYNAME "${name.replace(/"/g, '')}"\nDEVICENAME   /dev/null:${hexPort}\nLIBPATH      ${vpcd}\nCHANNELID    ${hexPort}\n`);
   });
   const preload = opts.nodelay === false ? null : nodelayLibrary();
   const args = ['-f', '-c', dir];

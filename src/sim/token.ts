@@ -4,7 +4,7 @@
  * own options, and how to start it. Each `src/sim/X/token.ts` exports one as `token`; the
  * registry (tokens.ts) discovers them.
  */
-import type { FlagTable } from '../term/flags.ts';
+import type { OptionDefs } from '../term/spec.ts';
 
 export interface VirtualTokenKind {
   /** `keybridge sim NAME`, `keybridge rig --NAME`. */
@@ -15,8 +15,8 @@ export interface VirtualTokenKind {
   readonly reader?: { name: string; port: number };
   /** The whole `keybridge sim NAME --help` text. */
   readonly help: string;
-  /** Options of `keybridge sim NAME` besides --port, --host and --help. */
-  readonly flags: FlagTable;
+  /** Options of `keybridge sim NAME` besides --port, --host and --help (described: completions, man page). */
+  readonly flags: OptionDefs;
   /** The options `keybridge rig --NAME` passes on (a subset of `flags`). */
   readonly rigFlags: readonly string[];
   /**

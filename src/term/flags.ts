@@ -3,7 +3,8 @@
  * `util.parseArgs` option format), node's tokenizer, and declarative rules between flags (one
  * command at a time, a flag that only goes with another …). Two message styles:
  *
- *  - default: node's strict `parseArgs` semantics and messages (the `keybridge` subcommands);
+ *  - default: node's strict `parseArgs` semantics, with one-line messages naming the flag (and
+ *    the closest valid one for a typo) instead of node's (the `keybridge` subcommands);
  *  - a `FlagSyntax`: the grammar of the tools a plugin replaces (a value flag takes the next
  *    argument whatever it looks like, `--` and `-` are not special, bundled short booleans), with
  *    that tool's texts for an unknown flag, a missing value and a free argument.
@@ -12,6 +13,7 @@
  * them differently).
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { closestFlag, shown } from './suggest.ts';
 
 export type FlagTable = NonNullable<ParseArgsConfig['options']>;
 
@@ -22,10 +24,36 @@ export class FlagError extends Error {
   constructor(
     readonly kind: 'syntax' | 'rule',
     message: string,
+    /** For an unknown flag (node's semantics): the flag and the closest valid one. */
+    readonly unknown?: { flag: string; suggestion: string | undefined },
   ) {
     super(message);
     this.name = 'FlagError';
   }
+}
+
+/**
+ * node's parseArgs errors as one line each: the offending flag (bounded), for an unknown one the
+ * closest valid flag, for a missing value its placeholder (a table entry's `value`, when it has one).
+ */
+function nodeFlagError(e: Error & { code?: string }, table: FlagTable): FlagError {
+  const quoted = /'([^']*)'/.exec(e.message)?.[1] ?? '';
+  const arg = quoted.replace(/ <value>$/, '');
+  if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const flag = arg.split('=')[0]!; // never echo an inline value: it may be a secret
+    const valid = Object.entries(table).flatMap(([name, o]) => [`--${name}`, ...(o.short ? [`-${o.short}`] : [])]);
+    const suggestion = closestFlag(flag, valid);
+    return new FlagError('syntax', `unknown option '${shown(flag)}'${suggestion ? ` (did you mean ${suggestion}?)` : ''}`, { flag: shown(flag), suggestion });
+  }
+  if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    // node names the flag as '--name' or '-n, --name'
+    const flag = arg.split(', ').pop()!;
+    if (!/ argument missing$/.test(e.message)) return new FlagError('syntax', `option ${shown(flag)} takes no value`);
+    const entry = table[flag.replace(/^--/, '')] as { value?: string } | undefined;
+    return new FlagError('syntax', `option ${shown(arg.split(', ')[0]!)} needs a value${entry?.value ? ` (${entry.value})` : ''}`);
+  }
+  if (e.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') return new FlagError('syntax', `unexpected argument '${shown(arg)}'`);
+  return new FlagError('syntax', e.message);
 }
 
 /** A replaced tool's grammar and texts (see the module comment). */
@@ -48,7 +76,7 @@ export function parseFlags<const O extends FlagTable>(argv: string[], table: O, 
       const r = parseArgs({ args: argv, options: table, allowPositionals: opts.positionals ?? false, strict: true });
       return { values: r.values as FlagValues<O>, positionals: r.positionals };
     } catch (e) {
-      throw new FlagError('syntax', (e as Error).message);
+      throw nodeFlagError(e as Error, table);
     }
   }
   const syntax = opts.syntax;

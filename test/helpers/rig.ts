@@ -46,6 +46,16 @@ async function acquireLock(): Promise<void> {
   }
 }
 
+/** Releases the lock only when this process holds it (a beforeAll that timed out must not free another's). */
+function releaseLock(): void {
+  try {
+    if (readFileSync(join(LOCK, 'pid'), 'utf8') !== String(process.pid)) return;
+  } catch {
+    return;
+  }
+  rmSync(LOCK, { recursive: true, force: true });
+}
+
 export interface RigContext {
   rig: Rig;
   /** A directory on PATH holding the built plugin bins (dist/age-plugin-*.mjs). */
@@ -114,7 +124,7 @@ export function describeWithRigLock(name: string, body: () => void): void {
   if (unavailable(name, body)) return;
   describe(name, () => {
     beforeAll(acquireLock);
-    afterAll(() => rmSync(LOCK, { recursive: true, force: true }));
+    afterAll(releaseLock);
     body();
   });
 }
@@ -153,7 +163,7 @@ export function describeWithRig(name: string, body: (ctx: RigContext) => void): 
       for (const c of cards) await c.stop().catch(() => undefined);
       await ctx.rig?.stop();
       if (ctx.dir) rmSync(ctx.dir, { recursive: true, force: true });
-      rmSync(LOCK, { recursive: true, force: true });
+      releaseLock();
     });
     body(ctx);
   });

@@ -7,6 +7,7 @@ import { matchRule, parseSopsConfig } from '../../src/repo/readers/sopsConfig.ts
 import { parseSopsFile } from '../../src/repo/readers/sopsFile.ts';
 import { parseSecretsNix, readSecretsNix } from '../../src/repo/readers/agenix.ts';
 import { readKeysTxt } from '../../src/repo/readers/keysTxt.ts';
+import { generateHybridIdentity, identityToRecipient } from 'age-encryption';
 import { readKeyJson } from '../../src/repo/readers/clan.ts';
 import { readAgeHeader, recipientHeaderId } from '../../src/repo/readers/ageHeader.ts';
 
@@ -67,6 +68,17 @@ describe('context readers', () => {
     expect(swapped[0]!.commentMismatch).toBe(R2);
     const plugin = await readKeysTxt('#    Recipient: age1yubikey1qw6csek4quyanvfq0kk8xst83vp9d4dlrrn99nm4wc4l2c8zle9q2rsxz5p\nAGE-PLUGIN-YUBIKEY-1FESMCQYZQWK0A6QMMP3FW\n');
     expect(plugin).toEqual([{ line: 2, kind: 'plugin', recipient: 'age1yubikey1qw6csek4quyanvfq0kk8xst83vp9d4dlrrn99nm4wc4l2c8zle9q2rsxz5p' }]);
+  });
+
+  it('keys.txt: post-quantum AGE-SECRET-KEY-PQ-1 identities get their age1pq1 public key (checked against typage)', async () => {
+    const id = await generateHybridIdentity();
+    const r = await identityToRecipient(id);
+    const e = await readKeysTxt(`# public key: ${r}\n${id}\n# public key: ${R1}\n${id}\nAGE-SECRET-KEY-PQ-1QQQQ\n`);
+    expect(e).toEqual([
+      { line: 2, kind: 'secret', recipient: r },
+      { line: 4, kind: 'secret', recipient: r, commentMismatch: R1 },
+      { line: 5, kind: 'secret', recipient: null },
+    ]);
   });
 
   it('clan key.json: list and single-object forms; entries without type are rejected like clan-core does', () => {

@@ -104,11 +104,13 @@ describe('the reference grammar (age-plugin-yubikey)', () => {
 });
 
 describe("node's strict semantics (keybridge subcommands)", () => {
-  it("keeps node's messages", () => {
-    const t = { keep: { type: 'boolean' }, state: { type: 'string' } } as const;
+  it("node's semantics, with one-line messages naming the flag (issue 18: not node's raw text)", () => {
+    const t = { keep: { type: 'boolean' }, state: { type: 'string', value: 'FILE' } } as const;
     expect(parseFlags(['--keep', '--state', 'x'], t).values).toEqual({ keep: true, state: 'x' });
-    expect(() => parseFlags(['--state'], t)).toThrow("Option '--state <value>' argument missing");
-    expect(() => parseFlags(['x'], t)).toThrow("Unexpected argument 'x'. This command does not take positional arguments");
+    expect(() => parseFlags(['--state'], t)).toThrow(/^option --state needs a value \(FILE\)$/);
+    expect(() => parseFlags(['--keep=1'], t)).toThrow(/^option --keep takes no value$/);
+    expect(() => parseFlags(['x'], t)).toThrow(/^unexpected argument 'x'$/);
+    expect(() => parseFlags(['--stat'], t)).toThrow(/^unknown option '--stat' \(did you mean --state\?\)$/);
     expect(parseFlags(['x'], t, { positionals: true }).positionals).toEqual(['x']);
   });
 });

@@ -6,12 +6,14 @@
  */
 import { checkFlagRules, FlagError, parseFlags, type FlagRule, type FlagSyntax, type FlagTable, type FlagValues } from '../../term/flags.ts';
 import { write, type Io } from '../../term/io.ts';
+import type { OptionDefs } from '../../term/spec.ts';
 
-const KIT_FLAGS = {
-  help: { type: 'boolean', short: 'h' },
-  version: { type: 'boolean', short: 'V' },
-  'age-plugin': { type: 'string' },
-} as const;
+/** The flags every kit plugin has; with descriptions for its completions and man page. */
+export const KIT_FLAGS = {
+  help: { type: 'boolean', short: 'h', description: 'print this help message and exit' },
+  version: { type: 'boolean', short: 'V', description: 'print version info and exit' },
+  'age-plugin': { type: 'string', value: 'STATE-MACHINE', description: 'run the given age plugin state machine (internal use only)' },
+} as const satisfies OptionDefs;
 
 export type PluginFlags<O extends FlagTable> = typeof KIT_FLAGS & O;
 
@@ -21,7 +23,7 @@ export interface PluginCli<O extends FlagTable> {
   help: string;
   /** The `--version` line, with its newline. */
   version: string;
-  /** The family's flags (the kit adds help, version, age-plugin). */
+  /** The family's flags (the kit adds help, version, age-plugin); described, as `OptionDefs`. */
   flags: O;
   rules: readonly FlagRule<keyof PluginFlags<O> & string>[];
   /** The replaced tool's grammar and texts (unknown flag, missing value, free argument). */

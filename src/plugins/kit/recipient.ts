@@ -4,6 +4,7 @@
  * the family's recipients; each file key is wrapped to every one of them. Any error fails the
  * whole request, as the protocol requires.
  */
+import { labelMixError } from '../../age/labels.ts';
 import type { Decoded } from '../../age/plugin/v1.ts';
 import type { RecipientV1Error } from '../../age/plugin/server.ts';
 import type { Stanza } from '../../age/stanza.ts';
@@ -56,6 +57,10 @@ export async function wrapFileKeys<I, P, R, D extends OpenDevice>(
     await devices?.release().catch(() => undefined);
   }
   if (errors.length) return { stanzas: [], labels: [], errors };
+  // Every stanza of a file carries the same labels: refuse, as Go age does, recipients whose label
+  // sets differ (post-quantum with classic would leave the file open to a quantum computer).
+  const mix = family.labels ? labelMixError(recipients.map((r) => family.labels!([r]))) : null;
+  if (mix) return { stanzas: [], labels: [], errors: [{ kind: 'internal', message: mix }] };
   return {
     stanzas: req.fileKeys.map((fk) => recipients.flatMap((r) => family.wrap(fk, r))),
     labels: family.labels?.(recipients) ?? [],

@@ -12,7 +12,8 @@ import { TokenError } from '../../tokens/errors.ts';
 import type { CardReaders } from '../../transport/readers.ts';
 import { VERSION } from '../../version.ts';
 import { PicoHsmError } from './errors.ts';
-import { BINARY, MODULE_ENV, PIN_ENV, REFERENCE_VERSION, S } from './strings.ts';
+import type { OptionDefs, ProgramSpec } from '../../term/spec.ts';
+import { BINARY, MODULE_ENV, PIN_ENV, REFERENCE_VERSION, S, SKIP_NOT_FOUND_ENV } from './strings.ts';
 
 export const HELP = `Usage: ${BINARY} [OPTIONS]
 
@@ -70,19 +71,35 @@ export interface Options {
 export class UsageFail extends Error {}
 
 const SPEC = {
-  help: { type: 'boolean', short: 'h' },
-  version: { type: 'boolean', short: 'V' },
-  generate: { type: 'boolean' },
-  label: { type: 'string' },
-  'key-type': { type: 'string' },
-  list: { type: 'boolean' },
-  'list-all': { type: 'boolean' },
-  convert: { type: 'string' },
-  serial: { type: 'string' },
-  json: { type: 'boolean' },
-  pin: { type: 'string' },
-  module: { type: 'string' },
-} as const;
+  help: { type: 'boolean', short: 'h', description: 'print this help message and exit' },
+  version: { type: 'boolean', short: 'V', description: 'print the version and exit' },
+  generate: { type: 'boolean', description: 'generate a key on the Pico HSM and print its identity file' },
+  label: { type: 'string', value: 'NAME', description: 'with --generate: the key\'s label (required)' },
+  'key-type': { type: 'string', value: 'TYPE', choices: ['p256', 'x25519'], description: 'with --generate: p256 (default) or x25519 (a plain age1… recipient)' },
+  list: { type: 'boolean', description: 'list the age keys keybridge made on plugged-in Pico HSMs' },
+  'list-all': { type: 'boolean', description: 'also list keys made by other tools that can serve as age keys' },
+  convert: { type: 'string', value: 'IDENTITY', complete: 'file', description: 'print the recipient of an identity (a string or a file); no PIN needed' },
+  serial: { type: 'string', value: 'SERIAL', description: 'which Pico HSM, when several are plugged in' },
+  json: { type: 'boolean', description: 'with --generate, --list, --list-all, --convert: print JSON' },
+  pin: { type: 'string', value: 'PIN', description: 'drop-in use only: the PIN (visible to other users; leave it out to be asked)' },
+  module: { type: 'string', value: 'PATH', complete: 'file', description: 'accepted for compatibility and not used (no PKCS#11 module is needed)' },
+  'age-plugin': { type: 'string', value: 'STATE-MACHINE', description: 'run the given age plugin state machine (internal use only)' },
+} as const satisfies OptionDefs;
+
+/** age-plugin-picohsm for its man page and completions: every flag its parser takes, and prose. */
+export const PROGRAM: ProgramSpec = {
+  name: BINARY,
+  summary: `Pico HSMs (SmartCard-HSM) as age identities, compatible with pinpox/age-plugin-picohsm ${REFERENCE_VERSION}`,
+  style: 'go',
+  options: SPEC,
+  description: [
+    `Uses Pico HSMs (the SmartCard-HSM application, over PC/SC) as age identities, compatible with pinpox/age-plugin-picohsm ${REFERENCE_VERSION}: same age1picohsm1… recipients, AGE-PLUGIN-PICOHSM-1… identities and picohsm stanzas. X25519 keys (--key-type x25519) have plain age1… recipients; P-256 keys also an age1tag1… form.`,
+    'The PIN is asked on the terminal only when a stanza is for a key on the device; --pin and PICOHSM_PIN are accepted for drop-in use with a warning.',
+  ],
+  environment: { [SKIP_NOT_FOUND_ENV]: 'when 1, decryption skips identities whose Pico HSM is not plugged in instead of asking for it', [PIN_ENV]: 'the PIN (drop-in use; visible to your other processes)' },
+  exitStatus: '0 success, 1 failure, 2 usage error.',
+  examples: [`${BINARY} --generate --label laptop --key-type x25519 > identity.txt`, `${BINARY} --list > recipients.txt`, 'age -d -i identity.txt secret.age'],
+};
 
 /** Parses argv; Go's single-dash long flags (`-generate`, `-label=x`) are accepted as pinpox's are. */
 export function parseOptions(argv: string[]): Options {

@@ -11,8 +11,7 @@ import { jsonText } from '../kit/identityFile.ts';
 import { openAll, openOne } from './devices.ts';
 import { YubiKeyError } from './errors.ts';
 import { generateIdentity } from './generate.ts';
-import { identityBlock, listEntry, stubOf } from './identityFile.ts';
-import { encodeRecipient, encodeTagRecipient } from './recipient.ts';
+import { identityBlock, listEntry, nativeRecipientOf, recipientOf, stubOf } from './identityFile.ts';
 import { readSlotKey, type SlotKey } from './slotKey.ts';
 import { BINARY, S } from './strings.ts';
 
@@ -23,6 +22,8 @@ export interface CardCommandOptions {
   force: boolean;
   tag: boolean;
   json: boolean;
+  /** With generate: a post-quantum (mlkem768p256tag) key. */
+  pq?: boolean;
   name?: string;
   slot: number | undefined;
   serial: number | undefined;
@@ -39,8 +40,9 @@ function keyJson(serial: number, key: SlotKey) {
     pinPolicy: key.pinPolicy ?? null,
     touchPolicy: key.touchPolicy ?? null,
     ours: key.ours,
-    recipient: encodeRecipient(key.publicKey),
-    tagRecipient: encodeTagRecipient(key.publicKey),
+    postQuantum: Boolean(key.pq),
+    recipient: recipientOf(key),
+    tagRecipient: nativeRecipientOf(key),
     identity: stubOf(serial, key),
   };
 }
@@ -53,14 +55,15 @@ export async function runCardCommand(opts: CardCommandOptions, io: Io, readers: 
     const prompter = openPrompter(io.stdin as never, io.stderr);
     let leaveCard = true;
     try {
-      const genOpts = { pinPolicy, touchPolicy, force: opts.force, ...(slot !== undefined ? { slot } : {}), ...(opts.name !== undefined ? { name: opts.name } : {}) };
+      const genOpts = { pinPolicy, touchPolicy, force: opts.force, pq: opts.pq, ...(slot !== undefined ? { slot } : {}), ...(opts.name !== undefined ? { name: opts.name } : {}) };
       const { key } = await generateIdentity(yk, genOpts, prompter, err);
       leaveCard = false; // reset the card so PIN and touch caches are cleared, like the reference
       err('');
       if (opts.json) await write(io.stdout, jsonText(keyJson(yk.serial, key)));
       else await write(io.stdout, identityBlock(yk.serial, key));
-      if (!(io.stdout as { isTTY?: boolean }).isTTY) err(`Recipient: ${encodeRecipient(key.publicKey)}`);
-      err(`age1tag recipient (encrypt without any plugin, Go age >= 1.3): ${encodeTagRecipient(key.publicKey)}`);
+      if (!(io.stdout as { isTTY?: boolean }).isTTY) err(`Recipient: ${recipientOf(key)}`);
+      if (key.pq) err('Post-quantum key: Go age >= 1.3, rage >= 0.12 and typage encrypt to its age1tagpq1 recipient without any plugin.');
+      else err(`age1tag recipient (encrypt without any plugin, Go age >= 1.3): ${nativeRecipientOf(key)}`);
     } finally {
       prompter.close();
       await yk.close(leaveCard).catch(() => undefined);
@@ -97,7 +100,7 @@ export async function runCardCommand(opts: CardCommandOptions, io: Io, readers: 
         const key = await readSlotKey(yk.piv, s);
         if (!key || (!all && !key.ours)) continue;
         entries.push({ serial: yk.serial, key });
-        out += opts.tag ? listEntry(yk.serial, key).replace(encodeRecipient(key.publicKey), encodeTagRecipient(key.publicKey)) : listEntry(yk.serial, key);
+        out += opts.tag ? listEntry(yk.serial, key).replace(recipientOf(key), nativeRecipientOf(key)) : listEntry(yk.serial, key);
       }
       out += '\n';
     }

@@ -10,7 +10,8 @@ import { PromptError } from '../../term/prompt.ts';
 import { PivError } from '../../tokens/piv/errors.ts';
 import type { CardReaders } from '../../transport/readers.ts';
 import { VERSION } from '../../version.ts';
-import { runPluginCli } from '../kit/cli.ts';
+import { KIT_FLAGS, runPluginCli } from '../kit/cli.ts';
+import type { OptionDefs, ProgramSpec } from '../../term/spec.ts';
 import type { CardCommandOptions } from './cardCommands.ts';
 import { YubiKeyError, translateTransportError } from './errors.ts';
 import { BINARY, REFERENCE_VERSION, S } from './strings.ts';
@@ -39,6 +40,10 @@ keybridge additions:
   --tag                        With --list/--list-all: print age1tag1… recipients, which Go age >= 1.3,
                                rage >= 0.12 and typage encrypt to without any plugin installed.
   --json                       With --generate/--identity/--list/--list-all: print JSON.
+  --pq                         With --generate: a post-quantum key (ML-KEM-768 + the slot's P-256,
+                               mlkem768p256tag). Its recipient is age1tagpq1…, which Go age >= 1.3,
+                               rage >= 0.12 and typage encrypt to; the ML-KEM seed is kept in the
+                               slot certificate, as age-plugin-yubikey's post-quantum support does.
 
 Environment:
   AGE_PLUGIN_YUBIKEY_SKIP_NOT_FOUND=1   When decrypting, skip identities whose YubiKey is not
@@ -58,20 +63,36 @@ Examples:
   age -d -i identity.txt secret.age
 `;
 
+/** The family's flags, described for the completions and the man page (src/cli/completion.ts). */
 export const FLAGS = {
-  force: { type: 'boolean', short: 'f' },
-  generate: { type: 'boolean', short: 'g' },
-  identity: { type: 'boolean', short: 'i' },
-  list: { type: 'boolean', short: 'l' },
-  'list-all': { type: 'boolean' },
-  name: { type: 'string' },
-  'pin-policy': { type: 'string' },
-  serial: { type: 'string' },
-  slot: { type: 'string' },
-  'touch-policy': { type: 'string' },
-  tag: { type: 'boolean' },
-  json: { type: 'boolean' },
-} as const;
+  force: { type: 'boolean', short: 'f', description: 'force --generate to overwrite a filled slot' },
+  generate: { type: 'boolean', short: 'g', description: 'generate a new YubiKey identity' },
+  identity: { type: 'boolean', short: 'i', description: 'print the identity stored in a YubiKey slot' },
+  list: { type: 'boolean', short: 'l', description: 'list all age identities in connected YubiKeys' },
+  'list-all': { type: 'boolean', description: 'list all YubiKey keys that are compatible with age' },
+  name: { type: 'string', value: 'NAME', description: "name for the generated identity (default 'age identity' and the new key's tag in hex)" },
+  'pin-policy': { type: 'string', value: 'PIN-POLICY', choices: ['always', 'once', 'never'], description: 'one of always, once, never (default once)' },
+  serial: { type: 'string', value: 'SERIAL', description: 'which YubiKey to use, if more than one is plugged in' },
+  slot: { type: 'string', value: 'SLOT', choices: Array.from({ length: 20 }, (_, i) => String(i + 1)), description: 'which slot to use (1-20; default the first usable slot)' },
+  'touch-policy': { type: 'string', value: 'TOUCH-POLICY', choices: ['always', 'cached', 'never'], description: 'one of always, cached, never (default always)' },
+  tag: { type: 'boolean', description: 'with --list/--list-all: print age1tag1… recipients, which Go age >= 1.3, rage >= 0.12 and typage encrypt to without a plugin' },
+  json: { type: 'boolean', description: 'with --generate/--identity/--list/--list-all: print JSON' },
+  pq: { type: 'boolean', description: 'with --generate: a post-quantum key (ML-KEM-768 + P-256, recipient age1tagpq1…; the ML-KEM seed is kept in the slot certificate)' },
+} as const satisfies OptionDefs;
+
+/** age-plugin-yubikey for its man page and completions: every flag its parser takes, and prose. */
+export const PROGRAM: ProgramSpec = {
+  name: BINARY,
+  summary: `YubiKeys (PIV, P-256) as age identities, compatible with age-plugin-yubikey ${REFERENCE_VERSION}`,
+  options: { ...KIT_FLAGS, ...FLAGS },
+  description: [
+    `Uses YubiKeys (PIV, P-256) as age identities. Drop-in compatible with age-plugin-yubikey ${REFERENCE_VERSION}: same recipients (age1yubikey1…), identities (AGE-PLUGIN-YUBIKEY-1…) and stanzas. age clients run it from PATH when a file or identity names the yubikey plugin.`,
+    'Without a command, a guided setup asks which YubiKey, slot, name and policies to use and writes age-yubikey-identity-TAG.txt. PINs are read from the terminal (or, with no terminal, one per line from standard input), never from arguments.',
+  ],
+  environment: { AGE_PLUGIN_YUBIKEY_SKIP_NOT_FOUND: 'when 1, decryption skips identities whose YubiKey is not plugged in instead of asking for it' },
+  exitStatus: '0 success, 1 failure, 2 usage error.',
+  examples: [`${BINARY} --generate > identity.txt`, `${BINARY} --list > recipients.txt`, 'age -d -i identity.txt secret.age'],
+};
 
 const COMMANDS = ['generate', 'identity', 'list', 'list-all'] as const;
 
@@ -80,6 +101,7 @@ const RULES = [
   { atMostOne: COMMANDS, message: S.onlyOne },
   { flag: 'force', notWith: ['identity', 'list', 'list-all'], message: S.forceWith },
   { flag: 'list-all', notWith: ['slot'], message: () => S.listAllSlot },
+  { flag: 'pq', notWith: ['identity', 'list', 'list-all'], message: () => S.pqOnlyWithGenerate },
 ] as const;
 
 /** gumdrop's texts, as age-plugin-yubikey prints them. */
@@ -141,6 +163,7 @@ export async function runCli(argv: string[], io: Io, deps: CliDeps): Promise<num
         const serial = parseSerial(v.serial);
         const pinPolicy = parsePinPolicy(v['pin-policy']);
         const touchPolicy = parseTouchPolicy(v['touch-policy']);
+        if (v.pq && !v.generate) throw usage(S.pqOnlyWithGenerate);
         readers = await deps.readers();
         if (!COMMANDS.some((c) => v[c])) {
           const { runSetup } = await import('./setup.ts');
@@ -154,6 +177,7 @@ export async function runCli(argv: string[], io: Io, deps: CliDeps): Promise<num
           force: v.force ?? false,
           tag: v.tag ?? false,
           json: v.json ?? false,
+          pq: v.pq ?? false,
           slot,
           serial,
           pinPolicy,

@@ -1,6 +1,8 @@
 /**
  * The YubiKey family on the plugin kit: `age1yubikey1…` recipients (33-byte compressed P-256
  * points), `AGE-PLUGIN-YUBIKEY-1…` stubs (serial, slot, tag), `piv-p256` and `p256tag` stanzas,
+ * and post-quantum keys (`mlkem768p256tag`: ML-KEM-768 from the seed in the slot certificate, in
+ * software, with the P-256 half on the card; labelled `postquantum`),
  * YubiKeys found by serial among the PC/SC readers, and the card operation: the slot's key and
  * policies (GET METADATA), the PIN as the slot's policy requires, ECDH on the card with a touch
  * message when the touch policy asks for one. Cards are left powered so a PIN-once verification
@@ -8,6 +10,8 @@
  */
 import { p256TagMatchesRecipientTag, parseP256Tag, P256TAG_TYPE, unwrapP256Tag, type P256TagStanza } from '../../age/p256tag.ts';
 import { bytesEqual } from '../../age/p256.ts';
+import { POSTQUANTUM } from '../../age/labels.ts';
+import { mlkem768P256TagMatches, parseMlkem768P256Tag, type Mlkem768P256TagStanza } from '../../age/mlkem768p256tag.ts';
 import type { Stanza } from '../../age/stanza.ts';
 import { TokenError, TouchTimeout } from '../../tokens/errors.ts';
 import { KeyAlgorithm } from '../../tokens/piv/constants.ts';
@@ -20,11 +24,33 @@ import { translateTransportError, YubiKeyError } from './errors.ts';
 import { pivPin } from './pin.ts';
 import { parsePivP256, PIV_P256_TYPE, unwrapPivP256, wrapPivP256, type PivP256Stanza } from './pivP256.ts';
 import { parseRecipientBytes } from './recipient.ts';
-import { readSlotForDecryption } from './slotKey.ts';
+import { readSlotForStub } from './slotKey.ts';
 import { S } from './strings.ts';
 import { parseStubBytes, PLUGIN_NAME, type Stub } from './stub.ts';
 
-export type YubiKeyStanza = { kind: 'piv'; stanza: PivP256Stanza } | { kind: 'tag'; stanza: P256TagStanza };
+export type YubiKeyStanza =
+  | { kind: 'piv'; stanza: PivP256Stanza }
+  | { kind: 'tag'; stanza: P256TagStanza }
+  | { kind: 'tagpq'; stanza: Mlkem768P256TagStanza };
+
+/** A recipient: a 33-byte compressed P-256 point, or the 1249 bytes of a post-quantum key (age1tagpq1 form). */
+export type YubiKeyRecipient = Uint8Array;
+
+const isPq = (r: YubiKeyRecipient) => r.length !== 33;
+
+/**
+ * ML-KEM is loaded only when a post-quantum key is used (classic decryptions do not pay for it).
+ * A post-quantum recipient only ever comes from `recipientOf`, which loads it before `wrap` runs.
+ */
+type PqModule = typeof import('../../age/mlkem768p256tagKey.ts');
+let pqModule: PqModule | undefined;
+async function loadPq(): Promise<PqModule> {
+  return (pqModule ??= await import('../../age/mlkem768p256tagKey.ts'));
+}
+function wrapPq(fileKey: Uint8Array, recipient: Uint8Array) {
+  if (!pqModule) throw new Error('internal error: post-quantum wrapping before the key was read');
+  return pqModule.wrapMlkem768P256Tag(fileKey, recipient);
+}
 
 /** An open YubiKey for one run, with its cached-touch clock. */
 export interface YubiKeyDevice extends OpenDevice {
@@ -82,7 +108,7 @@ export function yubikeyDevices(readers: CardReaders, release: () => Promise<void
   };
 }
 
-export function yubikeyFamily(deps: { readers: () => Promise<CardReaders> }): TokenFamily<Stub, YubiKeyStanza, Uint8Array, YubiKeyDevice> {
+export function yubikeyFamily(deps: { readers: () => Promise<CardReaders> }): TokenFamily<Stub, YubiKeyStanza, YubiKeyRecipient, YubiKeyDevice> {
   return {
     name: PLUGIN_NAME,
     texts: TEXTS,
@@ -90,15 +116,17 @@ export function yubikeyFamily(deps: { readers: () => Promise<CardReaders> }): To
 
     parseRecipient: parseRecipientBytes,
     parseIdentity: parseStubBytes,
-    wrap: (fileKey, pk) => [wrapPivP256(fileKey, pk)],
+    wrap: (fileKey, r) => [isPq(r) ? wrapPq(fileKey, r) : wrapPivP256(fileKey, r)],
+    labels: (recipients) => (recipients.length > 0 && recipients.every(isPq) ? [POSTQUANTUM] : []),
 
     async recipientOf(stub, devices, log) {
       const d = await devices.open(deviceRef(stub.serial), log).catch(() => null);
       if (!d) throw new YubiKeyError('NOT_FOUND', S.openFailed(stub.serial));
       try {
-        const slot = await readSlotForDecryption(d.yk.piv, stub.slot);
-        if (!slot || !bytesEqual(slot.tag, stub.tag)) throw new YubiKeyError('STUB_MISMATCH', S.stubMismatch);
-        return slot.publicKey;
+        const slot = await readSlotForStub(d.yk.piv, stub.slot, stub.tag);
+        if (!slot) throw new YubiKeyError('STUB_MISMATCH', S.stubMismatch);
+        if (slot.pq) await loadPq();
+        return slot.pq ? slot.pq.recipient : slot.publicKey;
       } catch (e) {
         throw e instanceof YubiKeyError ? e : new YubiKeyError('CARD', S.openFailed(stub.serial), { cause: e });
       } finally {
@@ -115,9 +143,17 @@ export function yubikeyFamily(deps: { readers: () => Promise<CardReaders> }): To
         const stanza = parseP256Tag(st.type, st.args, st.body);
         return stanza ? { kind: 'tag', stanza } : null;
       }
+      const pq = parseMlkem768P256Tag(st);
+      if (pq) return 'ok' in pq ? { kind: 'tagpq', stanza: pq.ok } : MALFORMED;
       return null;
     },
-    matches: (stub, c) => (c.kind === 'piv' ? bytesEqual(c.stanza.tag, stub.tag) : p256TagMatchesRecipientTag(c.stanza, stub.tag)),
+    // Card-free: a stanza for another key never costs a PIN, a touch or an APDU.
+    matches: (stub, c) =>
+      c.kind === 'piv'
+        ? bytesEqual(c.stanza.tag, stub.tag)
+        : c.kind === 'tag'
+          ? p256TagMatchesRecipientTag(c.stanza, stub.tag)
+          : mlkem768P256TagMatches(c.stanza, stub.tag),
     deviceOf: (stub) => deviceRef(stub.serial),
     devices() {
       const readers = lazyReaders(deps.readers);
@@ -136,8 +172,8 @@ export function yubikeyFamily(deps: { readers: () => Promise<CardReaders> }): To
 /** The card operation: check the slot against the stub, verify the PIN as its policy asks, ECDH per stanza. */
 async function unwrapOnCard(d: YubiKeyDevice, stub: Stub, stanzas: YubiKeyStanza[], ctx: TokenContext): Promise<Array<Uint8Array | null>> {
   const { yk } = d;
-  const slot = await readSlotForDecryption(yk.piv, stub.slot);
-  if (!slot || !bytesEqual(slot.tag, stub.tag)) throw new YubiKeyError('STUB_MISMATCH', S.stubMismatch);
+  const slot = await readSlotForStub(yk.piv, stub.slot, stub.tag);
+  if (!slot) throw new YubiKeyError('STUB_MISMATCH', S.stubMismatch);
   if (slot.pinPolicy !== 'never') await ctx.verifyPin(pivPin(yk), { once: slot.pinPolicy === 'once' });
   const ecdh = async (peer: Uint8Array): Promise<Uint8Array> => {
     const needsTouch = slot.touchPolicy === 'always' || (slot.touchPolicy === 'cached' && ctx.now() - d.touchedAt > TOUCH_CACHE_MS);
@@ -157,6 +193,10 @@ async function unwrapOnCard(d: YubiKeyDevice, stub: Stub, stanzas: YubiKeyStanza
   for (const c of stanzas) {
     if (c.kind === 'tag') {
       keys.push(await unwrapP256Tag(c.stanza, slot.publicKey, ecdh));
+      continue;
+    }
+    if (c.kind === 'tagpq') {
+      keys.push(slot.pq ? await (await loadPq()).unwrapMlkem768P256Tag(c.stanza, slot.pq, ecdh) : null);
       continue;
     }
     try {

@@ -7,7 +7,14 @@
  * first), the management key is taken from PIN-protected data or, when still the default, replaced
  * by a random PIN-protected one. Unlike the reference, AES management keys (the default from
  * firmware 5.7) work.
+ *
+ * With `pq`, the key is also a post-quantum `mlkem768p256tag` key: a 64-byte ML-KEM-768 seed drawn
+ * from the system's cryptographic RNG is stored in the certificate's critical seed extension, as
+ * age-plugin-yubikey's tagpq support stores it, and the recipient is `age1tagpq1…`.
  */
+import { randomBytes } from 'node:crypto';
+import { p256 } from '@noble/curves/nist.js';
+import { tagPqStaticTag } from '../../age/mlkem768p256tag.ts';
 import { concatBytes, tlv, tlvMap } from '../../transport/tlv.ts';
 import {
   DEFAULT_MGMT_KEY,
@@ -39,6 +46,8 @@ export interface GenerateOptions {
   pinPolicy: Exclude<PinPolicy, 'default'>;
   touchPolicy: Exclude<TouchPolicy, 'default'>;
   force?: boolean;
+  /** Make a post-quantum (ML-KEM-768 + P-256, `age1tagpq1…`) key. */
+  pq?: boolean;
 }
 
 /** Picks the slot: the requested one (must be empty unless forced) or the first empty one. */
@@ -141,24 +150,31 @@ export async function generateIdentity(yk: YubiKey, opts: GenerateOptions, promp
   const pin = await manage(yk, prompter, say);
   const point = await yk.piv.generateKey(slot, KeyAlgorithm.EccP256, opts.pinPolicy, opts.touchPolicy);
   const publicKey = compressP256(point);
-  const tag = recipientTag(publicKey);
+  const mlkemSeed = opts.pq ? new Uint8Array(randomBytes(64)) : undefined;
+  const tag = mlkemSeed ? tagPqStaticTag(p256.Point.fromBytes(point).toBytes(false)) : recipientTag(publicKey);
   const name = opts.name ?? `age identity ${Buffer.from(tag).toString('hex')}`;
   say('');
   say(S.generatingCert);
   if (opts.pinPolicy === 'always') await yk.piv.verifyPin(pin);
   if (opts.touchPolicy !== 'never') say(S.touchGenerate);
-  const der = await buildSelfSignedCertificate({
-    subject: [
-      { type: OID.organization, value: CERT_ORGANIZATION },
-      { type: OID.organizationalUnit, value: REFERENCE_VERSION },
-      { type: OID.commonName, value: name },
-    ],
-    publicKey: point,
-    policy: [PIN_POLICY_BYTE[opts.pinPolicy], TOUCH_POLICY_BYTE[opts.touchPolicy]],
-    signDigest: (digest) => yk.piv.signDigest(slot, KeyAlgorithm.EccP256, digest),
-  });
+  let der: Uint8Array;
+  try {
+    der = await buildSelfSignedCertificate({
+      subject: [
+        { type: OID.organization, value: CERT_ORGANIZATION },
+        { type: OID.organizationalUnit, value: REFERENCE_VERSION },
+        { type: OID.commonName, value: name },
+      ],
+      publicKey: point,
+      policy: [PIN_POLICY_BYTE[opts.pinPolicy], TOUCH_POLICY_BYTE[opts.touchPolicy]],
+      ...(mlkemSeed ? { mlkemSeed } : {}),
+      signDigest: (digest) => yk.piv.signDigest(slot, KeyAlgorithm.EccP256, digest),
+    });
+  } finally {
+    mlkemSeed?.fill(0);
+  }
   await yk.piv.putCertificate(slot, der);
   const key = await readSlotKey(yk.piv, slot);
-  if (!key) throw new YubiKeyError('CARD', 'The new certificate could not be read back from the YubiKey');
+  if (!key || Boolean(key.pq) !== Boolean(opts.pq)) throw new YubiKeyError('CARD', 'The new certificate could not be read back from the YubiKey');
   return { key, serial: yk.serial };
 }

@@ -4,6 +4,7 @@
  */
 import { slotToUi } from '../../tokens/piv/constants.ts';
 import { commentLines, keyBlock, type Comment } from '../kit/identityFile.ts';
+import { encodeTagPqRecipient } from '../../age/pqKeys.ts';
 import { encodeRecipient, encodeTagRecipient } from './recipient.ts';
 import type { SlotKey } from './slotKey.ts';
 import { PIN_POLICY_TEXT, TOUCH_POLICY_TEXT } from './strings.ts';
@@ -28,18 +29,32 @@ function metadata(serial: number, key: SlotKey): Comment[] {
   ];
 }
 
+/** The recipient a slot key is encrypted to: `age1tagpq1…` for a post-quantum key, else `age1yubikey1…`. */
+export function recipientOf(key: Pick<SlotKey, 'publicKey' | 'pq'>): string {
+  return key.pq ? encodeTagPqRecipient(key.pq.recipient) : encodeRecipient(key.publicKey);
+}
+
+/**
+ * The native (no plugin needed to encrypt) recipient: `age1tag1…` for a classic key; a
+ * post-quantum key's `age1tagpq1…` is native already. The classic form of a post-quantum key is
+ * never offered: a file encrypted to it would not be post-quantum.
+ */
+export function nativeRecipientOf(key: Pick<SlotKey, 'publicKey' | 'pq'>): string {
+  return key.pq ? encodeTagPqRecipient(key.pq.recipient) : encodeTagRecipient(key.publicKey);
+}
+
 export function stubOf(serial: number, key: SlotKey): string {
   return encodeStub({ serial, slot: key.slot, tag: key.tag });
 }
 
 /** The identity block: metadata comments, the recipient comment, the stub line. */
 export function identityBlock(serial: number, key: SlotKey): string {
-  return keyBlock([...metadata(serial, key), ['Recipient', encodeRecipient(key.publicKey)]], stubOf(serial, key), STYLE);
+  return keyBlock([...metadata(serial, key), ['Recipient', recipientOf(key)]], stubOf(serial, key), STYLE);
 }
 
 /** A `--list` entry: metadata comments, the recipient, a blank line. */
 export function listEntry(serial: number, key: SlotKey, opts: { tag?: boolean } = {}): string {
-  const lines = commentLines(metadata(serial, key), STYLE);
-  if (opts.tag) lines.push(`#  age1tag (no plugin needed to encrypt): ${encodeTagRecipient(key.publicKey)}`);
-  return [...lines, encodeRecipient(key.publicKey), ''].join('\n') + '\n';
+  const lines = commentLines([...metadata(serial, key), ...(key.pq ? ([['Type', 'post-quantum (ML-KEM-768 + P-256, mlkem768p256tag)']] as Comment[]) : [])], STYLE);
+  if (opts.tag && !key.pq) lines.push(`#  age1tag (no plugin needed to encrypt): ${encodeTagRecipient(key.publicKey)}`);
+  return [...lines, recipientOf(key), ''].join('\n') + '\n';
 }

@@ -71,7 +71,7 @@ export async function runSetup(io: Io, readers: CardReaders, opts: { force?: boo
       if (!(await yes(p, `Use existing identity in slot ${index + 1}?`))) return 0;
       key = existing;
     } else {
-      const name = opts.name ?? ((await p.line('📛 Name this identity [age identity TAG_HEX]')).trim() || undefined);
+      const name = opts.name ?? ((await p.line(S.namePrompt)).trim() || undefined);
       const pin = (['always', 'once', 'never'] as const)[await choose(p, '🔤 Select a PIN policy:', [PIN_POLICY_TEXT.always, PIN_POLICY_TEXT.once, PIN_POLICY_TEXT.never], 1)]!;
       const touch = (['always', 'cached', 'never'] as const)[await choose(p, '👆 Select a touch policy:', [TOUCH_POLICY_TEXT.always, TOUCH_POLICY_TEXT.cached, TOUCH_POLICY_TEXT.never], 0)]!;
       if (!(await yes(p, `Generate new identity in slot ${index + 1}?`))) return 0;

@@ -5,12 +5,18 @@
  * The public key for decryption comes from GET METADATA when the firmware has it (one short
  * APDU), else from the slot certificate. Listing reads certificates, since names and dates live
  * there.
+ *
+ * A post-quantum (`mlkem768p256tag`) key is a P-256 slot key whose certificate also carries the
+ * 64-byte ML-KEM-768 seed (critical extension 1.3.6.1.4.1.64829.1.1, as age-plugin-yubikey's
+ * tagpq support writes it); its stub tag is SHA-256 of the uncompressed point, so a stub says by
+ * itself which kind of key it names.
  */
-import { tryCompressP256 as compressIfP256 } from '../../age/p256.ts';
+import { bytesEqual, tryCompressP256 as compressIfP256 } from '../../age/p256.ts';
 import { KeyAlgorithm, pinPolicyFromByte, touchPolicyFromByte, type PinPolicy, type TouchPolicy } from '../../tokens/piv/constants.ts';
 import type { CertificateInfo } from '../../tokens/piv/certificate.ts';
 import { PivError } from '../../tokens/piv/errors.ts';
 import type { PivSession } from '../../tokens/piv/session.ts';
+import type { TagPqKey } from '../../age/mlkem768p256tagKey.ts';
 import { recipientTag } from './recipient.ts';
 
 export const CERT_ORGANIZATION = 'age-plugin-yubikey';
@@ -26,6 +32,8 @@ export interface SlotKey {
   created?: Date;
   pinPolicy?: PinPolicy;
   touchPolicy?: TouchPolicy;
+  /** The post-quantum half, when the certificate holds an ML-KEM seed (then `tag` is the tagpq tag). */
+  pq?: TagPqKey;
 }
 
 async function fromCertificate(slot: number, info: CertificateInfo): Promise<SlotKey | null> {
@@ -34,10 +42,13 @@ async function fromCertificate(slot: number, info: CertificateInfo): Promise<Slo
   const publicKey = compressIfP256(info.publicKey);
   if (!publicKey) return null;
   const ours = firstAttribute(info, OID.organization) === CERT_ORGANIZATION;
+  // ML-KEM is loaded only for a post-quantum key.
+  const pq = info.mlkemSeed ? (await import('../../age/mlkem768p256tagKey.ts')).tagPqKey(info.mlkemSeed, info.publicKey) : undefined;
   const key: SlotKey = {
     slot,
     publicKey,
-    tag: recipientTag(publicKey),
+    tag: pq ? pq.staticTag : recipientTag(publicKey),
+    ...(pq ? { pq } : {}),
     ours,
     name: ours ? (firstAttribute(info, OID.commonName) ?? '') : info.subjectDn,
     created: info.notBefore,
@@ -103,4 +114,19 @@ export async function readSlotForDecryption(piv: PivSession, slot: number): Prom
     }
   }
   return readSlotKey(piv, slot);
+}
+
+export type SlotForStub = Pick<SlotKey, 'publicKey' | 'tag' | 'pinPolicy' | 'touchPolicy' | 'pq'>;
+
+/**
+ * The slot key a stub names, or null when the slot holds another key. A classic stub is answered
+ * from GET METADATA where possible; a post-quantum stub (its tag is not the compressed point's)
+ * needs the certificate, which holds the ML-KEM seed.
+ */
+export async function readSlotForStub(piv: PivSession, slot: number, stubTag: Uint8Array): Promise<SlotForStub | null> {
+  const quick = await readSlotForDecryption(piv, slot);
+  if (quick && bytesEqual(quick.tag, stubTag)) return quick;
+  if (!quick) return null;
+  const full = 'pq' in quick || 'ours' in quick ? (quick as SlotKey) : await readSlotKey(piv, slot);
+  return full && bytesEqual(full.tag, stubTag) ? full : null;
 }

@@ -3,7 +3,16 @@
  * age-plugin-yubikey 0.5.0 (i18n/en-US/age_plugin_yubikey.ftl) can be checked at a glance. Texts
  * marked "keybridge" have no counterpart in the reference.
  */
+import { hostIsNixOS } from '../../term/host.ts';
+
 export const BINARY = 'age-plugin-yubikey';
+
+/** keybridge: how to get pcscd running, on NixOS (declared in the configuration) or elsewhere. */
+export function pcscdNotRunning(nixos: boolean): string {
+  return nixos
+    ? 'pcscd is not running. Enable it in your NixOS configuration: `services.pcscd.enable = true;` (keybridge\'s NixOS module does this), then `sudo nixos-rebuild switch`.'
+    : 'pcscd is not running. Install and start it: `sudo apt-get install pcscd` (then `sudo systemctl start pcscd.socket`).';
+}
 export const REFERENCE_VERSION = '0.5.0';
 
 export const S = {
@@ -33,8 +42,12 @@ export const S = {
   /** keybridge: refuses to spend the last retry. */
   pinLastRetry: (serial: number | string) =>
     `Only 1 PIN try is left on YubiKey with serial ${serial}; keybridge will not risk blocking it. ` +
-    `Check the PIN, then verify it once with \`ykman --device ${serial} piv access change-pin\` (or \`yubico-piv-tool -a verify-pin\`); ` +
+    // ykman has no command that only verifies a PIV PIN (its `piv access change-pin` changes it).
+    `Check the PIN, then verify it once without changing it with \`yubico-piv-tool -a verify-pin\` (it asks for the PIN; ` +
+    `a correct one restores all tries; with several YubiKeys plugged in, add -r and the reader from \`yubico-piv-tool -a list-readers\`); ` +
     `if it is already blocked, unblock it with \`ykman --device ${serial} piv access unblock-pin\` and the PUK.`,
+  /** keybridge: the guided setup's name prompt (the tag is known only once the key exists). */
+  namePrompt: "📛 Name this identity (press Enter for 'age identity' and the new key's tag)",
   /** keybridge */
   pinBlocked: (serial: number | string) =>
     `The PIN of YubiKey with serial ${serial} is blocked. Unblock it with \`ykman --device ${serial} piv access unblock-pin\` and the PUK.`,
@@ -51,7 +64,7 @@ export const S = {
   readerBusy: (reader: string) =>
     `The YubiKey in "${reader}" is held exclusively by another program (usually scdaemon from GnuPG, or yubikey-agent). ` +
     'Stop it (`gpgconf --kill scdaemon`, or add `disable-ccid` / `pcsc-shared` to ~/.gnupg/scdaemon.conf) and try again.',
-  pcscdNotRunning: 'pcscd is not running. Install and start it: `sudo apt-get install pcscd` (then `sudo systemctl start pcscd.socket`).',
+  pcscdNotRunning: pcscdNotRunning(hostIsNixOS()),
   slotNotEmpty: (slot: number) => `Slot ${slot} is not empty. Use --force to overwrite the slot.`,
   noEmptySlots: (serial: number | string) => `YubiKey with serial ${serial} has no empty slots.`,
   slotNotAge: (slot: number) => `Slot ${slot} does not contain an age identity or compatible key.`,
@@ -63,6 +76,7 @@ export const S = {
   forceWith: (flag: string) => `Flag '--force' cannot be used with '${flag}'.`,
   onlyOne: 'Only one of --generate, --identity, --list, --list-all can be specified.',
   listAllSlot: 'Use --list to print the recipient for a single slot.',
+  pqOnlyWithGenerate: '--pq makes a post-quantum key, so it goes with --generate (listing shows post-quantum keys by themselves).',
   generating: '🎲 Generating key...',
   generatingCert: '🔏 Generating certificate...',
   touchGenerate: '👆 Please touch the YubiKey',

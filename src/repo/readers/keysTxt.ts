@@ -1,6 +1,6 @@
 /**
- * A workstation `keys.txt` (sops/age identity file): `AGE-SECRET-KEY-1…` lines (public key derived
- * from each), `# public key: age1…` comments, and plugin identities (`AGE-PLUGIN-…`) known by their
+ * A workstation `keys.txt` (sops/age identity file): `AGE-SECRET-KEY-1…` and post-quantum
+ * `AGE-SECRET-KEY-PQ-1…` lines (public key derived from each), `# public key: age1…` comments, and plugin identities (`AGE-PLUGIN-…`) known by their
  * `# recipient:` / `#    Recipient:` comment.
  */
 import { secretKeyToRecipient } from '../keyString.ts';
@@ -33,7 +33,7 @@ export async function readKeysTxt(text: string): Promise<KeysTxtEntry[]> {
       comment = c[1]!;
       continue;
     }
-    if (l.startsWith('AGE-SECRET-KEY-1')) {
+    if (l.startsWith('AGE-SECRET-KEY-1') || l.startsWith('AGE-SECRET-KEY-PQ-1')) {
       const recipient = await secretKeyToRecipient(l);
       out.push({ line: i + 1, kind: 'secret', recipient, ...(comment && recipient && comment !== recipient ? { commentMismatch: comment } : {}), ...(item ? { item } : {}) });
       comment = null;

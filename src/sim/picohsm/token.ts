@@ -35,7 +35,12 @@ export const token: VirtualTokenKind = {
   summary: 'a Pico HSM: the SmartCard-HSM application (OpenSC sc-hsm-tool/pkcs11-tool, age-plugin-picohsm)',
   reader: { name: 'Pol Henarejos Pico Key', port: 0x8c7d },
   help: HELP,
-  flags: { serial: { type: 'string' }, state: { type: 'string' }, uninitialised: { type: 'boolean' }, button: { type: 'string' } },
+  flags: {
+    serial: { type: 'string', value: 'S', description: 'serial, 4 to 11 characters A-Z 0-9 (new devices; default random ESPH…)' },
+    state: { type: 'string', value: 'FILE', complete: 'file', description: 'keep keys, PIN/SO-PIN, counters and files in FILE (created 0600)' },
+    uninitialised: { type: 'boolean', description: 'a new device as it leaves the factory (sc-hsm-tool --initialize sets it up)' },
+    button: { type: 'string', value: 'MODE', choices: ['off', 'approve', 'deny'], description: 'the press-to-confirm button: off (default), approve, deny, or the milliseconds after which a press times out' },
+  },
   rigFlags: ['serial', 'state'],
   async start(values, at) {
     const b = values.button;

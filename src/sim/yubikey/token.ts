@@ -38,7 +38,12 @@ export const token: VirtualTokenKind = {
   summary: 'a YubiKey 5: PIV and the management application (ykman, yubico-piv-tool, age-plugin-yubikey)',
   reader: { name: 'Yubico YubiKey OTP+FIDO+CCID', port: 0x8c7b },
   help: HELP,
-  flags: { serial: { type: 'string' }, version: { type: 'string' }, state: { type: 'string' }, touch: { type: 'string' } },
+  flags: {
+    serial: { type: 'string', value: 'N', description: 'serial number (default 19088743; ignored when --state already exists)' },
+    version: { type: 'string', value: 'X.Y.Z', description: 'firmware version (default 5.7.1: AES-192 default management key, X25519)' },
+    state: { type: 'string', value: 'FILE', complete: 'file', description: 'keep keys, PIN/PUK, counters and objects in FILE (created 0600)' },
+    touch: { type: 'string', value: 'MODE', choices: ['approve', 'deny'], description: 'approve (default), deny, or the milliseconds after which a touch request times out' },
+  },
   rigFlags: ['serial', 'state'],
   async start(values, at) {
     const serial = number('serial', values.serial, 0xffffffff);

@@ -1,7 +1,9 @@
 /**
  * X.509 certificates in PIV slots: building a self-signed certificate whose signature the card
- * computes (ECDSA P-256 with SHA-256 over the TBS), and reading back subject, validity, public key
- * and the Yubico PIN/touch policy extension (OID 1.3.6.1.4.1.41482.3.8).
+ * computes (ECDSA P-256 with SHA-256 over the TBS), and reading back subject, validity, public key,
+ * the Yubico PIN/touch policy extension (OID 1.3.6.1.4.1.41482.3.8) and the ML-KEM-768 seed of a
+ * post-quantum key (OID 1.3.6.1.4.1.64829.1.1, critical, extnValue = DER OCTET STRING of the 64-byte
+ * seed d ‖ z, as age-plugin-yubikey's `mlkem768p256tag` support stores it).
  */
 import { randomBytes } from 'node:crypto';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -31,7 +33,11 @@ export const OID = {
   organizationalUnit: '2.5.4.11',
   commonName: '2.5.4.3',
   yubicoPolicy: '1.3.6.1.4.1.41482.3.8',
+  /** ML-KEM-768 seed of a `mlkem768p256tag` key (assigned in C2SP/C2SP PR #236). */
+  mlkemSeed: '1.3.6.1.4.1.64829.1.1',
 } as const;
+
+export const MLKEM_SEED_BYTES = 64;
 
 const SHORT_NAMES: Record<string, string> = {
   [OID.organization]: 'O',
@@ -54,6 +60,8 @@ export interface SelfSignedCertificateRequest {
   publicKey: Uint8Array;
   /** Yubico policy extension value `[pin, touch]` policy bytes, if wanted. */
   policy?: readonly [number, number];
+  /** 64-byte ML-KEM-768 seed stored in the critical seed extension (before the policy extension). */
+  mlkemSeed?: Uint8Array;
   notBefore?: Date;
   notAfter?: Date;
   /** Signs a SHA-256 digest with the slot's key (on the card); returns a DER ECDSA signature. */
@@ -73,9 +81,14 @@ export async function buildSelfSignedCertificate(req: SelfSignedCertificateReque
   serial[0] = (serial[0]! & 0x7f) | 0x01; // positive, minimal 20-byte INTEGER
   const name = buildName(req.subject);
   const sigAlg = new AlgorithmIdentifier({ algorithm: OID.ecdsaWithSha256 });
-  const extensions = req.policy
-    ? new Extensions([new Extension({ extnID: OID.yubicoPolicy, critical: false, extnValue: new OctetString(Uint8Array.from(req.policy)) })])
-    : undefined;
+  const exts: Extension[] = [];
+  if (req.mlkemSeed) {
+    if (req.mlkemSeed.length !== MLKEM_SEED_BYTES) throw new RangeError('the ML-KEM-768 seed is 64 bytes');
+    const value = new Uint8Array(AsnConvert.serialize(new OctetString(req.mlkemSeed)));
+    exts.push(new Extension({ extnID: OID.mlkemSeed, critical: true, extnValue: new OctetString(value) }));
+  }
+  if (req.policy) exts.push(new Extension({ extnID: OID.yubicoPolicy, critical: false, extnValue: new OctetString(Uint8Array.from(req.policy)) }));
+  const extensions = exts.length ? new Extensions(exts) : undefined;
   const tbs = new TBSCertificate({
     version: Version.v3,
     serialNumber: toArrayBuffer(serial),
@@ -113,6 +126,19 @@ export interface CertificateInfo {
   publicKey: Uint8Array;
   /** The Yubico policy extension `[pin, touch]`, when present exactly once with >= 2 bytes. */
   policy?: readonly [number, number];
+  /** The 64-byte ML-KEM-768 seed, when the seed extension is present exactly once and well formed. */
+  mlkemSeed?: Uint8Array;
+  /** Why a present seed extension is unusable (duplicated, or not a 64-byte OCTET STRING). */
+  mlkemSeedError?: string;
+  /** OIDs of all critical extensions. */
+  criticalExtensions: string[];
+}
+
+/** The seed from the extension's value: a DER OCTET STRING of exactly 64 bytes, nothing after it. */
+function parseSeedValue(v: Uint8Array): Uint8Array | null {
+  // 04 40 <64 bytes>: the only DER encoding of a 64-byte OCTET STRING.
+  if (v.length !== 2 + MLKEM_SEED_BYTES || v[0] !== 0x04 || v[1] !== MLKEM_SEED_BYTES) return null;
+  return v.slice(2);
 }
 
 export function parseCertificate(der: Uint8Array): CertificateInfo {
@@ -133,6 +159,15 @@ export function parseCertificate(der: Uint8Array): CertificateInfo {
     const v = new Uint8Array(policyExts[0]!.extnValue.buffer);
     if (v.length >= 2) policy = [v[0]!, v[1]!];
   }
+  const seedExts = (tbs.extensions ?? []).filter((e) => e.extnID === OID.mlkemSeed);
+  let mlkemSeed: Uint8Array | null = null;
+  let mlkemSeedError: string | undefined;
+  if (seedExts.length > 1) mlkemSeedError = 'the ML-KEM seed extension appears more than once';
+  else if (seedExts.length === 1) {
+    mlkemSeed = parseSeedValue(new Uint8Array(seedExts[0]!.extnValue.buffer));
+    // Read whether or not it is marked critical, as age-plugin-yubikey reads it.
+    if (!mlkemSeed) mlkemSeedError = 'the ML-KEM seed extension does not hold a 64-byte OCTET STRING';
+  }
   return {
     subject,
     subjectDn: subject.map((a) => `${SHORT_NAMES[a.type] ?? a.type}=${a.value}`).join(','),
@@ -140,6 +175,9 @@ export function parseCertificate(der: Uint8Array): CertificateInfo {
     ...(curve ? { curve } : {}),
     publicKey: new Uint8Array(spki.subjectPublicKey),
     ...(policy ? { policy } : {}),
+    ...(mlkemSeed ? { mlkemSeed } : {}),
+    ...(mlkemSeedError ? { mlkemSeedError } : {}),
+    criticalExtensions: (tbs.extensions ?? []).filter((e) => e.critical).map((e) => e.extnID),
   };
 }
 

@@ -269,6 +269,19 @@ describe('recipient-v1 engine', () => {
       { kind: 'identity', index: 0, message: 'Could not open fake token 1' },
     ]);
   });
+
+  it('answers the family’s label set, and refuses recipients whose label sets differ (post-quantum with classic) as Go age does', async () => {
+    const { family } = setup([[1, token()]]);
+    // Keys numbered >= 100 play post-quantum keys here.
+    const labelled = { ...family, labels: (rs: { key: number }[]) => (rs.every((r) => r.key >= 100) ? ['postquantum'] : []) };
+    const pq = await wrapFileKeys(labelled, { recipients: [{ index: 0, plugin: 'fake', data: identityBytes(2, 100) }], identities: [id(0, 1, 101)], fileKeys: [fileKey()] });
+    expect([pq.errors, pq.labels]).toEqual([[], ['postquantum']]);
+    const mixed = await wrapFileKeys(labelled, { recipients: [{ index: 0, plugin: 'fake', data: identityBytes(2, 100) }], identities: [id(0, 1, 7)], fileKeys: [fileKey()] });
+    expect(mixed.stanzas).toEqual([]);
+    expect(mixed.errors).toEqual([
+      { kind: 'internal', message: "incompatible recipients: can't mix post-quantum and classic recipients, or the file would be vulnerable to quantum computers" },
+    ]);
+  });
 });
 
 describe('identity-v1 engine: a card host (the agent seam)', () => {

@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { PassThrough } from 'node:stream';
-import type { Io } from '../../../src/cli/io.ts';
+import { captureIo } from '../../helpers/io.ts';
 import { runCli } from '../../../src/plugins/yubikey/cli.ts';
 
-function io(): Io & { out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let o = '';
-  let e = '';
-  stdout.on('data', (d) => (o += d));
-  stderr.on('data', (d) => (e += d));
-  return { stdin: new PassThrough(), stdout, stderr, env: {}, cwd: '/', argv0: 'age-plugin-yubikey', out: () => o, err: () => e };
-}
+const io = () => captureIo('age-plugin-yubikey');
 
 const deps = {
   readers: async () => {

@@ -68,3 +68,67 @@ describe('PIV slot certificates', () => {
     expect(info.publicKey).toHaveLength(65);
   });
 });
+
+describe('the ML-KEM seed extension (age-plugin-yubikey mlkem768p256tag)', () => {
+  const PY = '/usr/bin/python3';
+  const helper = new URL('../../helpers/pq_seed_cert.py', import.meta.url).pathname;
+  const seed = Uint8Array.from({ length: 64 }, (_, i) => (i * 37 + 11) & 0xff);
+  const seedHex = Buffer.from(seed).toString('hex');
+  // Extension ::= SEQUENCE { extnID OID 1.3.6.1.4.1.64829.1.1, critical TRUE, extnValue OCTET STRING { OCTET STRING (64) seed } }
+  // 64829 in base 128 is 83 fa 3d.
+  const expected = Buffer.concat([Buffer.from('3053' + '060a2b0601040183fa3d0101' + '0101ff' + '0442' + '0440', 'hex'), Buffer.from(seed)]);
+
+  async function ours() {
+    const sk = p256.utils.randomSecretKey();
+    const publicKey = p256.getPublicKey(sk, false);
+    const der = await buildSelfSignedCertificate({
+      subject: [{ type: OID.commonName, value: 'age identity 1234abcd' }],
+      publicKey,
+      policy: [2, 2],
+      mlkemSeed: seed,
+      signDigest: async (digest) => p256.sign(digest, sk, { prehash: false, format: 'der' }),
+    });
+    return { der: Buffer.from(der), publicKey };
+  }
+
+  it('is byte for byte the hand-assembled DER, placed before the policy extension', async () => {
+    const { der } = await ours();
+    const at = der.indexOf(expected);
+    expect(at).toBeGreaterThan(0);
+    expect(der.indexOf(expected, at + 1)).toBe(-1);
+    const policy = Buffer.from('060a2b0601040182c40a0308', 'hex');
+    expect(der.indexOf(policy)).toBeGreaterThan(at + expected.length - 1);
+  });
+
+  it('matches what pyca/cryptography writes for the same extension, and cryptography reads ours back', async () => {
+    const { der, publicKey } = await ours();
+    const py = Buffer.from(execFileSync(PY, [helper, 'build', Buffer.from(publicKey).toString('hex'), seedHex]).toString().trim(), 'hex');
+    expect(py.indexOf(expected)).toBeGreaterThan(0);
+    const lines = execFileSync(PY, [helper, 'read', der.toString('hex')]).toString().trim().split('\n');
+    expect(lines).toEqual([`1.3.6.1.4.1.64829.1.1 critical 0440${seedHex}`, '1.3.6.1.4.1.41482.3.8 regular 0202']);
+    // Both directions of reading.
+    expect(parseCertificate(py).mlkemSeed).toEqual(seed);
+    const info = parseCertificate(der);
+    expect(info.mlkemSeed).toEqual(seed);
+    expect(info.policy).toEqual([2, 2]);
+    expect(info.criticalExtensions).toEqual([OID.mlkemSeed]);
+  });
+
+  it('reports a malformed seed extension instead of a seed', () => {
+    const pub = Buffer.from(p256.getPublicKey(p256.utils.randomSecretKey(), false)).toString('hex');
+    for (const raw of ['043f' + seedHex.slice(0, 126), '0440' + seedHex + '00', '0441' + seedHex + '00', seedHex]) {
+      const der = Buffer.from(execFileSync(PY, [helper, 'build', pub, seedHex, raw]).toString().trim(), 'hex');
+      const info = parseCertificate(der);
+      expect(info.mlkemSeed).toBeUndefined();
+      expect(info.mlkemSeedError).toMatch(/64-byte OCTET STRING/);
+    }
+  });
+
+  it('classic certificates carry no seed', async () => {
+    const { der } = await makeCert([1, 1]);
+    const info = parseCertificate(der);
+    expect(info.mlkemSeed).toBeUndefined();
+    expect(info.mlkemSeedError).toBeUndefined();
+    expect(info.criticalExtensions).toEqual([]);
+  });
+});
