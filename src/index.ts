@@ -71,6 +71,20 @@ export { ScHsmSession } from './tokens/schsm/session.ts';
 export { openPcsc } from './transport/pcsc.ts';
 export type { CardReaders } from './transport/readers.ts';
 
+// FIDO2 (CTAP2 over CTAPHID: USB HID through node-hid, or TCP with the Pico FIDO framing).
+export { CtapHidDevice, CtapHidError, type CallOptions } from './transport/ctaphid.ts';
+export { fido2DeviceSource, FIDO2_TCP_ENV, type Fido2DeviceSource } from './transport/fido2Devices.ts';
+export { tcpDevice } from './transport/hid/tcp.ts';
+export { fidoHidDevices, loadNodeHid, type NodeHidModule } from './transport/hid/nodeHid.ts';
+export type { HidConnection, HidDeviceInfo } from './transport/hid/connection.ts';
+export { Ctap2Session, PERMISSION as CTAP2_PERMISSION, type Ctap2Info, type PinToken, type AssertionResult, type MakeCredentialResult } from './tokens/ctap2/session.ts';
+export { Ctap2Error, type Ctap2ErrorKind } from './tokens/ctap2/errors.ts';
+export { AuthenticatorSet, hmacAssertion, type Authenticator } from './tokens/ctap2/authenticators.ts';
+export * as fido2Hmac from './plugins/fido2-hmac/format.ts';
+export { Fido2HmacIdentity, Fido2HmacRecipient, type Fido2TypageOptions } from './plugins/fido2-hmac/typage.ts';
+export * as fido2Prf from './plugins/fido2prf/format.ts';
+export { Fido2PrfIdentity, type Fido2PrfOptions } from './plugins/fido2prf/typage.ts';
+
 // Virtual tokens and the pcscd rig are in the testing entry (keybridge/testing, src/testing.ts).
 export { findPlugin, runRecipientV1, runIdentityV1, nonInteractiveUi, terminalUi, PluginError, type ClientUi } from './age/plugin/client.ts';
 export { pluginRecipient, pluginIdentity } from './age/plugin/typage.ts';

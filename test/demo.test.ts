@@ -29,6 +29,13 @@ describeWithRigLock('keybridge demo', () => {
     // (the PIN may still be verified from --generate when pcscd has not powered the device off)
     expect(r.stdout).not.toMatch(/Enter PIN for Pico HSM with key "keybridge demo" \d/);
     expect(r.stdout).toMatch(/ok: decrypted with the virtual Pico HSM \(serial ESPH\d{7}\)/);
+    // the virtual FIDO2 key: generate, encrypt to the native recipient, decrypt through the plugin with PIN and touch
+    expect(r.stdout).toMatch(/^ {4}# public key: age1[02-9ac-hj-np-z]{58}$/m);
+    expect(r.stdout).toMatch(/header stanza: -> X25519 \S{43}/);
+    expect(r.stdout).toContain('api token: 7f3c-demo-only');
+    expect(r.stdout).toMatch(/Please enter your PIN for FIDO2 key at 127\.0\.0\.1:\d+: \*{6}/);
+    expect(r.stdout).toMatch(/Please touch your token \(FIDO2 key at 127\.0\.0\.1:\d+\)\.\.\./);
+    expect(r.stdout).toContain('ok: decrypted with the virtual FIDO2 key');
     // the validation part
     expect(r.stdout).toMatch(/ok: all \d+ planted faults reported \(exit status 1\)/);
     expect(r.stdout).toContain('fix: sops updatekeys -y secrets/shared.yaml');

@@ -13,7 +13,9 @@ describe('entry points', () => {
     const testing = await import('../src/testing.ts');
     expect(typeof testing.startRig).toBe('function');
     expect(typeof testing.startVirtualYubiKey).toBe('function');
-    expect((await testing.virtualTokens()).map((t) => t.name)).toContain('yubikey');
+    expect(typeof testing.startVirtualFido2).toBe('function');
+    expect((await testing.virtualTokens()).map((t) => t.name)).toEqual(expect.arrayContaining(['yubikey', 'fido2']));
+    expect(typeof main.Ctap2Session).toBe('function');
     const pkg = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8'));
     expect(pkg.exports['./testing']).toEqual({ types: './src/testing.ts', default: './dist/testing.mjs' });
     expect(pkg.exports['.'].default).toBe(pkg.main.replace(/^(?!\.\/)/, './'));

@@ -42,17 +42,37 @@ function pick(items: BwItem[], name: string, where: string): BwItem {
   throw new BitwardenError('NOT_FOUND', `no Bitwarden item named "${name}" in ${where}`);
 }
 
+/** The fields keybridge reads must have the types Bitwarden writes: a malformed export is named, not crashed on. */
+function checkExportItem(item: unknown, i: number, path: string): void {
+  const bad = (what: string) => new BitwardenError('UNREADABLE', `${path}: item ${i + 1} ${what}`);
+  if (item === null || typeof item !== 'object' || Array.isArray(item)) throw bad('is not an object');
+  const it = item as Record<string, unknown>;
+  if (typeof it.name !== 'string' || !it.name) throw bad('has no name');
+  const optString = (v: unknown, field: string) => {
+    if (v !== undefined && v !== null && typeof v !== 'string') throw bad(`("${it.name!.toString().slice(0, 60)}"): ${field} is not a string`);
+  };
+  optString(it.notes, 'notes');
+  for (const [obj, fields] of [['sshKey', ['publicKey', 'privateKey']], ['login', ['username', 'password']]] as const) {
+    const o = it[obj];
+    if (o === undefined || o === null) continue;
+    if (typeof o !== 'object' || Array.isArray(o)) throw bad(`("${it.name.slice(0, 60)}"): ${obj} is not an object`);
+    for (const f of fields) optString((o as Record<string, unknown>)[f], `${obj}.${f}`);
+  }
+}
+
 /** An unencrypted `bw export --format json` file (or recorded `bw list items` output). */
 export async function exportSource(path: string): Promise<BitwardenSource> {
   let data: unknown;
   try {
     data = JSON.parse(await readFile(path, 'utf8'));
   } catch (e) {
-    throw new BitwardenError('UNREADABLE', `cannot read the Bitwarden export ${path}: ${(e as Error).message}`);
+    throw new BitwardenError('UNREADABLE', `cannot read the Bitwarden export ${path}: ${(e as Error).message.slice(0, 120)}`);
   }
-  if ((data as { encrypted?: unknown })?.encrypted === true) throw new BitwardenError('UNREADABLE', `${path} is an encrypted export; export with --format json`);
+  if (data === null || typeof data !== 'object') throw new BitwardenError('UNREADABLE', `${path} is not a Bitwarden export (a JSON object with "items", or a list of items), it holds ${data === null ? 'null' : typeof data}`);
+  if ((data as { encrypted?: unknown }).encrypted === true) throw new BitwardenError('UNREADABLE', `${path} is an encrypted export; export with --format json`);
   const items = (Array.isArray(data) ? data : (data as { items?: unknown }).items) as BwItem[] | undefined;
   if (!Array.isArray(items)) throw new BitwardenError('UNREADABLE', `${path} holds no "items" list`);
+  items.forEach((item, i) => checkExportItem(item, i, path));
   return {
     description: `export ${path}`,
     getItem: async (name) => pick(items, name, path),

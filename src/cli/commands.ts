@@ -34,6 +34,10 @@ export const commands: Record<string, CommandEntry> = {
     summary: 'start pcscd with the vpcd driver (and optionally a virtual YubiKey) until Ctrl-C',
     load: async () => (await import('./rig.ts')).command,
   },
+  udev: {
+    summary: 'show or install the udev rules that let you use FIDO2 keys without root',
+    load: async () => (await import('./udev.ts')).command,
+  },
   completion: {
     summary: 'print the shell completion script (bash, zsh or fish) for every keybridge executable',
     load: async () => (await import('./completion-command.ts')).command,

@@ -69,7 +69,7 @@ export const command: Command = {
       await write(io.stdout, kind.help);
       return 0;
     }
-    const port = portOf(values.port as string | undefined, kind.reader?.port ?? 0);
+    const port = portOf(values.port as string | undefined, kind.reader?.port ?? kind.tcp?.port ?? 0);
     let running;
     try {
       running = await kind.start(values, {
@@ -82,7 +82,7 @@ export const command: Command = {
       throw new CliError((e as Error).message);
     }
     const state = typeof values.state === 'string' ? ` (state in ${values.state})` : '';
-    await write(io.stderr, `${running.label} ${running.version ? `${running.version} ` : ''}${running.id} plugged into vpcd port ${port}${state}; Ctrl-C to unplug\n`);
+    await write(io.stderr, `${running.label} ${running.version ? `${running.version} ` : ''}${running.id} ${running.where ?? `plugged into vpcd port ${port}`}${state}; Ctrl-C to unplug\n`);
     await untilStopped();
     await running.stop();
     await write(io.stderr, `${running.label} unplugged\n`);

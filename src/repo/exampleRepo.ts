@@ -28,7 +28,7 @@ export interface ExampleRepo {
   faults: { kind: string; subject: string }[];
 }
 
-function sshKey(comment: string): ExampleKey {
+export function sshKey(comment: string): ExampleKey {
   const { privateKey } = generateKeyPairSync('ed25519');
   const k = sshpk.parsePrivateKey(privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, 'pem');
   k.comment = comment;
@@ -36,25 +36,25 @@ function sshKey(comment: string): ExampleKey {
   return { sshPublic, sshPrivate: k.toString('ssh-private'), recipient: sshPublicKeyToAgeRecipient(sshPublic) };
 }
 
-async function ageKey(): Promise<{ identity: string; recipient: string }> {
+export async function ageKey(): Promise<{ identity: string; recipient: string }> {
   const identity = await generateIdentity();
   return { identity, recipient: await identityToRecipient(identity) };
 }
 
-function put(root: string, rel: string, data: string | Uint8Array, mode?: number): void {
+export function put(root: string, rel: string, data: string | Uint8Array, mode?: number): void {
   const p = join(root, rel);
   mkdirSync(dirname(p), { recursive: true });
   writeFileSync(p, data, mode ? { mode } : {});
 }
 
-function link(root: string, rel: string, target: string): void {
+export function link(root: string, rel: string, target: string): void {
   const p = join(root, rel);
   mkdirSync(dirname(p), { recursive: true });
   symlinkSync(target, p);
 }
 
 /** A sops-shaped file whose data key is age-encrypted (armored) to each recipient, as sops does. */
-async function sopsYaml(values: Record<string, string>, recipients: string[]): Promise<string> {
+export async function sopsYaml(values: Record<string, string>, recipients: string[]): Promise<string> {
   const dataKey = randomBytes(32);
   const entries: string[] = [];
   for (const r of recipients) {
@@ -70,7 +70,7 @@ async function sopsYaml(values: Record<string, string>, recipients: string[]): P
   );
 }
 
-async function sopsJson(recipients: string[]): Promise<string> {
+export async function sopsJson(recipients: string[]): Promise<string> {
   const dataKey = randomBytes(32);
   const age = [];
   for (const r of recipients) {
@@ -82,7 +82,7 @@ async function sopsJson(recipients: string[]): Promise<string> {
 }
 
 /** Encrypts like agenix does: the real `age` CLI with `-r` per key (ssh-ed25519 stanzas for SSH keys). */
-function ageFile(recipients: string[], text: string, armored = false): Uint8Array {
+export function ageFile(recipients: string[], text: string, armored = false): Uint8Array {
   const args = recipients.flatMap((r) => ['-r', r]);
   try {
     return new Uint8Array(execFileSync('age', [...(armored ? ['-a'] : []), ...args], { input: text, stdio: ['pipe', 'pipe', 'pipe'] }));
@@ -181,7 +181,8 @@ creation_rules:
   link(root, 'vars/per-machine/electrum/openssh/ssh.id_ed25519/users/crs58', '../../../../../../sops/users/crs58');
 
   // agenix
-  const galenaInNix = galenaHost;
+  // Fault: galena was re-keyed (its host key file is new); secrets.nix still has the old key.
+  const galenaInNix = f ? galenaHostOld : galenaHost;
   put(
     root,
     'secrets.nix',
@@ -213,8 +214,8 @@ in
   put(root, 'secrets/age-keys/machines/electrum/key.age.recipients', [crs58.recipient, raquel.recipient].sort().join('\n') + '\n');
   if (f) faults.push({ kind: 'recipients', subject: 'secrets/age-keys/machines/electrum/key.age' });
 
-  // SSH host keys. Fault: galena was re-keyed; secrets.nix still has the old key.
-  put(root, 'hosts/galena/ssh_host_ed25519_key.pub', (f ? galenaHostOld : galenaHost).sshPublic + '\n');
+  // SSH host keys.
+  put(root, 'hosts/galena/ssh_host_ed25519_key.pub', galenaHost.sshPublic + '\n');
   if (f) faults.push({ kind: 'mismatch', subject: 'galena' });
   put(root, 'hosts/cinnabar/ssh_host_ed25519_key.pub', cinnabarHost.sshPublic + '\n');
 

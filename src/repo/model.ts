@@ -2,7 +2,7 @@
  * What validation works on: sightings of an identity's key in one context, and encrypted files
  * whose actual recipients are compared with what the repo says they should be.
  */
-export type ContextKind = 'bitwarden' | 'clan' | 'sops-anchor' | 'keys.txt' | 'agenix' | 'ssh-host-key' | 'clan-age';
+export type ContextKind = 'bitwarden' | 'clan' | 'sops-anchor' | 'keys.txt' | 'agenix' | 'ssh-host-key' | 'clan-age' | 'clan-recipients';
 
 export const CONTEXT_LABEL: Record<ContextKind, string> = {
   bitwarden: 'Bitwarden',
@@ -12,6 +12,7 @@ export const CONTEXT_LABEL: Record<ContextKind, string> = {
   agenix: 'secrets.nix',
   'ssh-host-key': 'SSH host key',
   'clan-age': 'clan age pub',
+  'clan-recipients': 'clan.nix',
 };
 
 export interface Sighting {
@@ -26,6 +27,8 @@ export interface Sighting {
   recipient: string;
   /** The key as written, when it differs from `recipient` (ssh-ed25519 …). */
   written?: string;
+  /** For `<user>-<host>` anchors: the host this user key is for. */
+  host?: string;
 }
 
 export type FileKind = 'sops' | 'clan-secret' | 'agenix' | 'clan-age-sidecar';
@@ -45,10 +48,27 @@ export interface FileCheck {
   note?: string;
 }
 
+/**
+ * mismatch, missing, recipients, stale: the repo disagrees with itself (exit 1); invalid: a key
+ * or config value no tool accepts (exit 1); plugin: a needed age plugin is not installed (exit 1);
+ * unreadable: a file's content is not what its tool accepts (exit 1); unchecked: something could
+ * not be read or checked at all — permissions, non-regular files, links out of the repository,
+ * bounds exceeded (exit 2).
+ */
+export type ProblemKind = 'mismatch' | 'missing' | 'recipients' | 'stale' | 'unreadable' | 'invalid' | 'plugin' | 'unchecked';
+
 export interface Problem {
-  kind: 'mismatch' | 'missing' | 'recipients' | 'stale' | 'unreadable';
+  kind: ProblemKind;
   identity?: string;
   file?: string;
   message: string;
   fix: string;
+  /** Set on a problem that follows from another one: the message of the root cause. */
+  followsFrom?: string;
+}
+
+/** Exit status for a result: 2 when something could not be checked, 1 for problems, else 0. */
+export function exitStatus(problems: readonly Problem[]): 0 | 1 | 2 {
+  if (problems.some((p) => p.kind === 'unchecked')) return 2;
+  return problems.length ? 1 : 0;
 }

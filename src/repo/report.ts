@@ -1,22 +1,35 @@
 /**
- * Validation output: a table (identity × context), then one line per problem with the command
- * that fixes it; or JSON; or GitHub Actions annotations.
+ * Validation output: a table (identity × context, keys shown the way each context stores them),
+ * then one line per problem with the command that fixes it — root causes first, the problems
+ * that follow from one marked as such; or JSON; or GitHub Actions annotations.
  */
-import { short } from './keyString.ts';
-import { CONTEXT_LABEL } from './model.ts';
+import { abbreviations } from './keyString.ts';
+import { CONTEXT_LABEL, exitStatus, type Sighting } from './model.ts';
 import type { ValidationResult } from './validate.ts';
+
+/** The key as the context stores it: an agenix entry, host key or Bitwarden item as its ssh key. */
+function stored(s: Sighting): string {
+  return s.written?.startsWith('ssh-') && s.context !== 'clan' ? s.written : s.recipient;
+}
 
 export function renderTable(r: ValidationResult): string {
   const wrong = new Set(r.problems.filter((p) => p.kind === 'mismatch' || p.kind === 'stale').map((p) => `${p.identity}|${p.file}`));
+  const cells = new Map<string, Sighting[]>();
+  for (const s of r.sightings) {
+    const k = `${s.identity}|${s.context}`;
+    (cells.get(k) ?? cells.set(k, []).get(k)!).push(s);
+  }
+  const invalidByName = new Map(r.invalid.filter((i) => i.name).map((i) => [`${i.name}|${i.context}`, i]));
+  const ab = abbreviations(r.sightings.map(stored));
   const header = ['identity', ...r.contexts.map((c) => CONTEXT_LABEL[c])];
   const rows = r.identities.map((id) => [
     id,
     ...r.contexts.map((c) => {
-      const list = r.sightings.filter((s) => s.identity === id && s.context === c);
-      if (list.length === 0) return '—';
+      const list = cells.get(`${id}|${c}`) ?? [];
+      if (list.length === 0) return invalidByName.has(`${id}|${c}`) ? '✗ invalid key' : '—';
       const bad = list.filter((s) => wrong.has(`${id}|${s.where}`) || (c === 'keys.txt' && wrong.has(`${id}|${s.where.replace(/:\d+$/, '')}`)));
       const shown = bad.length === list.length ? list[0]! : list.find((s) => !bad.includes(s))!;
-      return `${bad.length === list.length ? '✗' : '✓'} ${short(shown.recipient)}`;
+      return `${bad.length === list.length ? '✗' : '✓'} ${ab.get(stored(shown))}`;
     }),
   ]);
   const widths = header.map((h, i) => Math.max([...h].length, ...rows.map((row) => [...row[i]!].length)));
@@ -24,16 +37,28 @@ export function renderTable(r: ValidationResult): string {
   const out = [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)];
   const bad = new Set(r.problems.filter((p) => p.kind === 'recipients').map((p) => p.file));
   out.push('', `${r.files.length} encrypted file(s) checked, ${bad.size} with recipients that differ from their rule.`);
+  for (const n of r.notes) out.push(`note: ${n}`);
   if (r.problems.length === 0) out.push('', 'All keys correspond and every file is encrypted to its rule.');
   else {
-    out.push('', `${r.problems.length} problem(s):`);
-    for (const p of r.problems) out.push(`✗ ${p.message}`, `    fix: ${p.fix}`);
+    const unchecked = r.problems.filter((p) => p.kind === 'unchecked').length;
+    out.push('', `${r.problems.length} problem(s)${unchecked ? `, ${unchecked} of them things that could not be checked` : ''}:`);
+    const number = new Map(r.problems.map((p, i) => [p.message, i + 1]));
+    r.problems.forEach((p, i) => {
+      const follows = p.followsFrom ? number.get(p.followsFrom) : undefined;
+      out.push(`✗ ${i + 1}. ${p.message}${follows ? ` (follows from ${follows})` : ''}`, `    fix: ${p.fix}`);
+    });
+    out.push('', 'Fix commands run in the repository root.');
   }
   return out.join('\n') + '\n';
 }
 
 export function renderJson(r: ValidationResult): string {
-  return JSON.stringify({ ok: r.problems.length === 0, identities: r.identities, contexts: r.contexts, sightings: r.sightings, files: r.files, problems: r.problems }, null, 2) + '\n';
+  return JSON.stringify({ ok: r.problems.length === 0, exitStatus: exitStatus(r.problems), identities: r.identities, contexts: r.contexts, sightings: r.sightings, files: r.files, problems: r.problems, notes: r.notes, invalid: r.invalid }, null, 2) + '\n';
+}
+
+/** `--json` output for a check that could not run at all. */
+export function renderJsonError(message: string, exit: number): string {
+  return JSON.stringify({ ok: false, exitStatus: exit, error: message }, null, 2) + '\n';
 }
 
 function esc(s: string): string {
@@ -42,11 +67,12 @@ function esc(s: string): string {
 
 export function renderGithub(r: ValidationResult): string {
   const lines = r.problems.map((p) => {
-    const file = p.file && !p.file.startsWith('Bitwarden') ? p.file.replace(/:(\d+)$/, '') : undefined;
+    const file = p.file && !p.file.startsWith('Bitwarden') ? p.file.replace(/:(\d+)$/, '').replace(/ \(.*$/, '') : undefined;
     const lineNo = p.file ? /:(\d+)$/.exec(p.file)?.[1] : undefined;
     const loc = file ? ` file=${esc(file)}${lineNo ? `,line=${lineNo}` : ''}` : '';
     return `::error${loc}::${esc(`${p.message} — fix: ${p.fix}`)}`;
   });
-  if (!lines.length) lines.push(`::notice::keybridge validate: ${r.identities.length} identities and ${r.files.length} encrypted files correspond`);
+  for (const n of r.notes) lines.push(`::notice::${esc(n)}`);
+  if (!r.problems.length) lines.push(`::notice::keybridge validate: ${r.identities.length} identities and ${r.files.length} encrypted files correspond`);
   return lines.join('\n') + '\n';
 }

@@ -1,12 +1,27 @@
 /**
- * A virtual token's persistent state as a JSON file: loaded once, written atomically (0600, no
- * backup) after every change, writes serialised. Shared by the virtual tokens that need no more
- * than "this object survives unplugging".
+ * The persistent state of a virtual token: one JSON object in a 0600 file, read once at start
+ * and written atomically (serialised) after each change, so a crash never leaves half a file.
  */
 import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../fs/atomicWrite.ts';
 
-export class JsonStateFile<T> {
+/** The parsed JSON of a state file, or null when it does not exist. */
+export function readStateFile(path: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new Error(`${path} is not a ${what} state file (not JSON)`);
+  }
+}
+
+export class JsonStateStore<T> {
   private writing: Promise<void> = Promise.resolve();
 
   constructor(
@@ -14,26 +29,7 @@ export class JsonStateFile<T> {
     private readonly path?: string,
   ) {}
 
-  /** Reads `path`; null when it does not exist. `check` rejects files of another kind. */
-  static read<T>(path: string, check: (v: unknown) => v is T, what: string): T | null {
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw e;
-    }
-    let v: unknown;
-    try {
-      v = JSON.parse(text);
-    } catch {
-      throw new Error(`${path} is not a ${what} state file (not JSON)`);
-    }
-    if (!check(v)) throw new Error(`${path} is not a ${what} state file`);
-    return v;
-  }
-
-  /** Persists the state (each write atomic and 0600; writes are serialised). */
+  /** Persists the state (writes are serialised; each is atomic, 0600). */
   save(): Promise<void> {
     if (!this.path) return Promise.resolve();
     const path = this.path;

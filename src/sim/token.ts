@@ -13,6 +13,8 @@ export interface VirtualTokenKind {
   readonly summary: string;
   /** PC/SC tokens: the vpcd reader named like the real device's, on ports `port` and `port + 1`. */
   readonly reader?: { name: string; port: number };
+  /** Tokens reached over TCP instead of vpcd (HID over the Pico FIDO framing): the default port. */
+  readonly tcp?: { port: number };
   /** The whole `keybridge sim NAME --help` text. */
   readonly help: string;
   /** Options of `keybridge sim NAME` besides --port, --host and --help (described: completions, man page). */
@@ -33,5 +35,7 @@ export interface RunningToken {
   readonly version?: string;
   /** "serial 12345678": what tells this one apart. */
   readonly id: string;
+  /** Where clients reach it, when that is not a vpcd port ("listening on 127.0.0.1:35962"). */
+  readonly where?: string;
   stop(): Promise<void>;
 }

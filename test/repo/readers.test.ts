@@ -67,7 +67,14 @@ describe('context readers', () => {
     const swapped = await readKeysTxt(text.replace(R1, R2));
     expect(swapped[0]!.commentMismatch).toBe(R2);
     const plugin = await readKeysTxt('#    Recipient: age1yubikey1qw6csek4quyanvfq0kk8xst83vp9d4dlrrn99nm4wc4l2c8zle9q2rsxz5p\nAGE-PLUGIN-YUBIKEY-1FESMCQYZQWK0A6QMMP3FW\n');
-    expect(plugin).toEqual([{ line: 2, kind: 'plugin', recipient: 'age1yubikey1qw6csek4quyanvfq0kk8xst83vp9d4dlrrn99nm4wc4l2c8zle9q2rsxz5p' }]);
+    expect(plugin).toEqual([{ line: 2, kind: 'plugin', plugin: 'yubikey', recipient: 'age1yubikey1qw6csek4quyanvfq0kk8xst83vp9d4dlrrn99nm4wc4l2c8zle9q2rsxz5p' }]);
+    // a plugin identity without its recipient comment, a post-quantum key (public key derived with
+    // ML-KEM-768), and lines sops cannot read
+    const { generateHybridIdentity, identityToRecipient } = await import('age-encryption');
+    const pq = await generateHybridIdentity();
+    const more = await readKeysTxt(`AGE-PLUGIN-YUBIKEY-1FESMCQYZQWK0A6QMMP3FW\n${pq}\nAGE-SECRET-KEY-1QQQQ\nhello\n`);
+    expect(more.map((e) => [e.line, e.kind, e.recipient])).toEqual([[1, 'plugin', null], [2, 'pq-secret', await identityToRecipient(pq)], [3, 'invalid', null], [4, 'invalid', null]]);
+    expect(more[1]!.recipient).toMatch(/^age1pq1/);
   });
 
   it('keys.txt: post-quantum AGE-SECRET-KEY-PQ-1 identities get their age1pq1 public key (checked against typage)', async () => {
@@ -75,9 +82,9 @@ describe('context readers', () => {
     const r = await identityToRecipient(id);
     const e = await readKeysTxt(`# public key: ${r}\n${id}\n# public key: ${R1}\n${id}\nAGE-SECRET-KEY-PQ-1QQQQ\n`);
     expect(e).toEqual([
-      { line: 2, kind: 'secret', recipient: r },
-      { line: 4, kind: 'secret', recipient: r, commentMismatch: R1 },
-      { line: 5, kind: 'secret', recipient: null },
+      { line: 2, kind: 'pq-secret', recipient: r },
+      { line: 4, kind: 'pq-secret', recipient: r, commentMismatch: R1 },
+      { line: 5, kind: 'invalid', recipient: null, reason: 'not a valid post-quantum age secret key (bad checksum or length)' },
     ]);
   });
 
@@ -96,24 +103,71 @@ describe('context readers', () => {
   });
 });
 
-describe('rule matching shortcut', () => {
-  it('the literal a rule requires is in every path its regex matches (property)', async () => {
+describe('rule index', () => {
+  it('every path a rule matches (RE2) contains one of its trigger literals (property)', async () => {
     const fc = (await import('fast-check')).default;
-    const { requiredLiteral } = await import('../../src/repo/readers/sopsConfig.ts');
-    const atom = fc.constantFrom('a', 'b', '/', '-', '\\.', '.', '.*', 'a?', 'b*', 'a+', '\\d', 'x', '$', '^');
+    const { RE2JS } = await import('re2js');
+    const { triggerLiterals } = await import('../../src/repo/ruleIndex.ts');
+    const atom = fc.constantFrom('a', 'b', '/', '-', '\\.', '.', '.*', 'a?', 'b*', 'a+', '\\d', 'x', '$', '^', '(a|b)', '(?:x/)?', '[ab]', 'a{0,2}', 'b{2}', '|', '(', ')');
     fc.assert(
       fc.property(fc.array(atom, { minLength: 1, maxLength: 8 }), fc.stringMatching(/^[ab/.\-x0-9]{0,12}$/), (parts, path) => {
         const src = parts.join('');
-        let re: RegExp;
+        let re: InstanceType<typeof RE2JS>;
         try {
-          re = new RegExp(src);
+          re = RE2JS.compile(src);
         } catch {
           return true;
         }
-        return !re.test(path) || path.includes(requiredLiteral(src));
+        const lits = triggerLiterals(src);
+        return !re.test(path) || lits === null || lits.some((l) => path.includes(l));
       }),
-      { numRuns: 2000 },
+      { numRuns: 5000 },
     );
+  });
+
+  it('the simple-pattern matcher means what RE2 means (property, against re2js)', async () => {
+    const fc = (await import('fast-check')).default;
+    const { RE2JS } = await import('re2js');
+    const { compileSimple } = await import('../../src/repo/ruleIndex.ts');
+    const atom = fc.constantFrom('a', 'b', '/', '\\.', '.', '.*', '.+', 'a?', 'b*', 'a+', '\\d', '\\w', '\\S', '[ab]', '[^/]+', '[a-c]*', '[^a]', 'x', '-', '\\-', '_');
+    const pattern = fc.tuple(fc.boolean(), fc.array(atom, { minLength: 1, maxLength: 7 }), fc.boolean()).map(([b, parts, e]) => `${b ? '^' : ''}${parts.join('')}${e ? '$' : ''}`);
+    fc.assert(
+      fc.property(pattern, fc.stringMatching(/^[abc/.x_\-1\n é]{0,12}$/), (src, path) => {
+        const simple = compileSimple(src);
+        if (!simple) return true;
+        return simple(path) === RE2JS.compile(src).test(path);
+      }),
+      { numRuns: 20000 },
+    );
+    expect(compileSimple('(a|b)')).toBeNull();
+    expect(compileSimple('a{2}')).toBeNull();
+  });
+
+  it('first match in rule order, with literals, alternations and rules without a literal', async () => {
+    const { RuleIndex } = await import('../../src/repo/ruleIndex.ts');
+    const rules = [
+      { pathRegex: 'secrets/users/crs58/[^/]+\\.yaml$', n: 0 },
+      { pathRegex: '(secrets/shared\\.yaml$|secrets/services/.*\\.yaml$)', n: 1 },
+      { pathRegex: '[a-z]+/hosts/', n: 2 },
+      { pathRegex: '\\.yaml$', n: 3 },
+      { pathRegex: null, n: 4 },
+    ];
+    const idx = new RuleIndex(rules);
+    expect(idx.match('secrets/users/crs58/a.yaml')!.n).toBe(0);
+    expect(idx.match('secrets/services/x/grafana.yaml')!.n).toBe(1);
+    expect(idx.match('secrets/shared.yaml')!.n).toBe(1);
+    expect(idx.match('secrets/hosts/a.json')!.n).toBe(2);
+    expect(idx.match('other.yaml')!.n).toBe(3);
+    expect(idx.match('x.json')!.n).toBe(4);
+  });
+
+  it('path_regex "^(a+)+$" on a long name takes linear time (RE2), and bad syntax names the rule', () => {
+    const cfg = parseSopsConfig('creation_rules:\n  - path_regex: "^(a+)+$"\n    age: age1yt3tfqlfrwdwx0z0ynwplcr6qxcxfaqycuprpmy89nr83ltx74tqdpszlw\n');
+    const t = Date.now();
+    expect(matchRule(cfg, 'a'.repeat(100_000) + 'b')).toBeUndefined();
+    expect(Date.now() - t).toBeLessThan(5000);
+    expect(matchRule(cfg, 'aaaa')!.index).toBe(0);
+    expect(() => matchRule(parseSopsConfig('creation_rules:\n  - path_regex: "a(?=b)"\n'), 'x')).toThrow(/creation rule 1: path_regex "a\(\?=b\)" is not a valid regular expression for sops \(RE2\)/);
   });
 });
 
@@ -131,5 +185,73 @@ describe('secrets.nix through Nix', () => {
     expect(r.evaluatedWith).toBe('nix');
     expect([...r.files.keys()]).toEqual(['one.age', 'two.age']);
     expect(() => parseSecretsNix(fancy)).toThrow();
+  });
+});
+
+describe('age headers with post-quantum recipients', () => {
+  it('an mlkem768x25519 stanza counts like an X25519 one, and an age1pq1 recipient is expected as such', async () => {
+    const { Encrypter, generateHybridIdentity, identityToRecipient } = await import('age-encryption');
+    const pq = await identityToRecipient(await generateHybridIdentity());
+    const e = new Encrypter();
+    e.addRecipient(pq);
+    const h = readAgeHeader(await e.encrypt('x'));
+    expect(h).toEqual({ tagged: [], anonymous: 1, other: [] });
+    expect(recipientHeaderId(pq)).toBe('anonymous');
+  });
+});
+
+describe('secrets.nix without Nix', () => {
+  it('outside the subset, the error says that installing Nix would evaluate it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keybridge-nonix-'));
+    const fancy = 'let keys = { a = "x"; }; in builtins.listToAttrs []';
+    writeFileSync(join(dir, 'secrets.nix'), fancy);
+    const path = process.env.PATH;
+    process.env.PATH = '/nonexistent';
+    try {
+      expect(() => readSecretsNix(join(dir, 'secrets.nix'), fancy)).toThrow(/Nix is not installed here, .*install Nix \(nix-instantiate\) to evaluate it/);
+    } finally {
+      process.env.PATH = path;
+    }
+  });
+});
+
+describe('.sops.yaml: the line reader for the common layout', () => {
+  it('gives what the full YAML reading gives, or declines (differential, generated layouts and mutations)', async () => {
+    const fc = (await import('fast-check')).default;
+    const { parseCommonLayout, parseSopsConfigYaml } = await import('../../src/repo/readers/sopsConfig.ts');
+    const name = fc.constantFrom('a', 'b', 'admin-user', 'crs58-stibnite', 'm_1');
+    const regex = fc.constantFrom('secrets/hosts/m1/.*\\.yaml$', '(secrets/shared\\.yaml$|x/.*)', '.*', '^a[^/]+\\.json$', 'x{2}', 'a|b');
+    const group = fc.tuple(fc.boolean(), fc.array(name, { minLength: 1, maxLength: 3 })).map(([flow, ns]) => (flow ? `      - age: [${ns.map((n) => `*${n}`).join(', ')}]\n` : `      - age:\n${ns.map((n) => `          - *${n}\n`).join('')}`));
+    const rule = fc.tuple(regex, fc.oneof(fc.array(group, { minLength: 1, maxLength: 2 }).map((gs) => `    key_groups:\n${gs.join('')}`), fc.array(name, { minLength: 1, maxLength: 2 }).map((ns) => `    age: ${ns.length === 1 ? `*${ns[0]}` : `[${ns.map((n) => `*${n}`).join(',')}]`}\n`))).map(([re, body]) => `  - path_regex: ${re}\n${body}`);
+    const doc = fc.tuple(fc.array(rule, { minLength: 1, maxLength: 4 }), fc.boolean()).map(([rs, comment]) => `keys:\n  - &a ${R1}${comment ? ' # user a' : ''}\n  - &b ${R2}\n  - &admin-user ${R1}\n  - &crs58-stibnite ${R2}\n  - &m_1 ${R1}\n\n# rules\ncreation_rules:\n${rs.join('')}`);
+    // mutations: a character changed, inserted or removed anywhere
+    const mutated = fc.tuple(doc, fc.nat(), fc.constantFrom(' ', '\t', '#', ':', '"', '*', '-', '\n', 'x', '[', '&', '')).map(([d, at, c]) => {
+      const i = at % d.length;
+      return d.slice(0, i) + c + d.slice(i + (c === '' ? 1 : 0));
+    });
+    let read = 0;
+    fc.assert(
+      fc.property(fc.oneof(doc, mutated), (text) => {
+        const fast = parseCommonLayout(text);
+        if (fast === null) return true;
+        read++;
+        let full;
+        try {
+          full = parseSopsConfigYaml(text);
+        } catch {
+          return false; // the line reader accepted what the YAML reading rejects
+        }
+        expect(fast).toEqual(full);
+        return true;
+      }),
+      { numRuns: 3000 },
+    );
+    expect(read).toBeGreaterThan(1000);
+    // the example repos' files are read by the full parser or give the same result
+    for (const f of ['dotsops.yaml']) {
+      const text = readFileSync(`${FIX}/${f}`, 'utf8');
+      const fast = parseCommonLayout(text);
+      if (fast) expect(fast).toEqual(parseSopsConfigYaml(text));
+    }
   });
 });

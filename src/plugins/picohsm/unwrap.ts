@@ -11,7 +11,7 @@
  */
 import { compressP256 } from '../../age/p256.ts';
 import { parseP256Tag, P256TAG_TYPE, p256TagMatches, unwrapP256Tag, type P256TagStanza } from '../../age/p256tag.ts';
-import { parseX25519, unwrapX25519, X25519_TYPE, type X25519Stanza } from '../../age/x25519.ts';
+import { parseX25519, unwrapX25519WithEcdh, X25519_TYPE, type X25519Stanza } from '../../age/x25519.ts';
 import type { ScHsmSession } from '../../tokens/schsm/session.ts';
 import { describeSlot, type PicoHsmIdentity } from './identity.ts';
 import type { AgeKey } from './keys.ts';
@@ -77,7 +77,7 @@ export async function unwrapWithKey(session: ScHsmSession, key: AgeKey, stanzas:
   for (const [s, i] of candidates) {
     if (s.kind === 'picohsm') out[i] = await unwrapPicoHsm(s.stanza, key.publicKey, ecdh);
     else if (s.kind === 'tag') out[i] = await unwrapP256Tag(s.stanza, compressP256(key.publicKey), ecdh);
-    else out[i] = await unwrapX25519(s.stanza, key.publicKey, ecdh);
+    else out[i] = await unwrapX25519WithEcdh(s.stanza, key.publicKey, ecdh);
   }
   return out;
 }

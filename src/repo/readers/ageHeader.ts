@@ -1,7 +1,7 @@
 /**
  * The recipients an age file's header reveals (binary or ASCII-armored): `ssh-ed25519` and
  * `piv-p256` stanzas carry a 4-byte tag of the recipient's key; `X25519` stanzas are anonymous
- * and can only be counted.
+ * and can only be counted (so are the post-quantum `mlkem768x25519` ones of `age1pq1…` recipients).
  */
 import { base64nopad } from '@scure/base';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -32,7 +32,7 @@ export function readAgeHeader(input: Uint8Array): AgeHeaderSummary | null {
     if (!line.startsWith('-> ')) continue;
     const [type, ...args] = line.slice(3).split(' ');
     if ((type === 'ssh-ed25519' || type === 'piv-p256') && args[0]) out.tagged.push(`${type}:${args[0]}`);
-    else if (type === 'X25519') out.anonymous++;
+    else if (type === 'X25519' || type === 'mlkem768x25519') out.anonymous++; // age1… and age1pq1… recipients: not named by the header
     else out.other.push(type ?? '');
   }
   return out;
@@ -49,6 +49,6 @@ export function recipientHeaderId(recipient: string): string | 'anonymous' | nul
     const data = bech32.fromWords(bech32.decode(r as `${string}1${string}`, false).words);
     return `piv-p256:${base64nopad.encode(sha256(data).subarray(0, 4))}`;
   }
-  if (/^age1[02-9ac-hj-np-z]{58}$/.test(r)) return 'anonymous';
+  if (/^age1[02-9ac-hj-np-z]{58}$/.test(r) || /^age1pq1[02-9ac-hj-np-z]+$/.test(r)) return 'anonymous';
   return null;
 }

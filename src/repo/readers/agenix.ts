@@ -1,10 +1,9 @@
 /**
- * agenix `secrets.nix`: `{ "<file>.age".publicKeys = [ … ]; }` — evaluated with
- * `nix-instantiate --eval --strict --json` when Nix is installed, else read by a parser for the
- * common subset (a `let` of strings and lists, `++`, attribute sets with `publicKeys`). The let
+ * agenix `secrets.nix`: `{ "<file>.age".publicKeys = [ … ]; }` — evaluated with Nix in
+ * restricted mode when it is installed, else read by the subset parser (readers/nix.ts). The let
  * bindings also name keys: `crs58 = "ssh-ed25519 …";` is the identity crs58.
  */
-import { execFileSync } from 'node:child_process';
+import { NixParser, NixSubsetError, nixEvalJson, type NixValue } from './nix.ts';
 
 export interface AgenixRules {
   /** file (as written) → recipients */
@@ -14,141 +13,62 @@ export interface AgenixRules {
   evaluatedWith: 'nix' | 'parser';
 }
 
-type Value = string | Value[] | { [k: string]: Value } | boolean | null;
+export const MAX_AGENIX_FILES = 100_000;
 
-class Parser {
-  private i = 0;
-  constructor(private readonly s: string) {}
-
-  private ws(): void {
-    for (;;) {
-      const m = /^(\s+|#[^\n]*|\/\*[\s\S]*?\*\/)/.exec(this.s.slice(this.i));
-      if (!m) return;
-      this.i += m[0].length;
-    }
-  }
-  private peek(re: RegExp): RegExpExecArray | null {
-    this.ws();
-    return re.exec(this.s.slice(this.i));
-  }
-  private take(re: RegExp, what: string): string {
-    const m = this.peek(re);
-    if (!m) throw new Error(`secrets.nix: expected ${what} at offset ${this.i}`);
-    this.i += m[0].length;
-    return m[0];
-  }
-
-  parseTop(env: Map<string, Value>): Value {
-    if (this.peek(/^let\b/)) {
-      this.take(/^let\b/, 'let');
-      while (!this.peek(/^in\b/)) {
-        const name = this.take(/^[A-Za-z_][A-Za-z0-9_'-]*/, 'a binding name');
-        this.take(/^=/, '=');
-        env.set(name, this.expr(env));
-        this.take(/^;/, ';');
-      }
-      this.take(/^in\b/, 'in');
-    }
-    return this.expr(env);
-  }
-
-  private expr(env: Map<string, Value>): Value {
-    let v = this.term(env);
-    while (this.peek(/^\+\+/)) {
-      this.take(/^\+\+/, '++');
-      const r = this.term(env);
-      if (!Array.isArray(v) || !Array.isArray(r)) throw new Error('secrets.nix: ++ needs lists');
-      v = [...v, ...r];
-    }
-    return v;
-  }
-
-  private term(env: Map<string, Value>): Value {
-    if (this.peek(/^"/)) {
-      const raw = this.take(/^"(?:[^"\\]|\\.)*"/, 'a string');
-      if (raw.includes('${')) throw new Error('secrets.nix: string interpolation is outside the supported subset');
-      return JSON.parse(raw.replace(/\\\$/g, '$')) as string;
-    }
-    if (this.peek(/^\[/)) {
-      this.take(/^\[/, '[');
-      const items: Value[] = [];
-      while (!this.peek(/^\]/)) items.push(this.term(env));
-      this.take(/^\]/, ']');
-      return items;
-    }
-    if (this.peek(/^\{/)) return this.attrs(env);
-    if (this.peek(/^\(/)) {
-      this.take(/^\(/, '(');
-      const v = this.expr(env);
-      this.take(/^\)/, ')');
-      return v;
-    }
-    if (this.peek(/^(true|false|null)\b/)) {
-      const w = this.take(/^(true|false|null)\b/, 'a literal');
-      return w === 'null' ? null : w === 'true';
-    }
-    const name = this.take(/^[A-Za-z_][A-Za-z0-9_'-]*/, 'a value');
-    if (!env.has(name)) throw new Error(`secrets.nix: unknown name "${name}" (outside the supported subset)`);
-    return env.get(name)!;
-  }
-
-  private attrs(env: Map<string, Value>): Value {
-    this.take(/^\{/, '{');
-    const out: Record<string, Value> = {};
-    while (!this.peek(/^\}/)) {
-      const path: string[] = [];
-      do {
-        if (path.length) this.take(/^\./, '.');
-        path.push(this.peek(/^"/) ? (JSON.parse(this.take(/^"(?:[^"\\]|\\.)*"/, 'a name')) as string) : this.take(/^[A-Za-z_][A-Za-z0-9_'-]*/, 'an attribute name'));
-      } while (this.peek(/^\./));
-      this.take(/^=/, '=');
-      const v = this.expr(env);
-      this.take(/^;/, ';');
-      let o = out;
-      for (const k of path.slice(0, -1)) o = (o[k] ??= {}) as Record<string, Value>;
-      const last = path[path.length - 1]!;
-      if (o[last] && typeof o[last] === 'object' && !Array.isArray(o[last]) && typeof v === 'object' && v && !Array.isArray(v)) Object.assign(o[last] as object, v);
-      else o[last] = v;
-    }
-    this.take(/^\}/, '}');
-    return out;
-  }
-}
-
-function collect(top: Value, names: Map<string, string>, evaluatedWith: AgenixRules['evaluatedWith']): AgenixRules {
+function collect(top: unknown, names: Map<string, string>, evaluatedWith: AgenixRules['evaluatedWith']): AgenixRules {
   const files = new Map<string, string[]>();
-  if (top && typeof top === 'object' && !Array.isArray(top)) {
-    for (const [file, v] of Object.entries(top)) {
-      const keys = (v as { publicKeys?: Value })?.publicKeys;
-      if (Array.isArray(keys)) files.set(file, keys.filter((k): k is string => typeof k === 'string'));
-    }
+  if (!top || typeof top !== 'object' || Array.isArray(top)) throw new Error('secrets.nix must evaluate to an attribute set of "<file>.age" = { publicKeys = [ … ]; }');
+  for (const [file, v] of Object.entries(top as Record<string, unknown>)) {
+    if (files.size >= MAX_AGENIX_FILES) throw new Error(`secrets.nix names more than ${MAX_AGENIX_FILES} files`);
+    const keys = (v as { publicKeys?: unknown })?.publicKeys;
+    if (Array.isArray(keys)) files.set(file, keys.filter((k): k is string => typeof k === 'string'));
   }
   return { files, names, evaluatedWith };
 }
 
-export function parseSecretsNix(text: string): AgenixRules {
-  const env = new Map<string, Value>();
-  const top = new Parser(text).parseTop(env);
+function parse(text: string, lenient: boolean): { top: NixValue; names: Map<string, string> } {
+  const env = new Map<string, NixValue>();
+  const p = new NixParser(text, 'secrets.nix', lenient);
+  const top = p.parseTop(env);
   const names = new Map<string, string>();
-  for (const [k, v] of env) if (typeof v === 'string') names.set(k, v);
+  // Names bound in the top-level let (the parser records them on the first let it meets).
+  for (const [k, v] of p.topBindings) if (typeof v === 'string') names.set(k, v);
+  return { top, names };
+}
+
+export function parseSecretsNix(text: string): AgenixRules {
+  const { top, names } = parse(text, false);
   return collect(top, names, 'parser');
 }
 
-/** Evaluates with Nix when available (names still come from the subset parser when it can read them). */
-export function readSecretsNix(path: string, text: string): AgenixRules {
+/**
+ * Evaluates with Nix when available (names still come from the subset parser when it can read
+ * them); `path` is absolute and inside `root`, the only tree the evaluation may read.
+ */
+export function readSecretsNix(path: string, text: string, root = path.replace(/\/[^/]*$/, '')): AgenixRules {
   let names = new Map<string, string>();
   try {
-    names = parseSecretsNix(text).names;
+    names = parse(text, true).names;
   } catch {
     /* names are a convenience */
   }
+  let viaNix: unknown;
   try {
-    const json = execFileSync('nix-instantiate', ['--eval', '--strict', '--json', path], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 30_000 });
-    return collect(JSON.parse(json) as Value, names, 'nix');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT' && !/ENOENT|not found/.test(String((e as Error).message))) {
-      // Nix is there but failed: fall back to the parser, which reports its own errors.
+    viaNix = nixEvalJson(root, path);
+  } catch (nixError) {
+    // Nix failed (e.g. the file needs <nixpkgs>, absent here): the subset parser may still read it.
+    try {
+      return parseSecretsNix(text);
+    } catch {
+      throw nixError;
     }
+  }
+  if (viaNix !== null) return collect(viaNix, names, 'nix');
+  try {
     return parseSecretsNix(text);
+  } catch (e) {
+    // Without Nix only the subset can be read: say how to get the whole language.
+    if (e instanceof NixSubsetError) throw new NixSubsetError(`${e.message}; Nix is not installed here, so only a subset of the language can be read — install Nix (nix-instantiate) to evaluate it`);
+    throw e;
   }
 }

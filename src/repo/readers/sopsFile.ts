@@ -9,21 +9,50 @@ export interface SopsMetadata {
   groups: string[][];
 }
 
+/** Bounds on what sops metadata may claim (sops itself writes a handful of groups and keys). */
+export const SOPS_LIMITS = { groups: 64, recipients: 10_000 };
+
+/** The file is sops-encrypted but its metadata is malformed or exceeds a bound. */
+export class SopsMetadataError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SopsMetadataError';
+  }
+}
+
 function fromObject(sops: Record<string, unknown>): SopsMetadata {
-  const recips = (list: unknown) => (Array.isArray(list) ? list.map((e) => (e as { recipient?: unknown })?.recipient).filter((r): r is string => typeof r === 'string') : []);
-  if (Array.isArray(sops.key_groups)) return { groups: (sops.key_groups as Record<string, unknown>[]).map((g) => recips(g?.age)) };
-  return { groups: [recips(sops.age)] };
+  const recips = (list: unknown, where: string) => {
+    if (list === undefined || list === null) return [];
+    if (!Array.isArray(list)) throw new SopsMetadataError(`sops metadata: ${where} is not a list`);
+    if (list.length > SOPS_LIMITS.recipients) throw new SopsMetadataError(`sops metadata: ${where} lists ${list.length} keys, more than ${SOPS_LIMITS.recipients}`);
+    return list.map((e) => (e as { recipient?: unknown })?.recipient).filter((r): r is string => typeof r === 'string').map((r) => r.trim());
+  };
+  if (sops.key_groups !== undefined && sops.key_groups !== null) {
+    if (!Array.isArray(sops.key_groups)) throw new SopsMetadataError('sops metadata: key_groups is not a list');
+    if (sops.key_groups.length > SOPS_LIMITS.groups) throw new SopsMetadataError(`sops metadata: ${sops.key_groups.length} key groups, more than ${SOPS_LIMITS.groups}`);
+    return { groups: (sops.key_groups as Record<string, unknown>[]).map((g, i) => recips(g?.age, `key group ${i + 1} age`)) };
+  }
+  return { groups: [recips(sops.age, 'age')] };
 }
 
 function fromFlat(entries: [string, string][]): SopsMetadata {
-  const groups: string[][] = [];
+  const groups: Map<number, Map<number, string>> = new Map();
   for (const [k, v] of entries) {
-    const m = /^(?:sops_)?(?:key_groups__list_(\d+)__map_)?age__list_(\d+)__map_recipient$/.exec(k);
-    if (!m) continue;
+    const m = /^(?:sops_)?(?:key_groups__list_(\d{1,12})__map_)?age__list_(\d{1,12})__map_recipient$/.exec(k);
+    if (!m) {
+      if (/__list_\d{13,}/.test(k)) throw new SopsMetadataError('sops metadata: a list index with more than 12 digits');
+      continue;
+    }
     const g = Number(m[1] ?? 0);
-    (groups[g] ??= [])[Number(m[2])] = v.trim();
+    const i = Number(m[2]);
+    if (g >= SOPS_LIMITS.groups) throw new SopsMetadataError(`sops metadata: key group index ${g} is out of range (sops writes fewer than ${SOPS_LIMITS.groups} groups)`);
+    if (i >= SOPS_LIMITS.recipients) throw new SopsMetadataError(`sops metadata: age key index ${i} is out of range (at most ${SOPS_LIMITS.recipients} keys per group)`);
+    let group = groups.get(g);
+    if (!group) groups.set(g, (group = new Map()));
+    group.set(i, v.trim());
   }
-  return { groups: groups.map((g) => (g ?? []).filter(Boolean)) };
+  const n = groups.size ? Math.max(...groups.keys()) + 1 : 0;
+  return { groups: Array.from({ length: n }, (_, g) => [...(groups.get(g) ?? new Map<number, string>())].sort((a, b) => a[0] - b[0]).map(([, r]) => r).filter(Boolean)) };
 }
 
 /** Parses sops metadata; null when the text is not a sops file. */
@@ -59,8 +88,9 @@ export function parseSopsFile(text: string, fileName: string): SopsMetadata | nu
   }
   let data: unknown;
   try {
-    data = text.trimStart().startsWith('{') ? JSON.parse(text) : parseYaml(text, { maxAliasCount: -1 });
+    data = text.trimStart().startsWith('{') ? JSON.parse(text) : parseYaml(text, { maxAliasCount: 100 });
   } catch {
+    if (/^sops:/m.test(text) || /"sops"\s*:/.test(text)) throw new SopsMetadataError('looks like a sops file but does not parse as YAML or JSON');
     return null;
   }
   const sops = (data as { sops?: unknown } | null)?.sops;

@@ -4,7 +4,7 @@
  * the elementary files (PKCS#15 descriptions, certificates, token info, …). JSON in a 0600 file.
  */
 import { randomBytes } from 'node:crypto';
-import { JsonStateFile } from '../stateFile.ts';
+import { JsonStateStore, readStateFile } from '../stateFile.ts';
 import type { CurveName } from './cvc.ts';
 
 export interface HsmKey {
@@ -67,8 +67,11 @@ export function freshState(serial?: string): PicoHsmState {
   };
 }
 
-export class PicoHsmStore extends JsonStateFile<PicoHsmState> {
+export class PicoHsmStore extends JsonStateStore<PicoHsmState> {
   static load(path: string): PicoHsmState | null {
-    return JsonStateFile.read(path, isPicoHsmState, 'virtual Pico HSM');
+    const v = readStateFile(path, 'virtual Pico HSM');
+    if (v === null) return null;
+    if (!isPicoHsmState(v)) throw new Error(`${path} is not a virtual Pico HSM state file`);
+    return v;
   }
 }

@@ -3,7 +3,7 @@
  * their retry counters, the management key, key slots and data objects. Stored as JSON in a
  * 0600 file, written atomically after every change.
  */
-import { JsonStateFile } from '../stateFile.ts';
+import { JsonStateStore, readStateFile } from '../stateFile.ts';
 
 export interface SlotState {
   /** Key algorithm byte (0x11 P-256, 0x14 P-384, 0xE1 X25519). */
@@ -74,13 +74,13 @@ export function freshState(serial: number, version: [number, number, number]): Y
   };
 }
 
-function isYubiKeyState(v: unknown): v is YubiKeyState {
-  const s = v as YubiKeyState;
-  return typeof s === 'object' && s !== null && typeof s.serial === 'number' && Array.isArray(s.version) && typeof s.pin === 'string';
-}
-
-export class StateStore extends JsonStateFile<YubiKeyState> {
+export class StateStore extends JsonStateStore<YubiKeyState> {
   static load(path: string): YubiKeyState | null {
-    return JsonStateFile.read(path, isYubiKeyState, 'virtual YubiKey');
+    const s = readStateFile(path, 'virtual YubiKey') as YubiKeyState | null;
+    if (s === null) return null;
+    if (typeof s.serial !== 'number' || !Array.isArray(s.version) || typeof s.pin !== 'string') {
+      throw new Error(`${path} is not a virtual YubiKey state file`);
+    }
+    return s;
   }
 }

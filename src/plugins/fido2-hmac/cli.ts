@@ -1,0 +1,177 @@
+/**
+ * The `age-plugin-fido2-hmac` command line, as v0.4.0's: `-g/--generate` (also `-n`) with its
+ * questions, `-s/--symmetric`, `-a/--algorithm`, `-y [FILE]`, `-m/--magic-identity`,
+ * `-v/--version`, `-h/--help`, and `--age-plugin=STATE_MACHINE`. Flags take one or two dashes and
+ * `-a es256` or `-a=es256`, as Go's flag package does. Questions go to the terminal (or, with no
+ * terminal, are answered one per line on stdin); the output goes to stdout.
+ */
+import { readFile } from 'node:fs/promises';
+import { goOptionDefs, parseGoFlags, type GoFlag } from '../../term/goFlags.ts';
+import type { ProgramSpec } from '../../term/spec.ts';
+import { write, type Io } from '../../term/io.ts';
+import { openPrompter, type Prompter } from '../../term/prompt.ts';
+import { x25519RecipientString, x25519PublicKey } from '../../age/x25519.ts';
+import { VERSION } from '../../version.ts';
+import { MAGIC_IDENTITY, parseIdentityString, recipientString } from './format.ts';
+import { generate, generatedText, type GenerateUi } from './generate.ts';
+import { HmacSource } from './token.ts';
+import { T, USAGE } from './texts.ts';
+import { openKeys } from './plugin.ts';
+
+export const REFERENCE_VERSION = '0.4.0';
+
+/** The flags (Go's grammar), described for the parser, the completions and the man page. */
+export const FLAGS = {
+  'age-plugin': { type: 'string', value: 'STATE-MACHINE', description: 'run the given age plugin state machine (internal use)' },
+  generate: { type: 'boolean', aliases: ['g', 'n'], description: 'generate new credentials interactively' },
+  symmetric: { type: 'boolean', aliases: ['s'], description: 'symmetric encryption with a new salt for every file (the token is needed for every operation)' },
+  algorithm: { type: 'string', aliases: ['a'], value: 'ALG', choices: ['es256', 'eddsa', 'rs256'], description: "the credential's algorithm (only es256 here)" },
+  y: { type: 'boolean', description: 'print the recipient of each identity in FILE or stdin (v2 identities need their token)' },
+  'magic-identity': { type: 'boolean', aliases: ['m'], description: 'print the magic identity to use when no identity is required' },
+  version: { type: 'boolean', aliases: ['v'], description: 'show the version' },
+  help: { type: 'boolean', aliases: ['h'], description: 'show the help' },
+} as const satisfies Record<string, GoFlag>;
+
+/** age-plugin-fido2-hmac for its man page and completions. */
+export const PROGRAM: ProgramSpec = {
+  name: 'age-plugin-fido2-hmac',
+  summary: `FIDO2 keys (CTAP2 hmac-secret) as age identities, compatible with age-plugin-fido2-hmac ${REFERENCE_VERSION}`,
+  style: 'go',
+  options: goOptionDefs(FLAGS),
+  positionals: [{ name: 'FILE', optional: true, complete: 'file', description: 'with -y: the identity file' }],
+  description: [
+    `Uses FIDO2 security keys through the hmac-secret extension as age identities, compatible with olastor/age-plugin-fido2-hmac ${REFERENCE_VERSION}: the same age1fido2-hmac1… recipients, AGE-PLUGIN-FIDO2-HMAC-1… identities and fido2-hmac stanzas. Several keys plugged in are probed silently; only the one holding the credential asks for its PIN and a touch.`,
+  ],
+  environment: {
+    FIDO2_TOKEN: 'use only the FIDO2 device at this path',
+    KEYBRIDGE_FIDO2_TCP: 'HOST:PORT[,HOST:PORT…]: use these TCP endpoints (Pico FIDO emulator framing, keybridge sim fido2) as the only keys',
+    AGE_PLUGIN_FIDO2_HMAC_SKIP_NOT_FOUND: 'when 1, decryption skips credentials whose key is not plugged in instead of asking for it',
+  },
+  exitStatus: '0 success, 1 failure, 2 usage error.',
+  examples: ['age-plugin-fido2-hmac -g > identity.txt', 'age -d -i identity.txt secret.age', 'age -d -j fido2-hmac secret.age'],
+};
+
+export function parseFlags(argv: readonly string[]) {
+  const { values: v, positionals } = parseGoFlags(argv, FLAGS);
+  return {
+    ...(v['age-plugin'] !== undefined ? { agePlugin: v['age-plugin'] } : {}),
+    generate: v.generate ?? false,
+    symmetric: v.symmetric ?? false,
+    algorithm: v.algorithm ?? 'es256',
+    toRecipient: v.y ?? false,
+    magic: v['magic-identity'] ?? false,
+    version: v.version ?? false,
+    help: v.help ?? false,
+    positionals,
+  };
+}
+
+function promptUi(p: Prompter): GenerateUi {
+  return {
+    message: async (t) => p.say(`[*] ${t}`),
+    requestSecret: (prompt) => p.secret(prompt.replace(/:\s*$/, '')),
+    confirm: async (q) => /^y/i.test((await p.line(`[*] ${q} [y/n]`)).trim()),
+    choose: async (q, options) => {
+      options.forEach((o, i) => p.say(`[*]   ${i + 1}. ${o}`));
+      for (;;) {
+        const n = Number((await p.line(`[*] ${q.replace(/\?$/, '')}`)).trim());
+        if (Number.isInteger(n) && n >= 1 && n <= options.length) return n;
+      }
+    },
+  };
+}
+
+export async function runCli(argv: readonly string[], io: Io, runStateMachine: (sm: string, io: Io) => Promise<number>): Promise<number> {
+  let flags: ReturnType<typeof parseFlags>;
+  try {
+    flags = parseFlags(argv);
+  } catch (err) {
+    await write(io.stderr, `${(err as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (flags.help) {
+    await write(io.stderr, `${USAGE}\n`);
+    return 0;
+  }
+  if (flags.agePlugin !== undefined) return runStateMachine(flags.agePlugin, io);
+  if (flags.magic) {
+    await write(io.stdout, MAGIC_IDENTITY);
+    return 0;
+  }
+  if (flags.generate) {
+    const alg = flags.algorithm.trim().toLowerCase();
+    if (!['es256', 'eddsa', 'rs256'].includes(alg)) {
+      await write(io.stderr, T.unsupportedAlgorithm(flags.algorithm));
+      return 1;
+    }
+    if (alg !== 'es256') {
+      await write(io.stderr, `Failed: ${T.algorithmNotHere(alg)}\n`);
+      return 1;
+    }
+    return withPrompter(io, async (p) => {
+      const keys = openKeys(io.env);
+      try {
+        const g = await generate(keys, promptUi(p), { symmetric: flags.symmetric });
+        await write(io.stdout, generatedText(g));
+        return 0;
+      } finally {
+        await keys.close();
+      }
+    });
+  }
+  if (flags.toRecipient) {
+    const text = flags.positionals[0] !== undefined ? await readFile(flags.positionals[0], 'utf8') : await readStdin(io);
+    return withPrompter(io, async (p) => {
+      const keys = openKeys(io.env);
+      const ui = promptUi(p);
+      const source = new HmacSource({ keys, ui: { message: ui.message, requestSecret: ui.requestSecret, confirm: async (q) => ui.confirm(q) }, interactive: () => true });
+      try {
+        for (const line of text.split(/\r?\n/)) {
+          const s = line.trim();
+          if (!s.startsWith('AGE-PLUGIN-FIDO2-HMAC-')) continue;
+          const id = parseIdentityString(s);
+          if (id.version === 'dataless') throw new Error('the magic identity has no recipient');
+          if (id.version === 1) {
+            await write(io.stdout, `${recipientString({ version: 1, requirePin: id.requirePin, credentialId: id.credentialId })}\n`);
+            continue;
+          }
+          const secret = await source.hmac(id.credentialId, id.salt, id.requirePin, 'this identity’s credential');
+          if (!secret) throw new Error('no plugged-in FIDO2 key holds this identity’s credential');
+          await write(io.stdout, `${x25519RecipientString(x25519PublicKey(secret))}\n`);
+        }
+        return 0;
+      } finally {
+        await keys.close();
+      }
+    });
+  }
+  if (flags.version) {
+    await write(io.stdout, `${REFERENCE_VERSION} (keybridge ${VERSION})\n`);
+    return 0;
+  }
+  await write(io.stderr, `${USAGE}\n`);
+  return 1;
+}
+
+async function withPrompter(io: Io, run: (p: Prompter) => Promise<number>): Promise<number> {
+  const p = openPrompter(io.stdin as never, io.stderr);
+  try {
+    return await run(p);
+  } catch (err) {
+    await write(io.stderr, `Failed: ${(err as Error).message}\n`);
+    return 1;
+  } finally {
+    p.close();
+  }
+}
+
+async function readStdin(io: Io): Promise<string> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of io.stdin as AsyncIterable<Buffer>) {
+    n += c.length;
+    if (n > 1 << 20) throw new Error('identity input larger than 1 MiB');
+    chunks.push(c);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

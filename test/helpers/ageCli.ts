@@ -1,0 +1,36 @@
+/**
+ * The real `age` CLI driving keybridge's plugin bundles: a PATH with `age-plugin-NAME` links to
+ * dist/, and `age` on a pseudo-terminal (scripts/pty-run.py) answering prompts in order, the
+ * answers passed through the environment so they never appear in argv.
+ */
+import { mkdtempSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { DIST, ROOT, run, type RunResult } from './run.ts';
+
+const PTY = `${ROOT}scripts/pty-run.py`;
+
+/** A directory with `age-plugin-<name>` for each bundle, and an environment with it first on PATH. */
+export function pluginPath(names: readonly string[], extra: NodeJS.ProcessEnv = {}): { dir: string; env: NodeJS.ProcessEnv } {
+  const dir = mkdtempSync(join(tmpdir(), 'kb-plugins-'));
+  for (const n of names) symlinkSync(`${DIST}/age-plugin-${n}.mjs`, join(dir, `age-plugin-${n}`));
+  const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${dir}:${dirname(process.execPath)}:${process.env.PATH ?? ''}`, ...extra };
+  delete env.AGEDEBUG;
+  return { dir, env };
+}
+
+/** `age ARGS` on a pty; `answers` are [prompt regex, typed answer] in order. */
+export function ageOnPty(args: readonly string[], env: NodeJS.ProcessEnv, answers: readonly [RegExp, string][] = [], timeoutS = 40): Promise<RunResult> {
+  const flags: string[] = [];
+  const e: NodeJS.ProcessEnv = { ...env };
+  answers.forEach(([re, value], i) => {
+    flags.push('--expect', re.source, '--send', '@env');
+    e[`PTY_SEND_${i + 1}`] = value;
+  });
+  return run('/usr/bin/python3', [PTY, '--timeout', String(timeoutS), ...flags, '--', 'age', ...args], { env: e, noTty: true, timeoutMs: (timeoutS + 15) * 1000 });
+}
+
+/** `age ARGS` without any terminal (a new session), stdin from `input`. */
+export function ageNoTty(args: readonly string[], env: NodeJS.ProcessEnv, input: string | Uint8Array = ''): Promise<RunResult> {
+  return run('age', [...args], { env, input, noTty: true, timeoutMs: 60_000 });
+}
