@@ -60,6 +60,14 @@ export { encodeStub, decodeStub, type Stub } from './plugins/yubikey/stub.ts';
 export { wrapPivP256, unwrapPivP256, parsePivP256 } from './plugins/yubikey/pivP256.ts';
 export { YubiKeyError } from './plugins/yubikey/errors.ts';
 export { PivSession } from './tokens/piv/session.ts';
+
+// Pico HSM (SmartCard-HSM) as an age identity: formats, in-process typage recipient/identity.
+export { PicoHsmRecipient, PicoHsmIdentity, type PicoHsmIdentityOptions } from './plugins/picohsm/typage.ts';
+export { encodeRecipient as encodePicoHsmRecipient, decodeRecipient as decodePicoHsmRecipient, fingerprint as picoHsmFingerprint } from './plugins/picohsm/recipient.ts';
+export { encodeIdentity as encodePicoHsmIdentity, decodeIdentity as decodePicoHsmIdentity } from './plugins/picohsm/identity.ts';
+export { wrapPicoHsm, unwrapPicoHsm, parsePicoHsm } from './plugins/picohsm/stanza.ts';
+export { PicoHsmError } from './plugins/picohsm/errors.ts';
+export { ScHsmSession } from './tokens/schsm/session.ts';
 export { openPcsc } from './transport/pcsc.ts';
 export type { CardReaders } from './transport/readers.ts';
 

@@ -16,5 +16,7 @@ export { virtualTokens } from './sim/tokens.ts';
 export type { VirtualTokenKind, RunningToken } from './sim/token.ts';
 export { startVirtualYubiKey, VirtualYubiKey, type VirtualYubiKeyOptions } from './sim/yubikey/card.ts';
 export type { TouchBehaviour } from './sim/yubikey/piv.ts';
+export { startVirtualPicoHsm, VirtualPicoHsm, type VirtualPicoHsmOptions, type ButtonBehaviour } from './sim/picohsm/card.ts';
+export { inProcessReaders, type InProcessReaders } from './sim/inProcess.ts';
 export { startVirtualFido2, type VirtualFido2, type VirtualFido2Options } from './sim/fido2/server.ts';
 export type { TouchMode as Fido2TouchMode, AuthenticatorEvent as Fido2Event } from './sim/fido2/authenticator.ts';

@@ -8,7 +8,7 @@ const needs = [findTool('age'), findTool('age-keygen'), findTool('ssh-keygen'), 
 
 describeWithRigLock('keybridge demo', () => {
   itWith(needs)('runs every step and cleans up', async () => {
-    const r = await keybridge(['demo'], { timeoutMs: 120_000 });
+    const r = await keybridge(['demo'], { timeoutMs: 200_000 });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^ {4}age1[02-9ac-hj-np-z]{58}$/m);
@@ -22,6 +22,13 @@ describeWithRigLock('keybridge demo', () => {
     expect(r.stdout).toContain('database password: correct horse battery staple');
     expect(r.stdout).toMatch(/Enter PIN for YubiKey with serial \d+ \*{6}/);
     expect(r.stdout).not.toMatch(/Enter PIN for YubiKey with serial \d+ \d/);
+    // The Pico HSM step: X25519 key on the virtual device, stock age encrypts, the plugin decrypts.
+    expect(r.stdout).toMatch(/^ {4}#    Recipient: age1[02-9ac-hj-np-z]{58}$/m);
+    expect(r.stdout).toMatch(/header stanza: -> X25519 \S{43}/);
+    expect(r.stdout).toContain('api token: 7f3e-pico-hsm');
+    // (the PIN may still be verified from --generate when pcscd has not powered the device off)
+    expect(r.stdout).not.toMatch(/Enter PIN for Pico HSM with key "keybridge demo" \d/);
+    expect(r.stdout).toMatch(/ok: decrypted with the virtual Pico HSM \(serial ESPH\d{7}\)/);
     // the virtual FIDO2 key: generate, encrypt to the native recipient, decrypt through the plugin with PIN and touch
     expect(r.stdout).toMatch(/^ {4}# public key: age1[02-9ac-hj-np-z]{58}$/m);
     expect(r.stdout).toMatch(/header stanza: -> X25519 \S{43}/);
@@ -36,7 +43,7 @@ describeWithRigLock('keybridge demo', () => {
     const dir = /working directory (\S+)\)/.exec(r.stdout)?.[1];
     expect(dir).toBeDefined();
     expect(existsSync(dir!)).toBe(false);
-  }, 120_000);
+  }, 210_000);
 
   it('rejects unknown options with exit 2', async () => {
     const r = await keybridge(['demo', '--bogus']);

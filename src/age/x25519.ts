@@ -73,3 +73,35 @@ export function unwrapX25519(secret: Uint8Array, args: readonly string[], body: 
     return null;
   }
 }
+
+/** An `X25519` stanza whose recipient's private key lives on a device. */
+export interface X25519Stanza {
+  share: Uint8Array;
+  body: Uint8Array;
+}
+
+/** Parses an `X25519` stanza; null when malformed (one canonical 32-byte argument, 32-byte body). */
+export function parseX25519(type: string, args: readonly string[], body: Uint8Array): X25519Stanza | null {
+  if (type !== X25519_TYPE || args.length !== 1 || args[0]!.length !== 43 || body.length !== 32) return null;
+  try {
+    const share = base64nopad.decode(args[0]!);
+    return share.length === 32 && base64nopad.encode(share) === args[0] ? { share, body } : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Opens the stanza for `recipient` (32-byte public key) with the ECDH done elsewhere (a device):
+ * `ecdh(share)` returns the 32-byte X25519 output. An all-zero output (low-order share) is
+ * refused. Null when the stanza is not for this key (it carries no tag: only the ECDH tells).
+ */
+export async function unwrapX25519WithEcdh(stanza: X25519Stanza, recipient: Uint8Array, ecdh: (share: Uint8Array) => Promise<Uint8Array>): Promise<Uint8Array | null> {
+  const shared = await ecdh(stanza.share);
+  if (shared.every((b) => b === 0)) return null;
+  try {
+    return chacha20poly1305(wrapKey(shared, stanza.share, recipient), new Uint8Array(12)).decrypt(stanza.body);
+  } catch {
+    return null;
+  }
+}

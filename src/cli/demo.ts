@@ -12,6 +12,7 @@ import { DemoReport } from '../demo/report.ts';
 import { DemoStepError } from '../demo/exec.ts';
 import { sshStep } from '../demo/sshStep.ts';
 import { yubikeyStep } from '../demo/yubikeyStep.ts';
+import { picohsmStep } from '../demo/picohsmStep.ts';
 import { validateStep } from '../demo/validateStep.ts';
 import { fido2Step } from '../demo/fido2Step.ts';
 
@@ -21,6 +22,8 @@ Runs keybridge's main job end to end on this machine and explains each step:
   - plug a virtual YubiKey into pcscd (no hardware needed; a real token is never modified)
   - generate an age identity on it with age-plugin-yubikey
   - encrypt with the real age CLI and decrypt with age -d through the plugin
+  - plug a virtual Pico HSM, generate an X25519 key on it with age-plugin-picohsm, encrypt with
+    stock age (no plugin), decrypt with age -d through the plugin
   - the same with a virtual FIDO2 key (CTAP2 hmac-secret) and age-plugin-fido2-hmac
   - convert an SSH host key to an age recipient, encrypt with the real age, decrypt
   - build an example clan + sops-nix + agenix repo with planted faults and validate it
@@ -50,6 +53,7 @@ export const command: Command = {
     try {
       await write(io.stdout, `keybridge demo (working directory ${dir})\n`);
       await yubikeyStep(dir, report);
+      await picohsmStep(dir, report);
       await fido2Step(dir, report);
       await sshStep(dir, report);
       await validateStep(dir, report);

@@ -6,14 +6,13 @@
  * Generate an identity with age-plugin-yubikey, encrypt to it with the real `age`, decrypt with
  * `age -d` through the plugin (PIN typed on a terminal), and show that ykman sees the card.
  */
-import { existsSync, mkdirSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs';
-import { openPcsc } from '../transport/pcsc.ts';
+import { mkdirSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs';
 import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
-import { pcscdRunning, startRig, type Rig } from '../rig/pcscd.ts';
 import { startVirtualYubiKey, type VirtualYubiKey } from '../sim/yubikey/card.ts';
 import { distDir } from './paths.ts';
 import { DemoStepError, exec } from './exec.ts';
+import { ageDecryptOnPty, demoPcscd } from './pcscd.ts';
 import type { DemoReport } from './report.ts';
 
 export interface YubiKeyStage {
@@ -21,29 +20,9 @@ export interface YubiKeyStage {
   stop(): Promise<void>;
 }
 
-function ptyRunner(): string {
-  return join(distDir(), '..', 'scripts', 'pty-run.py');
-}
-
 export async function yubikeyStep(dir: string, report: DemoReport): Promise<void> {
   report.heading('Plug in a virtual YubiKey (pcscd + vpcd + keybridge sim)');
-  let rig: Rig | null = null;
-  let port = 0x8c7b;
-  const systemSocket = existsSync('/run/pcscd/pcscd.comm');
-  if (pcscdRunning() || systemSocket) {
-    // The system's pcscd (running, or socket-activated): with vsmartcard-vpcd installed it has a
-    // vpcd reader on port 35963. A PC/SC call starts a socket-activated pcscd.
-    const readers = await openPcsc().catch(() => null);
-    await readers?.list().catch(() => undefined);
-    await readers?.close();
-    report.info("this machine's pcscd is in use: the virtual YubiKey plugs into its vpcd reader (port 35963).");
-  } else if (process.getuid?.() !== 0) {
-    throw new DemoStepError('pcscd is not running and starting one needs root: run the demo as root, or start the system pcscd (sudo systemctl start pcscd.socket) with vsmartcard-vpcd installed');
-  } else {
-    rig = await startRig();
-    port = rig.ports[0];
-    report.info(`started pcscd with the vpcd driver (reader "${rig.readerNames[0]}")${rig.nodelay ? '' : ' — without the TCP_NODELAY preload (run make -C native)'}`);
-  }
+  const { port, rig } = await demoPcscd(report, 'virtual YubiKey');
   const serial = 10_000_000 + randomInt(89_999_999);
   let yk: VirtualYubiKey | null = null;
   try {
@@ -101,13 +80,7 @@ export async function yubikeyStep(dir: string, report: DemoReport): Promise<void
     report.heading('Decrypt with age -d through the plugin (PIN on the terminal, touch on the card)');
     const dec = ['age', '-d', '-i', identityFile, join(dir, 'secret.txt.age')];
     report.command(dec);
-    const out = await exec('python3', [ptyRunner(), '--timeout', '30', '--expect', 'Enter PIN', '--send', '@env', '--', ...dec], {
-      env: { ...env, PTY_SEND_1: pin },
-      noTty: true,
-    });
-    const transcript = out.stdout.toString().replace(/\r/g, '').replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
-    if (!transcript.includes('correct horse battery staple')) throw new DemoStepError(`decryption through the plugin failed:\n${transcript}`);
-    report.info(transcript.split('\n').filter((l) => l.trim()).map((l) => (l.startsWith('Enter PIN') ? `${l.trim()} ******` : l)).join('\n'));
+    report.info(await ageDecryptOnPty(dec.slice(1), pin, env, 'correct horse battery staple'));
     report.ok(`decrypted with the virtual YubiKey (serial ${serial}); the card saw ${yk.touchRequests} touches (certificate signing and decryption) and ${yk.apduCount} APDUs in all`);
   } finally {
     await yk?.stop().catch(() => undefined);

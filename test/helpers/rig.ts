@@ -4,7 +4,7 @@
  * time), puts the plugin binaries on PATH, and tears everything down afterwards. When pcscd or vpcd
  * is missing the tests are skipped loudly, or fail under KEYBRIDGE_REQUIRE_E2E=1 (CI).
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,7 +58,7 @@ async function startRigWhenFree(): Promise<Rig> {
 
 export interface RigContext {
   rig: Rig;
-  /** A directory on PATH holding age-plugin-yubikey (and other plugin bins). */
+  /** A directory on PATH holding the built plugin bins (dist/age-plugin-*.mjs). */
   binDir: string;
   /** A scratch directory for the test file. */
   dir: string;
@@ -66,6 +66,17 @@ export interface RigContext {
   env: NodeJS.ProcessEnv;
   /** Inserts a virtual YubiKey into reader slot `slot` (0 or 1). */
   yubikey(opts?: Partial<VirtualYubiKeyOptions> & { slot?: 0 | 1 }): Promise<VirtualYubiKey>;
+  /**
+   * Inserts any virtual token: `start` connects it to the vpcd port it is given; the token is
+   * stopped after the file's tests, and pcscd has seen it when this resolves.
+   */
+  plug<T extends PluggedToken>(start: (port: number) => Promise<T>, slot?: 0 | 1): Promise<T>;
+  /** Resolves once pcscd reports reader slot `slot` empty (after a token's `remove()`). */
+  unplugged(slot?: 0 | 1): Promise<void>;
+}
+
+export interface PluggedToken {
+  stop(): Promise<void>;
 }
 
 /**
@@ -108,23 +119,32 @@ export function describeWithRigLock(name: string, body: () => void): void {
 export function describeWithRig(name: string, body: (ctx: RigContext) => void): void {
   if (unavailable(name, () => body({} as RigContext))) return;
   describe(name, () => {
-    const cards: VirtualYubiKey[] = [];
+    const cards: PluggedToken[] = [];
     const ctx = {} as RigContext;
     beforeAll(async () => {
       await acquireLock();
       ctx.dir = mkdtempSync(join(tmpdir(), 'keybridge-e2e-'));
       ctx.binDir = join(ctx.dir, 'bin');
       mkdirSync(ctx.binDir);
-      for (const bin of ['age-plugin-yubikey']) symlinkSync(join(DIST, `${bin}.mjs`), join(ctx.binDir, bin));
+      for (const f of readdirSync(DIST)) {
+        const m = /^(age-plugin-[a-z0-9-]+)\.mjs$/.exec(f);
+        if (m) symlinkSync(join(DIST, f), join(ctx.binDir, m[1]!));
+      }
       ctx.env = { ...process.env, PATH: `${ctx.binDir}:${process.env.PATH}`, KEYBRIDGE_ROOT: ROOT };
       ctx.rig = await startRigWhenFree();
-      ctx.yubikey = async (opts = {}) => {
-        const { slot = 0, ...rest } = opts;
-        const yk = await startVirtualYubiKey({ port: ctx.rig.ports[slot], ...rest });
-        cards.push(yk);
+      ctx.plug = async (start, slot = 0) => {
+        // A card just pulled from this slot must be gone for pcscd first, or the two merge.
+        await ctx.rig.waitForCard(slot, 'absent');
+        const token = await start(ctx.rig.ports[slot]);
+        cards.push(token);
         // pcscd polls for cards every 400 ms (longer on a loaded machine): wait until it reports this one.
         await ctx.rig.waitForCard(slot, 'present');
-        return yk;
+        return token;
+      };
+      ctx.unplugged = (slot = 0) => ctx.rig.waitForCard(slot, 'absent');
+      ctx.yubikey = async (opts = {}) => {
+        const { slot = 0, ...rest } = opts;
+        return ctx.plug((port) => startVirtualYubiKey({ port, ...rest }), slot);
       };
     }, 2 * WAIT_FOR_PCSCD_MS + 60_000);
     afterAll(async () => {

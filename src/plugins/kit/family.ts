@@ -98,6 +98,12 @@ export interface PinTarget {
 
 export const MALFORMED = Symbol('malformed stanza');
 
+/**
+ * A card operation's answer for a stanza that turned out not to be for this identity (an untagged
+ * stanza, or a tag only the device can check): no file key and no error.
+ */
+export const NOT_FOR_THIS = Symbol('not for this identity');
+
 /** A family: formats, devices, the card operation, texts. */
 export interface TokenFamily<Identity, Parsed, Recipient, Device extends OpenDevice> {
   /** The plugin name (`yubikey` for `age-plugin-yubikey`, `age1yubikey1…`, `AGE-PLUGIN-YUBIKEY-1…`). */
@@ -124,15 +130,22 @@ export interface TokenFamily<Identity, Parsed, Recipient, Device extends OpenDev
   parseStanza(stanza: Stanza): Parsed | null | typeof MALFORMED;
   /** Card-free check that the stanza may be for this identity (a tag). */
   matches(identity: Identity, stanza: Parsed): boolean;
+  /**
+   * When `matches` cannot tell identities apart without the device (stanzas without tags, or
+   * tags over a public key only the device holds): a stanza is offered to every matching
+   * identity in turn instead of being claimed by the first.
+   */
+  readonly sharedStanzas?: boolean;
   /** The device the identity lives on. */
   deviceOf(identity: Identity): DeviceRef;
   /** Access to the devices for one run. */
   devices(): DeviceAccess<Device>;
   /**
    * The card operation: unwraps each stanza with the identity on the opened device; null where a
-   * stanza does not open. Throwing fails the identity (the message comes from `describeError`).
+   * stanza does not open (reported), NOT_FOR_THIS where it proved not to be for this identity
+   * (silent). Throwing fails the identity (the message comes from `describeError`).
    */
-  unwrap(device: Device, identity: Identity, stanzas: Parsed[], ctx: TokenContext): Promise<Array<Uint8Array | null>>;
+  unwrap(device: Device, identity: Identity, stanzas: Parsed[], ctx: TokenContext): Promise<Array<Uint8Array | null | typeof NOT_FOR_THIS>>;
   /** The text for a failure of an identity on a device; the kit's default covers the shared token errors. */
   describeError?(e: unknown, device: DeviceRef): string | undefined;
 }

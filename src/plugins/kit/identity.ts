@@ -10,7 +10,7 @@ import type { IdentityV1Error } from '../../age/plugin/server.ts';
 import type { PluginUi } from '../../age/plugin/ui.ts';
 import type { Stanza } from '../../age/stanza.ts';
 import { describeError } from './describe.ts';
-import { MALFORMED, type DeviceAccess, type DeviceRef, type OpenDevice, type TokenContext, type TokenFamily } from './family.ts';
+import { MALFORMED, NOT_FOR_THIS, type DeviceAccess, type DeviceRef, type OpenDevice, type TokenContext, type TokenFamily } from './family.ts';
 import { verifyPin } from './pin.ts';
 import { userPinSource, type PinSource } from './pinSource.ts';
 import { openOrAsk } from './presence.ts';
@@ -58,8 +58,6 @@ interface Candidate<P> {
   /** The stanza's index in its file. */
   stanza: number;
   parsed: P;
-  /** Already given to the card operation. */
-  tried?: boolean;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -100,14 +98,16 @@ export async function unwrapFiles<I, P, R, D extends OpenDevice>(
     }
   });
 
-  // Each stanza is claimed by at most one identity (the first that matches).
+  // Each stanza is claimed by at most one identity (the first that matches), unless the family
+  // can only tell on the device (sharedStanzas).
   const claimed = new Set<Candidate<P>>();
   const work = identities
     .map((id) => ({
       ...id,
+      tried: new Set<Candidate<P>>(),
       matches: candidates.filter((c) => {
         if (claimed.has(c) || failed.has(c.file) || !family.matches(id.identity, c.parsed)) return false;
-        claimed.add(c);
+        if (!family.sharedStanzas) claimed.add(c);
         return true;
       }),
     }))
@@ -126,15 +126,16 @@ export async function unwrapFiles<I, P, R, D extends OpenDevice>(
 
   const pending = (c: Candidate<P>) => !result.fileKeys.has(c.file) && !failed.has(c.file);
   /** One stanza per pending file at a time (a stanza that does not open lets the file's next one try). */
-  const nextBatch = (matches: Candidate<P>[]) => {
+  const nextBatch = (w: (typeof work)[number]) => {
     const batch: Candidate<P>[] = [];
-    for (const c of matches) if (pending(c) && !batch.some((b) => b.file === c.file) && !c.tried) batch.push(c);
-    for (const c of batch) c.tried = true;
+    for (const c of w.matches) if (pending(c) && !batch.some((b) => b.file === c.file) && !w.tried.has(c)) batch.push(c);
+    for (const c of batch) w.tried.add(c);
     return batch;
   };
-  const record = (batch: Candidate<P>[], keys: Array<Uint8Array | null>) =>
+  const record = (batch: Candidate<P>[], keys: Array<Uint8Array | null | typeof NOT_FOR_THIS>) =>
     batch.forEach((c, i) => {
       const key = keys[i];
+      if (key === NOT_FOR_THIS) return;
       if (key) result.fileKeys.set(c.file, key);
       else result.errors.push({ kind: 'stanza', file: c.file, index: c.stanza, message: texts.decryptFailed });
     });
@@ -142,10 +143,10 @@ export async function unwrapFiles<I, P, R, D extends OpenDevice>(
   const hosted = async (ref: DeviceRef, items: typeof work): Promise<boolean> => {
     for (const w of items) {
       try {
-        for (let batch = nextBatch(w.matches); batch.length; batch = nextBatch(w.matches)) {
+        for (let batch = nextBatch(w); batch.length; batch = nextBatch(w)) {
           const keys = await env.host!.unwrap({ family: family.name, device: ref, identity: w.data, stanzas: batch.map((c) => req.files[c.file]![c.stanza]!) }, env.ui);
           if (keys === null) {
-            for (const c of batch) c.tried = false;
+            for (const c of batch) w.tried.delete(c);
             return false;
           }
           record(batch, keys);
@@ -181,7 +182,7 @@ export async function unwrapFiles<I, P, R, D extends OpenDevice>(
       try {
         for (const w of g.items) {
           try {
-            for (let batch = nextBatch(w.matches); batch.length; batch = nextBatch(w.matches)) {
+            for (let batch = nextBatch(w); batch.length; batch = nextBatch(w)) {
               record(batch, await family.unwrap(device, w.identity, batch.map((c) => c.parsed), ctx));
             }
           } catch (e) {

@@ -9,6 +9,7 @@ import { p256, p384 } from '@noble/curves/nist.js';
 import { x25519 } from '@noble/curves/ed25519.js';
 import { concatBytes, tlv, tlvMap, TlvError } from '../../transport/tlv.ts';
 import { response, SW, SwError, type CommandApdu } from '../apdu.ts';
+import type { PresenceBehaviour } from '../pluggedCard.ts';
 import { versionAtLeast, type SlotState, type StateStore } from './state.ts';
 import { attestationCaCertificate, attestationCertificate } from './attestation.ts';
 
@@ -17,7 +18,7 @@ const PIN_POLICY = { DEFAULT: 0, NEVER: 1, ONCE: 2, ALWAYS: 3 } as const;
 const TOUCH_POLICY = { DEFAULT: 0, NEVER: 1, ALWAYS: 2, CACHED: 3 } as const;
 const TOUCH_CACHE_MS = 15_000;
 
-export type TouchBehaviour = 'approve' | 'deny' | { timeoutMs: number };
+export type TouchBehaviour = PresenceBehaviour;
 
 const KEY_SLOTS = new Set([0x9a, 0x9c, 0x9d, 0x9e, ...Array.from({ length: 20 }, (_, i) => 0x82 + i)]);
 

@@ -1,0 +1,49 @@
+/**
+ * SmartCard-HSM constants (as the Pico HSM implements them): the application id, instructions,
+ * status words, device options, file-identifier prefixes and algorithm ids.
+ */
+export const SCHSM_AID = Uint8Array.of(0xe8, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x81, 0xc3, 0x1f, 0x02, 0x01);
+
+export const Ins = {
+  SELECT: 0xa4,
+  VERIFY: 0x20,
+  CHANGE_REFERENCE: 0x24,
+  RESET_RETRY: 0x2c,
+  GENERATE_KEY_PAIR: 0x46,
+  ENUMERATE_OBJECTS: 0x58,
+  DECIPHER: 0x62,
+  READ_BINARY_ODD: 0xb1,
+  UPDATE_EF: 0xd7,
+  DELETE_FILE: 0xe4,
+} as const;
+
+export const Sw = {
+  OK: 0x9000,
+  BUTTON_TIMEOUT: 0x6600,
+  SECURITY_STATUS: 0x6982,
+  PIN_BLOCKED: 0x6983,
+  DATA_INVALID: 0x6984,
+  CONDITIONS: 0x6985,
+  FUNC_NOT_SUPPORTED: 0x6a81,
+  NOT_FOUND: 0x6a82,
+  FILE_FULL: 0x6a84,
+  REFERENCE_NOT_FOUND: 0x6a88,
+} as const;
+
+export const USER_PIN = 0x81;
+export const SO_PIN = 0x88;
+export const ALGO_EC_DH = 0x80;
+
+/** Device options (FCI tag 85, first two bytes). */
+export const Option = { RESET_RETRY_COUNTER: 0x0001, TRANSPORT_PIN: 0x0002, BUTTON: 0x0100 } as const;
+
+/** High byte of a file identifier; the low byte is the key id. */
+export const Prefix = { PRKD: 0xc4, CD: 0xc8, DCOD: 0xc9, KEY: 0xcc, EE_CERTIFICATE: 0xce } as const;
+
+export const EF_DEVICE_CERTIFICATE = 0x2f02;
+
+/** The key the device makes for itself at initialisation (device authentication); never an age key. */
+export const DEVICE_KEY_ID = 0;
+
+export const PIN_MIN = 6;
+export const PIN_MAX = 16;
