@@ -39,7 +39,8 @@ function reachableDist(entries: string[]): Set<string> {
     seen.add(file);
     const text = readFileSync(join(ROOT, file), 'utf8');
     const dir = file.slice(0, file.lastIndexOf('/'));
-    for (const m of text.matchAll(/(?:from\s*|import\s*\(\s*|import\s*)["'](\.{1,2}\/[^"']+\.mjs)["']/g)) {
+    // imports, and files found next to the bundle at run time (worker threads: './workers/….mjs')
+    for (const m of text.matchAll(/(?:from\s*|import\s*\(\s*|import\s*|\[\s*|,\s*)["'](\.{1,2}\/[^"']+\.mjs)["']/g)) {
       const parts = `${dir}/${m[1]}`.split('/');
       const norm: string[] = [];
       for (const p of parts) {
@@ -47,8 +48,11 @@ function reachableDist(entries: string[]): Set<string> {
         if (p === '..') norm.pop();
         else norm.push(p);
       }
-      todo.push(norm.join('/'));
+      const target = norm.join('/');
+      if (existsSync(join(ROOT, target))) todo.push(target);
     }
+    // dist/<name>.cjs keeps its former name dist/<name>.mjs as a two-line shim that loads it.
+    if (file.endsWith('.cjs')) todo.push(file.replace(/\.cjs$/, '.mjs'));
   }
   return seen;
 }
@@ -65,7 +69,7 @@ describe('npm pack', () => {
   it('ships sources and bundles, not tests, benchmarks or development scripts', () => {
     const tops = [...new Set(files.map((f) => (f.includes('/') ? f.slice(0, f.indexOf('/')) : f)))].sort();
     expect(tops).toEqual(['README.md', 'dist', 'native', 'package.json', 'scripts', 'src', 'udev']);
-    expect(files.filter((f) => f.startsWith('scripts/'))).toEqual(['scripts/pty-run.py']);
+    expect(files.filter((f) => f.startsWith('scripts/')).sort()).toEqual(['scripts/build-native.mjs', 'scripts/pty-run.py']);
   });
 
   it('every bin, main and man entry is in the tarball', () => {

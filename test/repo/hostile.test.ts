@@ -151,9 +151,9 @@ describe('validate: bad input gets a message naming the path and the cause, exit
 
   it('malformed Bitwarden exports: null, items without names, keys that are not strings', async () => {
     const cases: [unknown, RegExp][] = [
-      [null, /holds null/],
+      [null, /got null/],
       [{ items: [{ type: 5 }] }, /item 1 has no name/],
-      [{ items: [{ name: 'sops-a-ssh', sshKey: { publicKey: 5 } }] }, /item 1 \("sops-a-ssh"\): sshKey\.publicKey is not a string/],
+      [{ items: [{ name: 'sops-a-ssh', sshKey: { publicKey: 5 } }] }, /item 1 \("sops-a-ssh"\): sshKey\.publicKey is number, not a string/],
       [{ items: [{ name: 'sops-a-ssh', login: 'x' }] }, /login is not an object/],
       [[7], /item 1 is not an object/],
     ];
