@@ -73,3 +73,17 @@ export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 export function mlkem768P256TagMatches(stanza: Mlkem768P256TagStanza, staticTag: Uint8Array): boolean {
   return sameBytes(mlkem768P256Tag(stanza.enc, staticTag), stanza.tag);
 }
+
+type KeyModule = typeof import('./mlkem768p256tagKey.ts');
+let keyModule: KeyModule | undefined;
+
+/** Loads the key operations (ML-KEM) once; a run that meets no post-quantum key never does. */
+export async function loadTagPqKeys(): Promise<KeyModule> {
+  return (keyModule ??= await import('./mlkem768p256tagKey.ts'));
+}
+
+/** Wraps to a 1249-byte recipient, for synchronous callers that ran `loadTagPqKeys` first. */
+export function wrapTagPqLoaded(fileKey: Uint8Array, recipient: Uint8Array): Stanza {
+  if (!keyModule) throw new Error('internal error: post-quantum wrapping before the key operations were loaded');
+  return keyModule.wrapMlkem768P256Tag(fileKey, recipient);
+}

@@ -25,6 +25,10 @@ Commands:
   --generate --label NAME    Generate a key on the Pico HSM and print its identity file.
       --key-type TYPE        p256 (default, as pinpox) or x25519: an X25519 key's recipient is a
                              plain age1… that stock age, rage, sops and typage encrypt to.
+      --pq                   A post-quantum key (ML-KEM-768 + a P-256 key on the device,
+                             mlkem768p256tag): its recipient is age1tagpq1…, which Go age >= 1.3,
+                             rage >= 0.12 and typage encrypt to. The ML-KEM seed is stored in a
+                             PIN-protected data object beside the key.
   --list                     List the age keys keybridge made on plugged-in Pico HSMs (recipients).
   --list-all                 Also list keys made by other tools (pkcs11-tool, sc-hsm-tool,
                              pico-hsm-tool) that can serve as age keys.
@@ -48,6 +52,7 @@ Environment:
 Examples:
   ${BINARY} --generate --label laptop > identity.txt
   ${BINARY} --generate --label laptop-x --key-type x25519 > identity-x.txt
+  ${BINARY} --generate --label laptop-pq --pq > identity-pq.txt
   ${BINARY} --list > recipients.txt
   age -R recipients.txt -o secret.age secret.txt
   age -d -i identity.txt secret.age
@@ -59,6 +64,7 @@ export interface Options {
   generate: boolean;
   label?: string;
   keyType: 'p256' | 'x25519';
+  pq: boolean;
   list: boolean;
   listAll: boolean;
   convert?: string;
@@ -76,6 +82,7 @@ const SPEC = {
   generate: { type: 'boolean', description: 'generate a key on the Pico HSM and print its identity file' },
   label: { type: 'string', value: 'NAME', description: 'with --generate: the key\'s label (required)' },
   'key-type': { type: 'string', value: 'TYPE', choices: ['p256', 'x25519'], description: 'with --generate: p256 (default) or x25519 (a plain age1… recipient)' },
+  pq: { type: 'boolean', description: 'with --generate: a post-quantum key (mlkem768p256tag, an age1tagpq1… recipient)' },
   list: { type: 'boolean', description: 'list the age keys keybridge made on plugged-in Pico HSMs' },
   'list-all': { type: 'boolean', description: 'also list keys made by other tools that can serve as age keys' },
   convert: { type: 'string', value: 'IDENTITY', complete: 'file', description: 'print the recipient of an identity (a string or a file); no PIN needed' },
@@ -117,6 +124,7 @@ export function parseOptions(argv: string[]): Options {
     version: values.version ?? false,
     generate: values.generate ?? false,
     keyType,
+    pq: values.pq ?? false,
     list: values.list ?? false,
     listAll: values['list-all'] ?? false,
     json: values.json ?? false,
@@ -125,7 +133,8 @@ export function parseOptions(argv: string[]): Options {
   const commands = [o.generate, o.list, o.listAll, o.convert !== undefined].filter(Boolean).length;
   if (commands > 1) throw new UsageFail(S.onlyOne);
   if (o.generate && (o.label === undefined || o.label === '')) throw new UsageFail(S.labelRequired);
-  if (!o.generate && (o.label !== undefined || values['key-type'] !== undefined)) throw new UsageFail('--label and --key-type go with --generate.');
+  if (!o.generate && (o.label !== undefined || values['key-type'] !== undefined || o.pq)) throw new UsageFail('--label, --key-type and --pq go with --generate.');
+  if (o.pq && keyType !== 'p256') throw new UsageFail('--pq makes a P-256 key with an ML-KEM-768 half; it does not go with --key-type x25519.');
   return o;
 }
 

@@ -29,6 +29,7 @@ interface KeyView {
   keyId: number;
   label: string | null;
   keyType: 'p256' | 'x25519';
+  postQuantum: boolean;
   ours: boolean;
   recipient: string;
   tagRecipient?: string;
@@ -43,6 +44,7 @@ function view(hsm: PicoHsm, key: AgeKey): KeyView {
     keyId: key.keyId,
     label: key.label,
     keyType: key.curve,
+    postQuantum: Boolean(key.pq),
     ours: key.ours,
     recipient: r.recipient,
     ...(r.tagRecipient ? { tagRecipient: r.tagRecipient } : {}),
@@ -54,7 +56,7 @@ function view(hsm: PicoHsm, key: AgeKey): KeyView {
 const typeName = (t: 'p256' | 'x25519') => (t === 'p256' ? 'P-256' : 'X25519');
 
 function commentBlock(v: KeyView, created?: Date): string {
-  const lines = [`#       Serial: ${v.serial}, Key: ${v.keyId}`, `#        Label: ${v.label ?? '(none)'}`, `#     Key type: ${typeName(v.keyType)}`];
+  const lines = [`#       Serial: ${v.serial}, Key: ${v.keyId}`, `#        Label: ${v.label ?? '(none)'}`, `#     Key type: ${v.postQuantum ? 'P-256 + ML-KEM-768 (post-quantum, mlkem768p256tag)' : typeName(v.keyType)}`];
   if (created) lines.push(`#      Created: ${created.toUTCString()}`);
   lines.push(`#    Recipient: ${v.recipient}`);
   if (v.tagRecipient) lines.push(`#          Tag: ${v.tagRecipient}`);
@@ -115,13 +117,14 @@ async function generate(opts: Options, io: Io, readers: CardReaders): Promise<nu
     if (existing.some((k) => k.label === opts.label)) throw new PicoHsmError('USAGE', S.labelTaken(opts.label!.slice(0, 64), device.serial!));
     await verifyPin(scHsmPin(device), { family: PLUGIN_NAME, device: { key: device.serial!, label: device.serial! }, texts: TEXTS, sources: pins.sources, once: true });
     io.stderr.write(S.generating(opts.keyType, opts.label!) + '\n');
-    const key = await generateAgeKey(device.session, { label: opts.label!, keyType: opts.keyType });
+    const key = await generateAgeKey(device.session, { label: opts.label!, keyType: opts.keyType, pq: opts.pq });
     const v = view(device, key);
     if (opts.json) {
       await write(io.stdout, JSON.stringify(v, null, 2) + '\n');
     } else {
       await write(io.stdout, commentBlock(v, new Date()) + v.identity + '\n');
       io.stderr.write(`\nPublic key (recipient):\n  ${v.recipient}\n`);
+      if (v.postQuantum) io.stderr.write('  (post-quantum: Go age >= 1.3, rage >= 0.12 and typage encrypt to it without any plugin)\n');
       if (v.tagRecipient) io.stderr.write(`  ${v.tagRecipient}   (the same key for age >= 1.3, rage >= 0.12, typage: no plugin needed)\n`);
       if (v.fingerprint) io.stderr.write(`\nFingerprint: ${v.fingerprint}\n`);
       if (key.curve === 'x25519') io.stderr.write(`\n${S.x25519Cost}\n`);

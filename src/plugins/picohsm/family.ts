@@ -18,7 +18,9 @@ import { MALFORMED, NOT_FOR_THIS, type DeviceAccess, type DeviceRef, type KitTex
 import { listPicoHsms, type PicoHsm } from './devices.ts';
 import { PicoHsmError } from './errors.ts';
 import { decodeIdentityData, describeSlot, type PicoHsmIdentity } from './identity.ts';
-import { findKey, readAgeKeys, type AgeKey } from './keys.ts';
+import { findKey, readAgeKeys, tagPqRecipientBytes, type AgeKey } from './keys.ts';
+import { POSTQUANTUM } from '../../age/labels.ts';
+import { loadTagPqKeys, wrapTagPqLoaded } from '../../age/mlkem768p256tag.ts';
 import { parseRecipientBytes } from './recipient.ts';
 import { wrapPicoHsm } from './stanza.ts';
 import { S, PLUGIN_NAME, SKIP_NOT_FOUND_ENV } from './strings.ts';
@@ -109,7 +111,9 @@ export function picoHsmFamily(deps: { readers: () => Promise<CardReaders> }): To
 
     parseRecipient: parseRecipientBytes,
     parseIdentity: decodeIdentityData,
-    wrap: (fileKey, point) => [wrapPicoHsm(fileKey, point)],
+    // A post-quantum recipient (1249 bytes) only comes from recipientOf, which loads ML-KEM first.
+    wrap: (fileKey, r) => [r.length === 65 ? wrapPicoHsm(fileKey, r) : wrapTagPqLoaded(fileKey, r)],
+    labels: (recipients) => (recipients.length > 0 && recipients.every((r) => r.length !== 65) ? [POSTQUANTUM] : []),
 
     async recipientOf(identity, devices, log) {
       const ref = deviceRefOf(identity);
@@ -119,7 +123,9 @@ export function picoHsmFamily(deps: { readers: () => Promise<CardReaders> }): To
         const key = findKey(d.keys, identity);
         if (!key) throw new PicoHsmError('INVALID_IDENTITY', S.keyNotFound(ref.label.replace(/^with key /, ''), d.hsm.serial ?? d.hsm.reader));
         if (key.curve !== 'p256') throw new PicoHsmError('INVALID_IDENTITY', S.x25519NoPluginRecipient);
-        return key.publicKey;
+        const pq = tagPqRecipientBytes(key);
+        if (pq) await loadTagPqKeys();
+        return pq ?? key.publicKey;
       } finally {
         await d.close().catch(() => undefined);
       }
@@ -161,7 +167,7 @@ async function unwrapOnDevice(d: PicoHsmDevice, identity: PicoHsmIdentity, stanz
     const s = stanzas[i]!;
     if (r) return r;
     // Only a tag or fingerprint that matched makes a failure to open an error; otherwise the stanza was someone else's.
-    const tagged = s.kind === 'tag' || (s.kind === 'picohsm' && s.stanza.fingerprint !== null);
+    const tagged = s.kind === 'tag' || s.kind === 'tagpq' || (s.kind === 'picohsm' && s.stanza.fingerprint !== null);
     return tagged && mayBeFor(key, s) ? null : NOT_FOR_THIS;
   });
 }

@@ -6,7 +6,8 @@
  * pinpox writes slot 0 and never reads it. keybridge puts its device naming there, which pinpox
  * ignores, so identities stay interchangeable:
  *
- *   bit 31 set ‖ bits 24–27 key type (0 = P-256, 1 = X25519) ‖ bits 0–23 device tag
+ *   bit 31 set ‖ bits 24–27 key type (0 = P-256, 1 = X25519, 2 = P-256 + ML-KEM-768, i.e. a
+ *   post-quantum `mlkem768p256tag` key) ‖ bits 0–23 device tag
  *
  * with device tag = SHA-256("keybridge picohsm device " ‖ serial)[0..3]. Slot 0 (pinpox's
  * identities) means: a P-256 key on any device. Keys are found by label first, then by id, as
@@ -35,14 +36,16 @@ export function deviceTag(serial: string): number {
   return (h[0]! << 16) | (h[1]! << 8) | h[2]!;
 }
 
-export function slotWord(keyType: KeyType, tag: number): number {
-  return (MARK | ((keyType === 'x25519' ? 1 : 0) << 24) | (tag & 0xffffff)) >>> 0;
+export function slotWord(keyType: KeyType, tag: number, pq = false): number {
+  const type = keyType === 'x25519' ? 1 : pq ? 2 : 0;
+  return (MARK | (type << 24) | (tag & 0xffffff)) >>> 0;
 }
 
 /** What the slot word says: the key type, and the device tag when the identity names one. */
-export function describeSlot(slot: number): { keyType: KeyType; deviceTag: number | null } {
+export function describeSlot(slot: number): { keyType: KeyType; deviceTag: number | null; pq?: true } {
   if (!(slot & MARK)) return { keyType: 'p256', deviceTag: null };
-  return { keyType: ((slot >>> 24) & 0x0f) === 1 ? 'x25519' : 'p256', deviceTag: slot & 0xffffff };
+  const type = (slot >>> 24) & 0x0f;
+  return { keyType: type === 1 ? 'x25519' : 'p256', deviceTag: slot & 0xffffff, ...(type === 2 ? { pq: true as const } : {}) };
 }
 
 export function encodeIdentity(id: PicoHsmIdentity): string {

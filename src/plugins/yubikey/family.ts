@@ -11,7 +11,7 @@
 import { p256TagMatchesRecipientTag, parseP256Tag, P256TAG_TYPE, unwrapP256Tag, type P256TagStanza } from '../../age/p256tag.ts';
 import { bytesEqual } from '../../age/p256.ts';
 import { POSTQUANTUM } from '../../age/labels.ts';
-import { mlkem768P256TagMatches, parseMlkem768P256Tag, type Mlkem768P256TagStanza } from '../../age/mlkem768p256tag.ts';
+import { loadTagPqKeys, mlkem768P256TagMatches, parseMlkem768P256Tag, wrapTagPqLoaded, type Mlkem768P256TagStanza } from '../../age/mlkem768p256tag.ts';
 import type { Stanza } from '../../age/stanza.ts';
 import { TokenError, TouchTimeout } from '../../tokens/errors.ts';
 import { KeyAlgorithm } from '../../tokens/piv/constants.ts';
@@ -38,19 +38,6 @@ export type YubiKeyRecipient = Uint8Array;
 
 const isPq = (r: YubiKeyRecipient) => r.length !== 33;
 
-/**
- * ML-KEM is loaded only when a post-quantum key is used (classic decryptions do not pay for it).
- * A post-quantum recipient only ever comes from `recipientOf`, which loads it before `wrap` runs.
- */
-type PqModule = typeof import('../../age/mlkem768p256tagKey.ts');
-let pqModule: PqModule | undefined;
-async function loadPq(): Promise<PqModule> {
-  return (pqModule ??= await import('../../age/mlkem768p256tagKey.ts'));
-}
-function wrapPq(fileKey: Uint8Array, recipient: Uint8Array) {
-  if (!pqModule) throw new Error('internal error: post-quantum wrapping before the key was read');
-  return pqModule.wrapMlkem768P256Tag(fileKey, recipient);
-}
 
 /** An open YubiKey for one run, with its cached-touch clock. */
 export interface YubiKeyDevice extends OpenDevice {
@@ -116,7 +103,8 @@ export function yubikeyFamily(deps: { readers: () => Promise<CardReaders> }): To
 
     parseRecipient: parseRecipientBytes,
     parseIdentity: parseStubBytes,
-    wrap: (fileKey, r) => [isPq(r) ? wrapPq(fileKey, r) : wrapPivP256(fileKey, r)],
+    // ML-KEM is loaded only for post-quantum keys; a PQ recipient only comes from recipientOf, which loads it.
+    wrap: (fileKey, r) => [isPq(r) ? wrapTagPqLoaded(fileKey, r) : wrapPivP256(fileKey, r)],
     labels: (recipients) => (recipients.length > 0 && recipients.every(isPq) ? [POSTQUANTUM] : []),
 
     async recipientOf(stub, devices, log) {
@@ -125,7 +113,7 @@ export function yubikeyFamily(deps: { readers: () => Promise<CardReaders> }): To
       try {
         const slot = await readSlotForStub(d.yk.piv, stub.slot, stub.tag);
         if (!slot) throw new YubiKeyError('STUB_MISMATCH', S.stubMismatch);
-        if (slot.pq) await loadPq();
+        if (slot.pq) await loadTagPqKeys();
         return slot.pq ? slot.pq.recipient : slot.publicKey;
       } catch (e) {
         throw e instanceof YubiKeyError ? e : new YubiKeyError('CARD', S.openFailed(stub.serial), { cause: e });
@@ -196,7 +184,7 @@ async function unwrapOnCard(d: YubiKeyDevice, stub: Stub, stanzas: YubiKeyStanza
       continue;
     }
     if (c.kind === 'tagpq') {
-      keys.push(slot.pq ? await (await loadPq()).unwrapMlkem768P256Tag(c.stanza, slot.pq, ecdh) : null);
+      keys.push(slot.pq ? await (await loadTagPqKeys()).unwrapMlkem768P256Tag(c.stanza, slot.pq, ecdh) : null);
       continue;
     }
     try {

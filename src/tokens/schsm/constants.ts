@@ -38,7 +38,8 @@ export const ALGO_EC_DH = 0x80;
 export const Option = { RESET_RETRY_COUNTER: 0x0001, TRANSPORT_PIN: 0x0002, BUTTON: 0x0100 } as const;
 
 /** High byte of a file identifier; the low byte is the key id. */
-export const Prefix = { PRKD: 0xc4, CD: 0xc8, DCOD: 0xc9, KEY: 0xcc, EE_CERTIFICATE: 0xce } as const;
+/** File id prefixes (sc_hsm.h); PROTECTED_DATA reads need the PIN, PUBLIC_DATA reads do not. */
+export const Prefix = { PRKD: 0xc4, CD: 0xc8, DCOD: 0xc9, KEY: 0xcc, PROTECTED_DATA: 0xcd, EE_CERTIFICATE: 0xce, PUBLIC_DATA: 0xcf } as const;
 
 export const EF_DEVICE_CERTIFICATE = 0x2f02;
 

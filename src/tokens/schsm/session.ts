@@ -226,9 +226,13 @@ export class ScHsmSession {
 
   /** Writes (creates or replaces) the PKCS#15 description of key `keyId`. Needs the PIN. */
   async writeKeyDescription(keyId: number, prkd: Uint8Array): Promise<void> {
-    const fid = (Prefix.PRKD << 8) | keyId;
-    const data = concatBytes(Uint8Array.of(0x54, 0x02, 0x00, 0x00, 0x53), encodeLength(prkd.length), prkd);
-    this.expectOk('Writing the key description', await this.send(0x00, Ins.UPDATE_EF, fid >> 8, fid & 0xff, data));
+    await this.writeFile((Prefix.PRKD << 8) | keyId, prkd, 'Writing the key description');
+  }
+
+  /** UPDATE EF (odd instruction, offset 0): creates or replaces elementary file `fid`. Needs the PIN. */
+  async writeFile(fid: number, content: Uint8Array, what = `Writing file ${fid.toString(16).toUpperCase()}`): Promise<void> {
+    const data = concatBytes(Uint8Array.of(0x54, 0x02, 0x00, 0x00, 0x53), encodeLength(content.length), content);
+    this.expectOk(what, await this.send(0x00, Ins.UPDATE_EF, fid >> 8, fid & 0xff, data));
   }
 
   /**
