@@ -4,7 +4,7 @@
  * time), puts the plugin binaries on PATH, and tears everything down afterwards. When pcscd or vpcd
  * is missing the tests are skipped loudly, or fail under KEYBRIDGE_REQUIRE_E2E=1 (CI).
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
