@@ -6,9 +6,9 @@ import { commands } from './commands.ts';
 import { MAIN_OPTIONS } from './main.ts';
 import { spec as sshToAgeSpec } from './ssh-to-age.ts';
 import type { CommandSpec, ProgramSpec } from '../term/spec.ts';
-import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { familyDirs } from '../fs/registry.ts';
 
 export async function keybridgeProgram(): Promise<ProgramSpec> {
   const cmds: CommandSpec[] = [];
@@ -53,16 +53,12 @@ declare const __KEYBRIDGE_PLUGIN_FAMILIES__: string[] | undefined;
 
 /**
  * The token families with a plugin binary: every `src/plugins/X/cli.ts` (the kit aside), found like
- * the virtual tokens: from the sources the directory is read, in the bundles scripts/build.mjs
- * defines the names. Each exports `PROGRAM`, built from the flag table its parser uses.
+ * the virtual tokens (src/fs/registry.ts). Each exports `PROGRAM`, built from the flag table its
+ * parser uses.
  */
 function pluginFamilies(): string[] {
   if (typeof __KEYBRIDGE_PLUGIN_FAMILIES__ !== 'undefined') return __KEYBRIDGE_PLUGIN_FAMILIES__;
-  const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'plugins');
-  return readdirSync(dir, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && d.name !== 'kit' && existsSync(join(dir, d.name, 'cli.ts')))
-    .map((d) => d.name)
-    .sort();
+  return familyDirs(join(dirname(fileURLToPath(import.meta.url)), '..', 'plugins'), 'cli.ts');
 }
 
 /** Every executable: keybridge, ssh-to-age, then the plugins by family name. */

@@ -1,23 +1,17 @@
 /**
- * The registry of virtual tokens: every `src/sim/X/token.ts`, found without a list to maintain.
- * From the sources (tsx, vitest) the directory is read; in the bundles, scripts/build.mjs defines
- * `__KEYBRIDGE_SIM_TOKENS__` with the names it found, and esbuild bundles each `./X/token.ts` the
- * template import below can reach.
+ * The registry of virtual tokens: every `src/sim/X/token.ts`, found without a list to maintain
+ * (src/fs/registry.ts; in the bundles scripts/build.mjs defines `__KEYBRIDGE_SIM_TOKENS__`).
  */
-import { existsSync, readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { familyDirs } from '../fs/registry.ts';
 import type { VirtualTokenKind } from './token.ts';
 
 declare const __KEYBRIDGE_SIM_TOKENS__: string[] | undefined;
 
 function names(): string[] {
   if (typeof __KEYBRIDGE_SIM_TOKENS__ !== 'undefined') return __KEYBRIDGE_SIM_TOKENS__;
-  const dir = dirname(fileURLToPath(import.meta.url));
-  return readdirSync(dir, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && existsSync(join(dir, d.name, 'token.ts')))
-    .map((d) => d.name)
-    .sort();
+  return familyDirs(dirname(fileURLToPath(import.meta.url)), 'token.ts');
 }
 
 /** Every virtual token, by name. */

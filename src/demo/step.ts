@@ -1,0 +1,31 @@
+/**
+ * A token family's part of `keybridge demo`: `src/plugins/X/demo.ts` exports one as `demo`, and
+ * the registry below finds it (src/fs/registry.ts; in the bundles scripts/build.mjs defines
+ * `__KEYBRIDGE_DEMO_STEPS__`). The families' steps run before the ones that need no token.
+ */
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { familyDirs } from '../fs/registry.ts';
+import type { DemoReport } from './report.ts';
+
+export interface DemoStep {
+  /** Where the step runs among the families' steps: lower first (equal ones by family name). */
+  readonly order: number;
+  /** Its lines of `keybridge demo --help` ("  - plug a virtual …\n"). */
+  readonly help: string;
+  /** Runs the step in the demo's working directory `dir`; fails with a `DemoStepError`. */
+  run(dir: string, report: DemoReport): Promise<void>;
+}
+
+declare const __KEYBRIDGE_DEMO_STEPS__: string[] | undefined;
+
+function names(): string[] {
+  if (typeof __KEYBRIDGE_DEMO_STEPS__ !== 'undefined') return __KEYBRIDGE_DEMO_STEPS__;
+  return familyDirs(join(dirname(fileURLToPath(import.meta.url)), '..', 'plugins'), 'demo.ts');
+}
+
+/** Every family's demo step, in the order they run. */
+export async function familyDemoSteps(): Promise<DemoStep[]> {
+  const steps = await Promise.all(names().map(async (n) => ((await import(`../plugins/${n}/demo.ts`)) as { demo: DemoStep }).demo));
+  return steps.map((s, i) => ({ s, i })).sort((a, b) => a.s.order - b.s.order || a.i - b.i).map(({ s }) => s);
+}
