@@ -3,9 +3,7 @@
  * the registry below finds it (src/fs/registry.ts; in the bundles scripts/build.mjs defines
  * `__KEYBRIDGE_DEMO_STEPS__`). The families' steps run before the ones that need no token.
  */
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { familyDirs } from '../fs/registry.ts';
+import { familyNames } from '../fs/registry.ts';
 import type { DemoReport } from './report.ts';
 
 export interface DemoStep {
@@ -19,13 +17,9 @@ export interface DemoStep {
 
 declare const __KEYBRIDGE_DEMO_STEPS__: string[] | undefined;
 
-function names(): string[] {
-  if (typeof __KEYBRIDGE_DEMO_STEPS__ !== 'undefined') return __KEYBRIDGE_DEMO_STEPS__;
-  return familyDirs(join(dirname(fileURLToPath(import.meta.url)), '..', 'plugins'), 'demo.ts');
-}
-
 /** Every family's demo step, in the order they run. */
 export async function familyDemoSteps(): Promise<DemoStep[]> {
-  const steps = await Promise.all(names().map(async (n) => ((await import(`../plugins/${n}/demo.ts`)) as { demo: DemoStep }).demo));
-  return steps.map((s, i) => ({ s, i })).sort((a, b) => a.s.order - b.s.order || a.i - b.i).map(({ s }) => s);
+  const families = familyNames(typeof __KEYBRIDGE_DEMO_STEPS__ === 'undefined' ? undefined : __KEYBRIDGE_DEMO_STEPS__, new URL('../plugins/', import.meta.url), 'demo.ts');
+  const steps = await Promise.all(families.map(async (n) => ((await import(`../plugins/${n}/demo.ts`)) as { demo: DemoStep }).demo));
+  return steps.sort((a, b) => a.order - b.order); // stable: equal orders stay by family name
 }
