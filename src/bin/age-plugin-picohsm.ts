@@ -1,20 +1,9 @@
-import { processIo } from '../term/io.ts';
+import { pcscReaders, pluginMain } from '../plugins/kit/main.ts';
 import { runCli } from '../plugins/picohsm/cli.ts';
 
-const io = processIo('age-plugin-picohsm');
-const openReaders = async () => (await import('../transport/pcsc.ts')).openPcsc();
-
-runCli(process.argv.slice(2), io, {
-  readers: openReaders,
-  runStateMachine: async (sm, io2) => (await import('../plugins/picohsm/plugin.ts')).runStateMachine(sm, io2, openReaders),
-}).then(
-  (code) => {
-    // Exit now: a state machine that ended because the client went away may leave card I/O pending.
-    process.stdout.write('', () => process.exit(code));
-  },
-  (err: unknown) => {
-    const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`age-plugin-picohsm: internal error: ${message}\n`);
-    process.exit(1);
-  },
+pluginMain('age-plugin-picohsm', (io) =>
+  runCli(process.argv.slice(2), io, {
+    readers: pcscReaders,
+    runStateMachine: async (sm, io2) => (await import('../plugins/picohsm/plugin.ts')).runStateMachine(sm, io2, pcscReaders),
+  }),
 );
