@@ -13,9 +13,10 @@ import { x25519 } from '@noble/curves/ed25519.js';
 import { concatBytes, parseTlvs, readTlv, tlv, TlvError, type Tlv } from '../../transport/tlv.ts';
 import { response, SW, SwError, type CommandApdu } from '../apdu.ts';
 import { refusal, retriesSw } from '../retries.ts';
+import { StoredApplet } from '../applet.ts';
 import type { PresenceOutcome } from '../pluggedCard.ts';
 import { authenticatedRequest, certificate, certificateBody, CURVE25519_PRIME, OID_TA_ECDSA_SHA256, P256_PRIME, publicKeyObject, type CurveName } from './cvc.ts';
-import { SO_PIN_RETRIES, type HsmKey, type PicoHsmStore } from './state.ts';
+import { SO_PIN_RETRIES, type HsmKey, type PicoHsmState } from './state.ts';
 
 export const SCHSM_AID = Uint8Array.of(0xe8, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x81, 0xc3, 0x1f, 0x02, 0x01);
 
@@ -69,22 +70,11 @@ function offsetObject(data: Uint8Array): { offset: number; rest: Uint8Array } {
   return { offset, rest: data.subarray(2 + data[1]!) };
 }
 
-export class ScHsmApplet {
+export class ScHsmApplet extends StoredApplet<PicoHsmState, AppletEvents> {
   private selected = false;
   private currentEf: number | null = null;
   private pinVerified = false;
   private soPinVerified = false;
-
-  constructor(
-    private readonly store: PicoHsmStore,
-    private readonly events: AppletEvents,
-  ) {}
-
-  private get s() {
-    return this.store.state;
-  }
-
-  private readonly save = () => this.store.save();
 
   /** Power cycle: the applet is deselected and nothing is verified any more. */
   reset(): void {
@@ -103,34 +93,26 @@ export class ScHsmApplet {
     if (cla !== 0x00 && cla !== 0x80) throw new SwError(SW.CLA_NOT_SUPPORTED);
     if (cmd.ins === 0xa4) return this.select(cmd);
     if (!this.selected) throw new SwError(SW.INS_NOT_SUPPORTED);
-    switch (cmd.ins) {
-      case 0x20:
-        return this.verify(cmd);
-      case 0x24:
-        return this.changeReference(cmd);
-      case 0x2c:
-        return this.resetRetryCounter(cmd);
-      case 0x50:
-        return this.initialize(cmd);
-      case 0x58:
-        return this.enumerate();
-      case 0x46:
-        return this.generate(cmd);
-      case 0x62:
-        return this.decipher(cmd);
-      case 0xb0:
-      case 0xb1:
-        return this.readBinary(cmd);
-      case 0xd7:
-        return this.updateEf(cmd);
-      case 0xe4:
-        return this.deleteFile(cmd);
-      case 0x84:
-        return ok(new Uint8Array(randomBytes(Math.min(cmd.le || 8, 1024))));
-      default:
-        throw new SwError(SW.INS_NOT_SUPPORTED);
-    }
+    const handler = this.instructions[cmd.ins];
+    if (!handler) throw new SwError(SW.INS_NOT_SUPPORTED);
+    return handler(cmd);
   }
+
+  /** The instructions of the selected application, by INS byte. */
+  private readonly instructions: Readonly<Record<number, (cmd: CommandApdu) => Promise<Uint8Array> | Uint8Array>> = {
+    0x20: (cmd) => this.verify(cmd),
+    0x24: (cmd) => this.changeReference(cmd),
+    0x2c: (cmd) => this.resetRetryCounter(cmd),
+    0x50: (cmd) => this.initialize(cmd),
+    0x58: () => this.enumerate(),
+    0x46: (cmd) => this.generate(cmd),
+    0x62: (cmd) => this.decipher(cmd),
+    0xb0: (cmd) => this.readBinary(cmd),
+    0xb1: (cmd) => this.readBinary(cmd),
+    0xd7: (cmd) => this.updateEf(cmd),
+    0xe4: (cmd) => this.deleteFile(cmd),
+    0x84: (cmd) => ok(new Uint8Array(randomBytes(Math.min(cmd.le || 8, 1024)))),
+  };
 
   // ---- files ----
 

@@ -10,8 +10,9 @@ import { x25519 } from '@noble/curves/ed25519.js';
 import { concatBytes, tlv, tlvMap, TlvError } from '../../transport/tlv.ts';
 import { response, SW, SwError, type CommandApdu } from '../apdu.ts';
 import { refusal, retriesSw } from '../retries.ts';
+import { StoredApplet } from '../applet.ts';
 import type { PresenceBehaviour } from '../pluggedCard.ts';
-import { versionAtLeast, type SlotState, type StateStore } from './state.ts';
+import { versionAtLeast, type SlotState, type YubiKeyState } from './state.ts';
 import { attestationCaCertificate, attestationCertificate } from './attestation.ts';
 
 const ALG = { P256: 0x11, P384: 0x14, X25519: 0xe1, ED25519: 0xe0, TDES: 0x03, AES128: 0x08, AES192: 0x0a, AES256: 0x0c, PIN: 0xff } as const;
@@ -71,7 +72,7 @@ export interface PivEvents {
   touch(): Promise<boolean>;
 }
 
-export class PivApplet {
+export class PivApplet extends StoredApplet<YubiKeyState, PivEvents> {
   // Volatile (cleared on reset / power cycle).
   private pinVerified = false;
   /** PIN policy "always": a verification is consumed by one private-key operation. */
@@ -79,17 +80,6 @@ export class PivApplet {
   private mgmtAuthenticated = false;
   private witness: Uint8Array | null = null;
   private touchedAt = -Infinity;
-
-  constructor(
-    private readonly store: StateStore,
-    private readonly events: PivEvents,
-  ) {}
-
-  private get s() {
-    return this.store.state;
-  }
-
-  private readonly save = () => this.store.save();
 
   reset(): void {
     this.pinVerified = false;
