@@ -7,5 +7,8 @@ import { kitAgentFamily } from './kitFamily.ts';
 import type { AgentFamily } from './server.ts';
 
 export async function agentFamilies(): Promise<AgentFamily[]> {
-  return [kitAgentFamily('yubikey', async (readers) => (await import('../plugins/yubikey/family.ts')).yubikeyFamily({ readers }))];
+  return [
+    kitAgentFamily('yubikey', async (readers) => (await import('../plugins/yubikey/family.ts')).yubikeyFamily({ readers })),
+    kitAgentFamily('picohsm', async (readers) => (await import('../plugins/picohsm/family.ts')).picoHsmFamily({ readers })),
+  ];
 }
