@@ -26,22 +26,6 @@ export interface UnwrapEnvironment {
   sleep?: (ms: number) => Promise<void>;
   now?: () => number;
   log?: (line: string) => void;
-  /**
-   * Runs card operations in another process (the agent), which holds the device and its PIN
-   * state; the kit falls back to doing them here when the host declines (returns null).
-   */
-  host?: CardHost;
-}
-
-/** Where a card operation may run instead of this process. */
-export interface CardHost {
-  /**
-   * Unwraps `stanzas` (raw, in order) with the identity (its Bech32 payload) on `device`, relaying
-   * prompts and messages through `ui`. Resolves a file key or null per stanza, or null to decline
-   * (no host, or it does not serve this family); rejects with an Error whose message is the text
-   * to report for the identity.
-   */
-  unwrap(req: { family: string; device: DeviceRef; identity: Uint8Array; stanzas: Stanza[] }, ui: PluginUi): Promise<Array<Uint8Array | null> | null>;
 }
 
 export interface UnwrapResult {
@@ -139,30 +123,11 @@ export async function unwrapFiles<I, P, R, D extends OpenDevice>(
       if (key) result.fileKeys.set(c.file, key);
       else result.errors.push({ kind: 'stanza', file: c.file, index: c.stanza, message: texts.decryptFailed });
     });
-  /** Lets the host run this device's operations; false when it declines (what is left is done here). */
-  const hosted = async (ref: DeviceRef, items: typeof work): Promise<boolean> => {
-    for (const w of items) {
-      try {
-        for (let batch = nextBatch(w); batch.length; batch = nextBatch(w)) {
-          const keys = await env.host!.unwrap({ family: family.name, device: ref, identity: w.data, stanzas: batch.map((c) => req.files[c.file]![c.stanza]!) }, env.ui);
-          if (keys === null) {
-            for (const c of batch) w.tried.delete(c);
-            return false;
-          }
-          record(batch, keys);
-        }
-      } catch (e) {
-        result.errors.push({ kind: 'identity', index: w.index, message: e instanceof Error ? e.message : String(e) });
-      }
-    }
-    return true;
-  };
   const sleep = env.sleep ?? defaultSleep;
   const now = env.now ?? Date.now;
   try {
     for (const g of devices) {
       if (!g.items.some((w) => w.matches.some(pending))) continue;
-      if (env.host && (await hosted(g.ref, g.items))) continue;
       let device: D | null;
       try {
         device = await openOrAsk(access, g.ref, {
