@@ -10,11 +10,14 @@ import { goOptionDefs, parseGoFlags, type GoFlag } from '../../term/goFlags.ts';
 import type { ProgramSpec } from '../../term/spec.ts';
 import { write, type Io } from '../../term/io.ts';
 import { openPrompter, type Prompter } from '../../term/prompt.ts';
-import { x25519RecipientString, x25519PublicKey } from '../../age/x25519.ts';
+import { x25519RecipientString } from '../../age/x25519.ts';
+import type { PluginUi } from '../../age/plugin/ui.ts';
+import { parseOrUsage } from '../kit/cli.ts';
+import { wrapContext } from '../kit/recipient.ts';
+import { fido2HmacFamily } from './family.ts';
 import { VERSION } from '../../version.ts';
 import { MAGIC_IDENTITY, parseIdentityString, recipientString } from './format.ts';
 import { generate, generatedText, type GenerateUi } from './generate.ts';
-import { HmacSource } from './token.ts';
 import { T, USAGE } from './texts.ts';
 import { openKeys } from './plugin.ts';
 
@@ -82,17 +85,8 @@ function promptUi(p: Prompter): GenerateUi {
 }
 
 export async function runCli(argv: readonly string[], io: Io, runStateMachine: (sm: string, io: Io) => Promise<number>): Promise<number> {
-  let flags: ReturnType<typeof parseFlags>;
-  try {
-    flags = parseFlags(argv);
-  } catch (err) {
-    await write(io.stderr, `${(err as Error).message}\n${USAGE}\n`);
-    return 2;
-  }
-  if (flags.help) {
-    await write(io.stderr, `${USAGE}\n`);
-    return 0;
-  }
+  const flags = await parseOrUsage(io, USAGE, () => parseFlags(argv));
+  if (typeof flags === 'number') return flags;
   if (flags.agePlugin !== undefined) return runStateMachine(flags.agePlugin, io);
   if (flags.magic) {
     await write(io.stdout, MAGIC_IDENTITY);
@@ -124,7 +118,10 @@ export async function runCli(argv: readonly string[], io: Io, runStateMachine: (
     return withPrompter(io, async (p) => {
       const keys = openKeys(io.env);
       const ui = promptUi(p);
-      const source = new HmacSource({ keys, ui: { message: ui.message, requestSecret: ui.requestSecret, confirm: async (q) => ui.confirm(q) }, interactive: () => true });
+      const family = fido2HmacFamily({ keys });
+      const access = family.devices();
+      const user: PluginUi = { message: ui.message, requestSecret: ui.requestSecret, confirm: async (q) => ui.confirm(q), requestPublic: ui.requestSecret };
+      const ctx = wrapContext(family, () => access, { ui: user, interactive: () => true });
       try {
         for (const line of text.split(/\r?\n/)) {
           const s = line.trim();
@@ -135,9 +132,8 @@ export async function runCli(argv: readonly string[], io: Io, runStateMachine: (
             await write(io.stdout, `${recipientString({ version: 1, requirePin: id.requirePin, credentialId: id.credentialId })}\n`);
             continue;
           }
-          const secret = await source.hmac(id.credentialId, id.salt, id.requirePin, 'this identity’s credential');
-          if (!secret) throw new Error('no plugged-in FIDO2 key holds this identity’s credential');
-          await write(io.stdout, `${x25519RecipientString(x25519PublicKey(secret))}\n`);
+          const r = await family.recipientOf!(id, access, () => undefined, ctx);
+          if (r.version === 'x25519') await write(io.stdout, `${x25519RecipientString(r.publicKey)}\n`);
         }
         return 0;
       } finally {

@@ -10,6 +10,7 @@ import { write, type Io } from '../../term/io.ts';
 import { openPrompter } from '../../term/prompt.ts';
 import { fido2DeviceSource } from '../../transport/fido2Devices.ts';
 import { AuthenticatorSet } from '../../tokens/ctap2/authenticators.ts';
+import { parseOrUsage } from '../kit/cli.ts';
 import { generate } from './generate.ts';
 import { T, TEXTS, USAGE } from './texts.ts';
 
@@ -38,17 +39,8 @@ export const PROGRAM: ProgramSpec = {
 };
 
 export async function runCli(argv: readonly string[], io: Io, runStateMachine: (sm: string, io: Io) => Promise<number>): Promise<number> {
-  let values: { generate?: string; 'age-plugin'?: string; help?: boolean };
-  try {
-    ({ values } = parseGoFlags(argv, FLAGS));
-  } catch (err) {
-    await write(io.stderr, `${(err as Error).message}\n${USAGE}\n`);
-    return 2;
-  }
-  if (values.help) {
-    await write(io.stderr, `${USAGE}\n`);
-    return 0;
-  }
+  const values = await parseOrUsage(io, USAGE, () => parseGoFlags(argv, FLAGS).values);
+  if (typeof values === 'number') return values;
   const agePlugin = values['age-plugin'];
   const generateRp = values.generate;
   if (agePlugin !== undefined) return runStateMachine(agePlugin, io);

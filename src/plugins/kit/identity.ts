@@ -62,8 +62,8 @@ export async function unwrapFiles<I, P, R, D extends OpenDevice>(
       if (d.plugin !== family.name) throw new Error('another plugin');
       const identity = family.parseIdentity(d.data);
       identities.push({ index: d.index, data: d.data, identity, device: family.deviceOf(identity) });
-    } catch {
-      result.errors.push({ kind: 'identity', index: d.index, message: texts.invalidIdentity });
+    } catch (e) {
+      result.errors.push({ kind: 'identity', index: d.index, message: (d.plugin === family.name && family.describeInvalid?.(e)) || texts.invalidIdentity });
     }
   }
 
@@ -72,9 +72,16 @@ export async function unwrapFiles<I, P, R, D extends OpenDevice>(
   const candidates: Candidate<P>[] = [];
   req.files.forEach((file, f) => {
     for (const [s, stanza] of file.entries()) {
-      const parsed = family.parseStanza(stanza);
+      let parsed: P | null | typeof MALFORMED;
+      let invalid = texts.invalidStanza;
+      try {
+        parsed = family.parseStanza(stanza);
+      } catch (e) {
+        parsed = MALFORMED;
+        invalid = family.describeInvalid?.(e) ?? invalid;
+      }
       if (parsed === MALFORMED) {
-        result.errors.push({ kind: 'stanza', file: f, index: s, message: texts.invalidStanza });
+        result.errors.push({ kind: 'stanza', file: f, index: s, message: invalid });
         failed.add(f);
         return;
       }
@@ -83,19 +90,21 @@ export async function unwrapFiles<I, P, R, D extends OpenDevice>(
   });
 
   // Each stanza is claimed by at most one identity (the first that matches), unless the family
-  // can only tell on the device (sharedStanzas).
+  // can only tell on the device (sharedStanzas). An identity's stanzas are split by the device
+  // each names (deviceFor), so one work item is one identity on one device.
   const claimed = new Set<Candidate<P>>();
-  const work = identities
-    .map((id) => ({
-      ...id,
-      tried: new Set<Candidate<P>>(),
-      matches: candidates.filter((c) => {
-        if (claimed.has(c) || failed.has(c.file) || !family.matches(id.identity, c.parsed)) return false;
-        if (!family.sharedStanzas) claimed.add(c);
-        return true;
-      }),
-    }))
-    .filter((w) => w.matches.length > 0);
+  const work = identities.flatMap((id) => {
+    const items = new Map<string, { device: DeviceRef; matches: Candidate<P>[] }>();
+    for (const c of candidates) {
+      if (claimed.has(c) || failed.has(c.file) || !family.matches(id.identity, c.parsed)) continue;
+      if (!family.sharedStanzas) claimed.add(c);
+      const device = family.deviceFor?.(id.identity, c.parsed) ?? id.device;
+      let item = items.get(device.key);
+      if (!item) items.set(device.key, (item = { device, matches: [] }));
+      item.matches.push(c);
+    }
+    return [...items.values()].map((item) => ({ ...id, ...item, tried: new Set<Candidate<P>>() }));
+  });
 
   // Devices most-referenced first; on each device, its identities most-referenced first.
   const byDevice = new Map<string, { ref: DeviceRef; count: number; order: number; items: typeof work }>();
@@ -143,7 +152,7 @@ export async function unwrapFiles<I, P, R, D extends OpenDevice>(
         continue;
       }
       if (!device) continue; // skipped by the user or the environment
-      const ctx = context(family, g.ref, env, now, log);
+      const ctx = tokenContext(family, device.ref ?? g.ref, env, now, log);
       try {
         for (const w of g.items) {
           try {
@@ -165,7 +174,14 @@ export async function unwrapFiles<I, P, R, D extends OpenDevice>(
   return result;
 }
 
-function context<I, P, R, D extends OpenDevice>(family: TokenFamily<I, P, R, D>, device: DeviceRef, env: UnwrapEnvironment, now: () => number, log: (l: string) => void): TokenContext {
+/** A card operation's context on `device`: the PIN loop over the sources, then the user; the touch message. */
+export function tokenContext<I, P, R, D extends OpenDevice>(
+  family: TokenFamily<I, P, R, D>,
+  device: DeviceRef,
+  env: Pick<UnwrapEnvironment, 'ui' | 'pinSources'>,
+  now: () => number,
+  log: (l: string) => void,
+): TokenContext {
   const sources = [...(env.pinSources ?? []), userPinSource(env.ui)];
   return {
     device,

@@ -48,7 +48,13 @@ export function pluginHandler<I, P, R, D extends OpenDevice>(family: TokenFamily
     invalidRecipient: family.texts.invalidRecipient,
     invalidIdentity: family.texts.invalidIdentity,
     async wrapFileKeys(req) {
-      return wrapFileKeys(family, req, env.log ? { log: env.log } : {});
+      return wrapFileKeys(family, req, {
+        ui: req.ui,
+        skipNotFound: env.skipNotFound,
+        interactive: env.interactive,
+        ...(env.log ? { log: env.log } : {}),
+        ...(env.pinSources ? { pinSources: env.pinSources } : {}),
+      });
     },
     async unwrapFileKeys(req, send) {
       if (req.identities.length === 0) return;
