@@ -37,6 +37,8 @@ export interface AgentContext {
   /** Per-device memory; `device(id)` marks a device as used by this request. */
   cache: DeviceCache;
   device(id: string): void;
+  /** Fired when the plugin goes away during the operation (a pending touch is cancelled). */
+  signal: AbortSignal;
   log(line: string): void;
 }
 
@@ -180,6 +182,8 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
     private closed = false;
     private idle: NodeJS.Timeout | undefined;
     private seq = 0;
+    /** Aborted when the client goes away. */
+    private readonly gone = new AbortController();
 
     constructor(
       private readonly s: Socket,
@@ -206,6 +210,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
       connections.delete(this.s);
       if (this.idle) clearTimeout(this.idle);
       this.channel?.close();
+      this.gone.abort();
     }
 
     /** The next message from the client, or null when it is gone. */
@@ -337,6 +342,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
               used.add(id);
               cache.use(id);
             },
+            signal: this.gone.signal,
             log,
           },
         );

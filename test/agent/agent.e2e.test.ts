@@ -21,6 +21,11 @@ import { YubiKeyRecipient } from '../../src/plugins/yubikey/typage.ts';
 import { PicoHsmRecipient } from '../../src/plugins/picohsm/typage.ts';
 import { decryptOnPty } from '../helpers/ageBatch.ts';
 import { describeWithRig, type RigContext } from '../helpers/rig.ts';
+import { pluginPath } from '../helpers/ageCli.ts';
+import { startVirtualFido2, type VirtualFido2 } from '../../src/sim/fido2/server.ts';
+import { CtapHidDevice } from '../../src/transport/ctaphid.ts';
+import { Ctap2Session } from '../../src/tokens/ctap2/session.ts';
+import { describe, afterAll as afterAllFiles } from 'vitest';
 import { DIST, keybridge, run } from '../helpers/run.ts';
 import { findTool, itWith, REQUIRE_E2E } from '../helpers/tools.ts';
 import { nativeUnavailableReason } from '../../src/agent/native.ts';
@@ -71,6 +76,10 @@ interface BatchSpec {
 interface FamilySetup {
   /** The agent's device id (`yubikey:13572468`). */
   deviceId: string;
+  /** What the plugins and the agent need in their environment to reach the token (FIDO2 over TCP). */
+  env?: NodeJS.ProcessEnv;
+  /** Texts the plugin shows on every decryption, relayed from the agent (a touch message). */
+  shown?: string[];
   batches: BatchSpec[];
   /** Decrypted right after the agent forgot the device (asks once) and then again (does not). */
   afterForgetting(): Promise<void>;
@@ -83,15 +92,17 @@ interface FamilySetup {
 }
 
 interface FamilyCase {
-  name: 'yubikey' | 'picohsm';
+  name: 'yubikey' | 'picohsm' | 'fido2-hmac';
   title: string;
+  /** A PC/SC token (pcscd + vpcd, the machine-wide rig) rather than one reached over TCP. */
+  pcsc: boolean;
   setup(ctx: RigContext, batch: Batch): Promise<FamilySetup>;
 }
 
 type Batch = (key: Key, files: string[], pauseMs?: number) => Promise<number[]>;
 
 /** Writes `n` files for `kind`: the first through the real `age -e` (and the plugin's recipient-v1), the rest in-process. */
-async function encryptFiles(ctx: RigContext, kind: string, recipientText: string, recipient: Recipient, n: number): Promise<string[]> {
+async function encryptFiles(ctx: RigContext, kind: string, recipientText: string, recipient: Recipient | string, n: number): Promise<string[]> {
   const plain = join(ctx.dir, 'plain');
   mkdirSync(plain, { recursive: true });
   const out: string[] = [];
@@ -114,7 +125,8 @@ async function encryptFiles(ctx: RigContext, kind: string, recipientText: string
 
 const YUBIKEY: FamilyCase = {
   name: 'yubikey',
-  title: 'the virtual YubiKey',
+  title: 'pcscd and the virtual YubiKey',
+  pcsc: true,
   async setup(ctx, batch) {
     const yk: VirtualYubiKey = await ctx.yubikey({ serial: 13572468, statePath: join(ctx.dir, 'yk.json') });
     const generate = async (args: string[], pins: string) => {
@@ -171,7 +183,8 @@ const YUBIKEY: FamilyCase = {
 
 const PICOHSM: FamilyCase = {
   name: 'picohsm',
-  title: 'the virtual Pico HSM',
+  title: 'pcscd and the virtual Pico HSM',
+  pcsc: true,
   async setup(ctx, batch) {
     const hsm = await ctx.plug((port) => startVirtualPicoHsm({ port, serial: 'ESPH2000001', statePath: join(ctx.dir, 'hsm.json'), initialise: { pin: NEW_PIN, soPin: '3537363231383830' } }));
     const r = await run(process.execPath, [`${DIST}/age-plugin-picohsm.mjs`, '--generate', '--label', 'agent', '--key-type', 'p256'], { input: `${NEW_PIN}\n`, env: ctx.env, noTty: true });
@@ -207,6 +220,58 @@ const PICOHSM: FamilyCase = {
   },
 };
 
+/** FIDO2 hmac-secret (age-plugin-fido2-hmac, a credential that requires the PIN): the virtual authenticator over TCP. */
+const FIDO2: FamilyCase = {
+  name: 'fido2-hmac',
+  title: 'the virtual FIDO2 authenticator over TCP',
+  pcsc: false,
+  async setup(ctx, batch) {
+    let v: VirtualFido2 = await startVirtualFido2({ port: 0, statePath: join(ctx.dir, 'fido2.json') });
+    const port = Number(/:(\d+)$/.exec(v.endpoint!)![1]);
+    fido2Keys.push(v);
+    const s = await Ctap2Session.open(await CtapHidDevice.open(v.device()));
+    await s.setPin(NEW_PIN);
+    await s.close();
+    const env = { ...ctx.env, KEYBRIDGE_FIDO2_TCP: v.endpoint! };
+    // PIN, "require a PIN for decryption?" yes, "separate identity?" yes
+    const g = await run(process.execPath, [`${DIST}/age-plugin-fido2-hmac.mjs`, '-g'], { env, input: `${NEW_PIN}\ny\ny\n`, noTty: true, timeoutMs: 60_000 });
+    expect(g.code, g.stderr).toBe(0);
+    const recipient = /# public key: (age1\w+)/.exec(g.stdout)![1]!;
+    const idFile = join(ctx.dir, 'fido2.txt');
+    writeFileSync(idFile, g.stdout);
+    // A native age1 recipient: the first file through stock age, the rest in-process.
+    const key: Key = { kind: 'fido', idFile, files: await encryptFiles({ ...ctx, env }, 'fido', recipient, recipient, MANY) };
+    return {
+      deviceId: `fido2-hmac:tcp:${v.endpoint}`,
+      env: { KEYBRIDGE_FIDO2_TCP: v.endpoint! },
+      shown: [`Please touch your token (FIDO2 key at ${v.endpoint})...`],
+      batches: [{ key, files: MANY, pauseMs: 0, withoutAgent: { pauseMs: 0, prompts: [1, 1, 1] } }],
+      async afterForgetting() {
+        expect(await batch(key, key.files.slice(0, 2))).toEqual([1, 0]);
+      },
+      main: key,
+      // Pulled: its connections drop and it answers none until plugged in again (same port, same state).
+      async remove() {
+        await v.stop();
+      },
+      async insert() {
+        v = await startVirtualFido2({ port, statePath: join(ctx.dir, 'fido2.json') });
+        fido2Keys.push(v);
+      },
+    };
+  },
+};
+const fido2Keys: VirtualFido2[] = [];
+afterAllFiles(async () => {
+  for (const v of fido2Keys) await v.stop().catch(() => undefined);
+});
+
+/** A FIDO2 key needs no pcscd: a scratch directory and the plugins on PATH. */
+function describeWithoutRig(name: string, body: (ctx: RigContext) => void): void {
+  const { dir, env } = pluginPath(['yubikey', 'picohsm', 'fido2-hmac', 'fido2prf']);
+  describe(name, () => body({ dir, env } as RigContext));
+}
+
 /** The device id the agent gives a Pico HSM identity: `picohsm:tag:<device tag>` (read from the identity by the plugin's code). */
 async function agentDeviceId(idFile: string): Promise<string> {
   const { decodeIdentity } = await import('../../src/plugins/picohsm/identity.ts');
@@ -215,8 +280,8 @@ async function agentDeviceId(idFile: string): Promise<string> {
   return `picohsm:${deviceRefOf(decodeIdentity(line)).key}`;
 }
 
-for (const fam of [YUBIKEY, PICOHSM]) {
-  describeWithRig(`keybridge agent with age, pcscd and ${fam.title}`, (ctx) => {
+for (const fam of [YUBIKEY, PICOHSM, FIDO2]) {
+  (fam.pcsc ? describeWithRig : describeWithoutRig)(`keybridge agent with age and ${fam.title}`, (ctx) => {
     let f: FamilySetup;
     let agentEnv: NodeJS.ProcessEnv;
     let sockDir: string;
@@ -272,6 +337,7 @@ for (const fam of [YUBIKEY, PICOHSM]) {
         expect(r.code, r.out).toBe(0);
         expect(r.out).toContain(`secret ${/(\w+)-(\d+)\.age$/.exec(file)!.slice(1).join(' ')}`);
         expect(r.out).not.toContain(NEW_PIN);
+        for (const t of f.shown ?? []) expect(r.out).toContain(t);
         prompts.push(r.prompts);
       }
       return prompts;
@@ -281,6 +347,7 @@ for (const fam of [YUBIKEY, PICOHSM]) {
       sockDir = join(ctx.dir, 'agent');
       agentEnv = { ...ctx.env, KEYBRIDGE_AGENT_SOCK: join(sockDir, 'agent.sock') };
       f = await fam.setup(ctx, batch);
+      agentEnv = { ...agentEnv, ...f.env };
     }, 180_000);
 
     itWith([age, python])('without an agent, as today: each paused (or PIN-"always") file asks again', async () => {

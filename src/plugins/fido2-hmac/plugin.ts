@@ -7,6 +7,7 @@
 import type { Io } from '../../term/io.ts';
 import { fido2DeviceSource } from '../../transport/fido2Devices.ts';
 import { AuthenticatorSet } from '../../tokens/ctap2/authenticators.ts';
+import type { RemoteUnwrap } from '../kit/remote.ts';
 import { runCancellableFamily } from '../kit/run.ts';
 import { fido2HmacFamily } from './family.ts';
 
@@ -17,7 +18,8 @@ export function openKeys(env: NodeJS.ProcessEnv): AuthenticatorSet {
   return new AuthenticatorSet(fido2DeviceSource(env), only ? { onlyPath: only } : {});
 }
 
-export function runStateMachine(stateMachine: string, io: Io): Promise<number> {
+/** `remote`: a session agent to hand unwraps to, injected by the entry point. */
+export function runStateMachine(stateMachine: string, io: Io, remote?: RemoteUnwrap): Promise<number> {
   const keys = openKeys(io.env);
-  return runCancellableFamily(stateMachine, io, (signal) => fido2HmacFamily({ keys, signal }), () => keys.close());
+  return runCancellableFamily(stateMachine, io, (signal) => fido2HmacFamily({ keys, signal }), () => keys.close(), remote ? { remote } : {});
 }
