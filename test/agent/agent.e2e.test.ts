@@ -10,7 +10,7 @@
  * the middle of a decryption leaves the plugin to decrypt by itself; the PIN is in none of the
  * agent's argv, environment or log.
  */
-import { afterAll, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -25,7 +25,6 @@ import { pluginPath } from '../helpers/ageCli.ts';
 import { startVirtualFido2, type VirtualFido2 } from '../../src/sim/fido2/server.ts';
 import { CtapHidDevice } from '../../src/transport/ctaphid.ts';
 import { Ctap2Session } from '../../src/tokens/ctap2/session.ts';
-import { describe, afterAll as afterAllFiles } from 'vitest';
 import { DIST, keybridge, run } from '../helpers/run.ts';
 import { findTool, itWith, REQUIRE_E2E } from '../helpers/tools.ts';
 import { nativeUnavailableReason } from '../../src/agent/native.ts';
@@ -193,11 +192,10 @@ const PICOHSM: FamilyCase = {
     const idFile = join(ctx.dir, 'pico.txt');
     writeFileSync(idFile, r.stdout);
     const pico: Key = { kind: 'pico', idFile, files: await encryptFiles(ctx, 'pico', recipient, new PicoHsmRecipient(recipient), MANY) };
-    const serialTag = JSON.parse((await run(process.execPath, [`${DIST}/age-plugin-picohsm.mjs`, '--list', '--json'], { env: ctx.env, noTty: true })).stdout)[0];
-    expect(serialTag).toMatchObject({ serial: 'ESPH2000001', label: 'agent' });
-    const status = await agentDeviceId(idFile);
+    const listed = JSON.parse((await run(process.execPath, [`${DIST}/age-plugin-picohsm.mjs`, '--list', '--json'], { env: ctx.env, noTty: true })).stdout);
+    expect(listed).toMatchObject([{ serial: 'ESPH2000001', label: 'agent' }]);
     return {
-      deviceId: status,
+      deviceId: await agentDeviceId(idFile),
       batches: [
         // The PIN is verified per card session: without the agent pcscd powers the idle card down
         // between processes 2 s apart, and the next one asks again.
@@ -262,7 +260,7 @@ const FIDO2: FamilyCase = {
   },
 };
 const fido2Keys: VirtualFido2[] = [];
-afterAllFiles(async () => {
+afterAll(async () => {
   for (const v of fido2Keys) await v.stop().catch(() => undefined);
 });
 
