@@ -17,7 +17,8 @@ export class StreamTimeout extends Error {
 export class FramedStream<In> {
   private readonly frames = new FrameReader();
   private readonly queue: (In | Error | null)[] = [];
-  private waiter: ((m: In | Error | null) => void) | undefined;
+  /** Callers waiting, in order (a relayed message may still await its reply when the next request is read). */
+  private readonly waiters: ((m: In | Error | null) => void)[] = [];
   private ended = false;
 
   constructor(
@@ -43,11 +44,11 @@ export class FramedStream<In> {
   }
 
   private deliver(m: In | Error | null): void {
-    if (this.waiter) {
-      const w = this.waiter;
-      this.waiter = undefined;
-      w(m);
-    } else this.queue.push(m);
+    const w = this.waiters.shift();
+    if (w) w(m);
+    else this.queue.push(m);
+    // The end reaches every caller still waiting.
+    if (m === null) for (const rest of this.waiters.splice(0)) rest(null);
   }
 
   /**
@@ -62,14 +63,7 @@ export class FramedStream<In> {
     if (this.queue.length) return Promise.resolve().then(() => settle(this.queue.shift()!));
     if (this.ended) return Promise.resolve(null);
     return new Promise((resolve, reject) => {
-      const t =
-        timeoutMs === undefined
-          ? undefined
-          : setTimeout(() => {
-              this.waiter = undefined;
-              reject(new StreamTimeout(timeoutMs));
-            }, timeoutMs);
-      this.waiter = (m) => {
+      const waiter = (m: In | Error | null) => {
         if (t) clearTimeout(t);
         try {
           resolve(settle(m));
@@ -77,6 +71,15 @@ export class FramedStream<In> {
           reject(e);
         }
       };
+      const t =
+        timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              const i = this.waiters.indexOf(waiter);
+              if (i >= 0) this.waiters.splice(i, 1);
+              reject(new StreamTimeout(timeoutMs));
+            }, timeoutMs);
+      this.waiters.push(waiter);
     });
   }
 
