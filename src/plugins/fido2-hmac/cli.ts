@@ -16,6 +16,7 @@ import { parseOrUsage } from '../kit/cli.ts';
 import { wrapContext } from '../kit/recipient.ts';
 import { fido2HmacFamily } from './family.ts';
 import { VERSION } from '../../version.ts';
+import { COSE_ALGORITHMS } from '../../tokens/ctap2/session.ts';
 import { MAGIC_IDENTITY, parseIdentityString, recipientString } from './format.ts';
 import { generate, generatedText, type GenerateUi } from './generate.ts';
 import { T, USAGE } from './texts.ts';
@@ -28,7 +29,7 @@ export const FLAGS = {
   'age-plugin': { type: 'string', value: 'STATE-MACHINE', description: 'run the given age plugin state machine (internal use)' },
   generate: { type: 'boolean', aliases: ['g', 'n'], description: 'generate new credentials interactively' },
   symmetric: { type: 'boolean', aliases: ['s'], description: 'symmetric encryption with a new salt for every file (the token is needed for every operation)' },
-  algorithm: { type: 'string', aliases: ['a'], value: 'ALG', choices: ['es256', 'eddsa', 'rs256'], description: "the credential's algorithm (only es256 here)" },
+  algorithm: { type: 'string', aliases: ['a'], value: 'ALG', choices: ['es256', 'eddsa', 'rs256'], description: "the credential's algorithm: es256 (the default), eddsa or rs256" },
   y: { type: 'boolean', description: 'print the recipient of each identity in FILE or stdin (v2 identities need their token)' },
   'magic-identity': { type: 'boolean', aliases: ['m'], description: 'print the magic identity to use when no identity is required' },
   version: { type: 'boolean', aliases: ['v'], description: 'show the version' },
@@ -93,19 +94,15 @@ export async function runCli(argv: readonly string[], io: Io, runStateMachine: (
     return 0;
   }
   if (flags.generate) {
-    const alg = flags.algorithm.trim().toLowerCase();
-    if (!['es256', 'eddsa', 'rs256'].includes(alg)) {
-      await write(io.stderr, T.unsupportedAlgorithm(flags.algorithm));
-      return 1;
-    }
-    if (alg !== 'es256') {
-      await write(io.stderr, `Failed: ${T.algorithmNotHere(alg)}\n`);
+    const alg = COSE_ALGORITHMS[flags.algorithm.trim().toLowerCase() as keyof typeof COSE_ALGORITHMS];
+    if (alg === undefined || !Object.hasOwn(COSE_ALGORITHMS, flags.algorithm.trim().toLowerCase())) {
+      await write(io.stderr, T.unsupportedAlgorithm(flags.algorithm.slice(0, 40)));
       return 1;
     }
     return withPrompter(io, async (p) => {
       const keys = openKeys(io.env);
       try {
-        const g = await generate(keys, promptUi(p), { symmetric: flags.symmetric });
+        const g = await generate(keys, promptUi(p), { symmetric: flags.symmetric, alg });
         await write(io.stdout, generatedText(g));
         return 0;
       } finally {

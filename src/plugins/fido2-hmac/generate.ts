@@ -1,6 +1,6 @@
 /**
  * Creating a fido2-hmac credential, the way `age-plugin-fido2-hmac -g` (v0.4.0) does it: wait for
- * a key, its PIN if it has one, a touch for makeCredential (ES256, non-resident, hmac-secret, RP
+ * a key, its PIN if it has one, a touch for makeCredential (ES256 unless `-a` chose EdDSA or RS256, non-resident, hmac-secret, RP
  * `age-encryption.org`, random user id), "require a PIN for decryption?", then — unless
  * symmetric — a 32-byte salt and a touch for the hmac-secret that becomes the X25519 key, and
  * "separate identity?". Used by the -g command and by `age -e -j fido2-hmac` (a new credential
@@ -54,7 +54,14 @@ export async function waitForKey(keys: AuthenticatorSet, ui: GenerateUi, signal?
   return list[n - 1] ?? list[0]!;
 }
 
-export async function generate(keys: AuthenticatorSet, ui: GenerateUi, options: { symmetric?: boolean; signal?: AbortSignal } = {}): Promise<Generated> {
+export interface GenerateOptions {
+  symmetric?: boolean;
+  /** The credential's COSE algorithm (`-a`; default ES256). */
+  alg?: number;
+  signal?: AbortSignal;
+}
+
+export async function generate(keys: AuthenticatorSet, ui: GenerateUi, options: GenerateOptions = {}): Promise<Generated> {
   await ui.message(T.insertToken);
   const a = await waitForKey(keys, ui, options.signal);
   const hasPin = a.session.pinSet;
@@ -77,6 +84,7 @@ export async function generate(keys: AuthenticatorSet, ui: GenerateUi, options: 
     userId: randomBytes(32),
     userName: base64nopad.encode(randomBytes(6)),
     hmacSecret: true,
+    ...(options.alg !== undefined ? { alg: options.alg } : {}),
     ...(mcToken ? { pinToken: mcToken } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });

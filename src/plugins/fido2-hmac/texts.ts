@@ -45,7 +45,6 @@ export const T = {
   pinNotSetButRequired: 'this credential requires a PIN, but the key has no PIN set',
   pinRequired: (key: string) => `the PIN of ${key} is needed and could not be asked (no terminal?)`,
   unsupportedAlgorithm: (a: string) => `Unknown algorithm: "${a}"`,
-  algorithmNotHere: (a: string) => `algorithm ${a} is not supported by keybridge (ES256 only)`,
   invalidIdentity: (msg: string) => `invalid fido2-hmac identity: ${msg}`,
   invalidRecipient: (msg: string) => `invalid fido2-hmac recipient: ${msg}`,
   hmacLength: 'the key returned an hmac-secret output of the wrong length',
@@ -64,7 +63,7 @@ Options:
                           v2 identities need their token.
     -m, --magic-identity  Print the magic identity to use when no identity is required.
     -a, --algorithm       Choose a specific algorithm when creating the fido2 credential.
-                          Only 'es256' (the default) is supported here.
+                          Can be one of 'es256', 'eddsa', or 'rs256'. Default: es256
     -v, --version         Show the version.
     -h, --help            Show this help message.
 

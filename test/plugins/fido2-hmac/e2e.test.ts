@@ -203,6 +203,33 @@ describe('age-plugin-fido2-hmac with the real age CLI', () => {
     expect((await ageNoTty(['-d', '-i', magic, enc], envFor(v))).code).toBe(1);
   });
 
+  it('-a eddsa and -a rs256 make credentials of that algorithm; age encrypts and decrypts with them; a key without the algorithm is refused', async () => {
+    const v = await key();
+    const seen: number[] = [];
+    for (const [flag, cose] of [['eddsa', -8], ['RS256', -257]] as const) {
+      const g = await generate(v, ['n'], ['-a', flag]);
+      const recipient = /# public key: (\S+)/.exec(g.stdout)![1]!;
+      const enc = join(dir, `alg-${cose}.age`);
+      expect((await ageNoTty(['-r', recipient, '-o', enc, file(`alg-${cose}.txt`, `${flag}\n`)], envFor(v))).code).toBe(0);
+      const d = await ageNoTty(['-d', '-j', 'fido2-hmac', enc], envFor(v));
+      expect(d.code, d.stderr).toBe(0);
+      expect(d.stdout).toBe(`${flag}\n`);
+      // The credential id opens on the key as a credential of that algorithm: its assertion is signed with it.
+      const credId = Buffer.from(readFileSync(enc, 'latin1').match(/^-> fido2-hmac AAI \S+ \S+ \S+ (\S+)$/m)![1]!, 'base64');
+      const s = await Ctap2Session.open(await CtapHidDevice.open(v.device()));
+      const a = await s.getAssertion({ rpId: 'age-encryption.org', allowList: [credId], userPresence: false });
+      await s.close();
+      expect(a.signature.length).toBe(cose === -8 ? 64 : 256);
+      seen.push(cose);
+    }
+    expect(seen).toEqual([-8, -257]);
+    const es256Only = await startVirtualFido2({ port: 0, algorithms: [-7] });
+    sims.push(es256Only);
+    const r = await run(process.execPath, [`${DIST}/age-plugin-fido2-hmac.mjs`, '-g', '-a', 'eddsa'], { env: envFor(es256Only), input: 'n\n', noTty: true, timeoutMs: 60_000 });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('Failed: creating the credential: the security key does not support this algorithm');
+  });
+
   it('age killed during a touch: the plugin cancels the pending request on the key (CTAPHID_CANCEL)', async () => {
     const v = await key();
     const g = await generate(v, ['n']);
