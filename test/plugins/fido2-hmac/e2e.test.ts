@@ -11,7 +11,7 @@ import { startVirtualFido2, type VirtualFido2 } from '../../../src/sim/fido2/ser
 import { CtapHidDevice } from '../../../src/transport/ctaphid.ts';
 import { tcpDevice } from '../../../src/transport/hid/tcp.ts';
 import { Ctap2Session } from '../../../src/tokens/ctap2/session.ts';
-import { ageNoTty, ageOnPty, pluginPath } from '../../helpers/ageCli.ts';
+import { ageNoTty, ageOnPty, ageOnPtyActing, pluginPath } from '../../helpers/ageCli.ts';
 import { DIST, run } from '../../helpers/run.ts';
 import { findTool, itWith } from '../../helpers/tools.ts';
 
@@ -176,6 +176,38 @@ describe('age-plugin-fido2-hmac with the real age CLI', () => {
     expect(asked.code).toBe(1);
     expect(asked.stdout).toContain('Skip this key');
     expect(asked.stdout).toContain('no identity matched any of the recipients');
+  });
+
+  it('no key present on a terminal: plugged in after the question and answered "plugged in", it decrypts', async () => {
+    const statePath = join(dir, 'plugged.json');
+    const first = await startVirtualFido2({ port: 0, statePath });
+    const g = await generate(first, ['y']);
+    const idFile = file('id-plug.txt', g.stdout);
+    const enc = join(dir, 'p-plug.age');
+    expect((await ageNoTty(['-r', /# public key: (\S+)/.exec(g.stdout)![1]!, '-o', enc, file('p-plug.txt', 'plugged in late\n')], envFor(first))).code).toBe(0);
+    const env = envFor(first);
+    const port = first.port!;
+    await first.stop();
+    let late: VirtualFido2 | undefined;
+    const touched: string[] = [];
+    const d = await ageOnPtyActing(['-d', '-i', idFile, enc], env, [
+      {
+        expect: /Please insert the FIDO2 key holding this identity’s credential/,
+        send: '1',
+        // The same key (its state) comes back on the same endpoint only now that the question is shown.
+        before: async () => {
+          late = await startVirtualFido2({ port, statePath });
+          sims.push(late);
+          late.onEvent((e) => e.type === 'touch-requested' && touched.push(e.command));
+        },
+      },
+    ]);
+    expect(d.code, d.stdout).toBe(0);
+    expect(d.stdout).toContain('The key is plugged in');
+    expect(d.stdout).toContain('plugged in late');
+    expect(d.stdout).toContain(`Please touch your token (FIDO2 key at 127.0.0.1:${port})...`);
+    expect(late).toBeDefined();
+    expect(touched).toEqual(['getAssertion']);
   });
 
   it('symmetric (-s) credentials: age -e -i and age -d -i need the key each time (v1 stanzas)', async () => {
