@@ -14,7 +14,8 @@ import { keyBlock } from '../kit/identityFile.ts';
 import { verifyPin } from '../kit/pin.ts';
 import { Ctap2Error } from '../../tokens/ctap2/errors.ts';
 import { PERMISSION, type PinToken } from '../../tokens/ctap2/session.ts';
-import { PLUGIN_NAME, RP_ID, identityString, recipientString, recipientV2, type Fido2HmacIdentity, type Fido2HmacRecipient } from './format.ts';
+import { encodeHybridRecipient } from '../../age/pqKeys.ts';
+import { PLUGIN_NAME, RP_ID, identityString, recipientString, recipientV2, recipientV3, type Fido2HmacIdentity, type Fido2HmacRecipient } from './format.ts';
 import { T, TEXTS } from './texts.ts';
 
 export interface GenerateUi {
@@ -58,6 +59,12 @@ export interface GenerateOptions {
   symmetric?: boolean;
   /** The credential's COSE algorithm (`-a`; default ES256). */
   alg?: number;
+  /**
+   * Post-quantum (`-p`, upstream main after 0.4.0): a v3 recipient (the MLKEM768X25519 key the
+   * hmac-secret seeds), or for a separate identity its `age1pq1…` recipient. No effect with
+   * `symmetric` (v1 stanzas are symmetric ChaCha20-Poly1305 already).
+   */
+  pq?: boolean;
   signal?: AbortSignal;
 }
 
@@ -108,14 +115,14 @@ export async function generate(keys: AuthenticatorSet, ui: GenerateUi, options: 
       ...(options.signal ? { signal: options.signal } : {}),
     });
     const secret = r.hmacOutputs![0]!;
-    recipient = recipientV2(secret, requirePin, salt, credentialId);
+    recipient = options.pq ? recipientV3(secret, requirePin, salt, credentialId) : recipientV2(secret, requirePin, salt, credentialId);
     secret.fill(0);
     identity = { version: 2, requirePin, salt, credentialId };
   }
   pin = undefined;
   const separate = await ui.confirm(T.separateIdentityQuestion);
   if (!separate) return { recipient, publicKey: recipientString(recipient), keyName: a.name };
-  const publicKey = recipient.version === 2 ? x25519RecipientString(recipient.publicKey) : recipientString(recipient);
+  const publicKey = recipient.version === 2 ? x25519RecipientString(recipient.publicKey) : recipient.version === 3 ? encodeHybridRecipient(recipient.publicKey) : recipientString(recipient);
   return { recipient, identity, publicKey, identityString: identityString(identity), keyName: a.name };
 }
 

@@ -19,5 +19,6 @@ export function openKeys(env: NodeJS.ProcessEnv): AuthenticatorSet {
 
 export function runStateMachine(stateMachine: string, io: Io): Promise<number> {
   const keys = openKeys(io.env);
-  return runCancellableFamily(stateMachine, io, (signal) => fido2HmacFamily({ keys, signal }), () => keys.close());
+  const pq = /^(1|true|yes)$/i.test(io.env.FIDO2_HMAC_PQ ?? '');
+  return runCancellableFamily(stateMachine, io, (signal) => fido2HmacFamily({ keys, signal, pq }), () => keys.close());
 }

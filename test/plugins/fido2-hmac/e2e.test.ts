@@ -7,6 +7,8 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect } from 'vitest';
+import { Encrypter } from 'age-encryption';
+import { parseRecipientString } from '../../../src/plugins/fido2-hmac/format.ts';
 import { startVirtualFido2, type VirtualFido2 } from '../../../src/sim/fido2/server.ts';
 import { CtapHidDevice } from '../../../src/transport/ctaphid.ts';
 import { tcpDevice } from '../../../src/transport/hid/tcp.ts';
@@ -260,6 +262,44 @@ describe('age-plugin-fido2-hmac with the real age CLI', () => {
     const r = await run(process.execPath, [`${DIST}/age-plugin-fido2-hmac.mjs`, '-g', '-a', 'eddsa'], { env: envFor(es256Only), input: 'n\n', noTty: true, timeoutMs: 60_000 });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('Failed: creating the credential: the security key does not support this algorithm');
+  });
+
+  it('-p (post-quantum, upstream main): a v3 recipient for age -r / -j; a separate identity publishes age1pq1… (typage encrypts to it); FIDO2_HMAC_PQ=1 age -e -i writes mlkem768x25519', async () => {
+    const v = await key();
+    const linked = await generate(v, ['n'], ['-p']);
+    const r3 = /# public key: (age1fido2-hmac1\S+)/.exec(linked.stdout)![1]!;
+    expect(parseRecipientString(r3).version).toBe(3);
+    const enc = join(dir, 'pq-linked.age');
+    expect((await ageNoTty(['-r', r3, '-o', enc, file('pq1.txt', 'pq linked\n')], envFor(v))).code).toBe(0);
+    const share = /^-> fido2-hmac AAI (\S+) /m.exec(readFileSync(enc, 'latin1'))![1]!;
+    expect(share.length).toBeGreaterThan(43); // the mlkem768x25519 encapsulation, not an X25519 share
+    const d = await ageNoTty(['-d', '-j', 'fido2-hmac', enc], envFor(v));
+    expect(d.code, d.stderr).toBe(0);
+    expect(d.stdout).toBe('pq linked\n');
+
+    const separate = await generate(v, ['y'], ['--post-quantum']);
+    expect(separate.stdout).toMatch(/^# public key: age1pq1[a-z0-9]+\nAGE-PLUGIN-FIDO2-HMAC-1[A-Z0-9]+\n$/);
+    const idFile = file('id-pq.txt', separate.stdout);
+    const e = new Encrypter();
+    e.addRecipient(/# public key: (\S+)/.exec(separate.stdout)![1]!);
+    const enc2 = join(dir, 'pq-sep.age');
+    writeFileSync(enc2, await e.encrypt('typage to age1pq\n'));
+    expect(readFileSync(enc2, 'latin1')).toMatch(/^-> mlkem768x25519 /m);
+    const d2 = await ageNoTty(['-d', '-i', idFile, enc2], envFor(v));
+    expect(d2.code, d2.stderr).toBe(0);
+    expect(d2.stdout).toBe('typage to age1pq\n');
+
+    const enc3 = join(dir, 'pq-id.age');
+    expect((await ageNoTty(['-e', '-i', idFile, '-o', enc3, file('pq3.txt', 'to the identity\n')], { ...envFor(v), FIDO2_HMAC_PQ: '1' })).code).toBe(0);
+    expect(readFileSync(enc3, 'latin1')).toMatch(/^-> mlkem768x25519 /m);
+    const enc4 = join(dir, 'pq-id-classic.age');
+    expect((await ageNoTty(['-e', '-i', idFile, '-o', enc4, file('pq4.txt', 'classic\n')], envFor(v))).code).toBe(0);
+    expect(readFileSync(enc4, 'latin1')).toMatch(/^-> X25519 /m);
+    for (const [f, text] of [[enc3, 'to the identity\n'], [enc4, 'classic\n']] as const) {
+      const r = await ageNoTty(['-d', '-i', idFile, f], envFor(v));
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe(text);
+    }
   });
 
   it('age killed during a touch: the plugin cancels the pending request on the key (CTAPHID_CANCEL)', async () => {
