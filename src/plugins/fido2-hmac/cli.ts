@@ -1,6 +1,6 @@
 /**
  * The `age-plugin-fido2-hmac` command line, as v0.4.0's: `-g/--generate` (also `-n`) with its
- * questions, `-s/--symmetric`, `-a/--algorithm`, `-y [FILE]`, `-m/--magic-identity`,
+ * questions, `-s/--symmetric`, `-p/--post-quantum` (upstream main), `-a/--algorithm`, `-y [FILE]`, `-m/--magic-identity`,
  * `-v/--version`, `-h/--help`, and `--age-plugin=STATE_MACHINE`. Flags take one or two dashes and
  * `-a es256` or `-a=es256`, as Go's flag package does. Questions go to the terminal (or, with no
  * terminal, are answered one per line on stdin); the output goes to stdout.
@@ -16,6 +16,7 @@ import { parseOrUsage } from '../kit/cli.ts';
 import { wrapContext } from '../kit/recipient.ts';
 import { fido2HmacFamily } from './family.ts';
 import { VERSION } from '../../version.ts';
+import { COSE_ALGORITHMS } from '../../tokens/ctap2/session.ts';
 import { MAGIC_IDENTITY, parseIdentityString, recipientString } from './format.ts';
 import { generate, generatedText, type GenerateUi } from './generate.ts';
 import { T, USAGE } from './texts.ts';
@@ -28,7 +29,8 @@ export const FLAGS = {
   'age-plugin': { type: 'string', value: 'STATE-MACHINE', description: 'run the given age plugin state machine (internal use)' },
   generate: { type: 'boolean', aliases: ['g', 'n'], description: 'generate new credentials interactively' },
   symmetric: { type: 'boolean', aliases: ['s'], description: 'symmetric encryption with a new salt for every file (the token is needed for every operation)' },
-  algorithm: { type: 'string', aliases: ['a'], value: 'ALG', choices: ['es256', 'eddsa', 'rs256'], description: "the credential's algorithm (only es256 here)" },
+  'post-quantum': { type: 'boolean', aliases: ['p', 'pq'], description: 'post-quantum keys (MLKEM768X25519 hybrid): a v3 recipient, or an age1pq1… recipient for a separate identity (upstream main, not in 0.4.0)' },
+  algorithm: { type: 'string', aliases: ['a'], value: 'ALG', choices: ['es256', 'eddsa', 'rs256'], description: "the credential's algorithm: es256 (the default), eddsa or rs256" },
   y: { type: 'boolean', description: 'print the recipient of each identity in FILE or stdin (v2 identities need their token)' },
   'magic-identity': { type: 'boolean', aliases: ['m'], description: 'print the magic identity to use when no identity is required' },
   version: { type: 'boolean', aliases: ['v'], description: 'show the version' },
@@ -47,6 +49,7 @@ export const PROGRAM: ProgramSpec = {
   ],
   environment: {
     FIDO2_TOKEN: 'use only the FIDO2 device at this path',
+    FIDO2_HMAC_PQ: 'when 1 (true, yes), age -e -i with a separate identity writes a post-quantum mlkem768x25519 stanza instead of X25519',
     KEYBRIDGE_FIDO2_TCP: 'HOST:PORT[,HOST:PORT…]: use these TCP endpoints (Pico FIDO emulator framing, keybridge sim fido2) as the only keys',
     AGE_PLUGIN_FIDO2_HMAC_SKIP_NOT_FOUND: 'when 1, decryption skips credentials whose key is not plugged in instead of asking for it',
   },
@@ -60,6 +63,7 @@ export function parseFlags(argv: readonly string[]) {
     ...(v['age-plugin'] !== undefined ? { agePlugin: v['age-plugin'] } : {}),
     generate: v.generate ?? false,
     symmetric: v.symmetric ?? false,
+    postQuantum: v['post-quantum'] ?? false,
     algorithm: v.algorithm ?? 'es256',
     toRecipient: v.y ?? false,
     magic: v['magic-identity'] ?? false,
@@ -93,19 +97,15 @@ export async function runCli(argv: readonly string[], io: Io, runStateMachine: (
     return 0;
   }
   if (flags.generate) {
-    const alg = flags.algorithm.trim().toLowerCase();
-    if (!['es256', 'eddsa', 'rs256'].includes(alg)) {
-      await write(io.stderr, T.unsupportedAlgorithm(flags.algorithm));
-      return 1;
-    }
-    if (alg !== 'es256') {
-      await write(io.stderr, `Failed: ${T.algorithmNotHere(alg)}\n`);
+    const alg = COSE_ALGORITHMS[flags.algorithm.trim().toLowerCase() as keyof typeof COSE_ALGORITHMS];
+    if (alg === undefined || !Object.hasOwn(COSE_ALGORITHMS, flags.algorithm.trim().toLowerCase())) {
+      await write(io.stderr, T.unsupportedAlgorithm(flags.algorithm.slice(0, 40)));
       return 1;
     }
     return withPrompter(io, async (p) => {
       const keys = openKeys(io.env);
       try {
-        const g = await generate(keys, promptUi(p), { symmetric: flags.symmetric });
+        const g = await generate(keys, promptUi(p), { symmetric: flags.symmetric, alg, pq: flags.postQuantum });
         await write(io.stdout, generatedText(g));
         return 0;
       } finally {

@@ -16,11 +16,12 @@
  *
  * recipient-v1: v2/v3 recipients wrap without the key; v1 recipients and v1 identities
  * (`age -e -i`) need the key for every file (a fresh salt each time); a v2 identity used as a
- * recipient wraps a native X25519 stanza to its key; the data-less identity (`age -e -j
+ * recipient wraps a native X25519 stanza to its key (mlkem768x25519 with FIDO2_HMAC_PQ=1); the data-less identity (`age -e -j
  * fido2-hmac`) makes a new credential on the fly and wraps to it.
  */
 import type { Stanza } from '../../age/stanza.ts';
-import { MLKEM768X25519_TYPE } from '../../age/mlkem768x25519.ts';
+import { expandHybridSeed, MLKEM768_X25519 } from '../../age/hybridKem.ts';
+import { MLKEM768X25519_TYPE, wrapMlkem768X25519 } from '../../age/mlkem768x25519.ts';
 import { unwrapX25519, wrapX25519, X25519_TYPE, x25519PublicKey, X25519StanzaError } from '../../age/x25519.ts';
 import { credentialAccess, credentialHmac, credentialRef, type AuthenticatorSet, type LocatedCredential } from '../../tokens/ctap2/authenticators.ts';
 import { Fido2PluginError } from '../../tokens/ctap2/errors.ts';
@@ -54,7 +55,7 @@ export const fido2HmacError = (message: string) => new Fido2PluginError('FIDO2_H
 export type HmacStanza = Fido2HmacStanza | { readonly version: 'native'; readonly stanza: Stanza };
 
 /** What recipient-v1 wraps to: a recipient, or an identity used as one. */
-export type HmacRecipient = Fido2HmacRecipient | { readonly version: 'identity-v1'; readonly identity: Extract<Fido2HmacIdentity, { version: 1 }> } | { readonly version: 'x25519'; readonly publicKey: Uint8Array };
+export type HmacRecipient = Fido2HmacRecipient | { readonly version: 'identity-v1'; readonly identity: Extract<Fido2HmacIdentity, { version: 1 }> } | { readonly version: 'x25519' | 'hybrid'; readonly publicKey: Uint8Array };
 
 const THIS_IDENTITY = 'this identity’s credential';
 const THIS_FILE = 'the credential of this file';
@@ -69,6 +70,8 @@ export interface HmacFamilyOptions {
   readonly signal?: AbortSignal;
   /** The keys are the family's: closed when the run releases its devices. */
   readonly closeKeys?: boolean;
+  /** `age -e -i` with a v2 identity writes a post-quantum mlkem768x25519 stanza (FIDO2_HMAC_PQ) instead of X25519. */
+  readonly pq?: boolean;
 }
 
 export type HmacFamily = TokenFamily<Fido2HmacIdentity, HmacStanza, HmacRecipient, LocatedCredential>;
@@ -99,12 +102,15 @@ export function fido2HmacFamily(o: HmacFamilyOptions): HmacFamily {
         return made.recipient;
       }
       if (id.version === 1) return { version: 'identity-v1', identity: id };
-      return { version: 'x25519', publicKey: x25519PublicKey(await wrapHmac(ctx, id.credentialId, id.salt, id.requirePin, THIS_IDENTITY)) };
+      const secret = await wrapHmac(ctx, id.credentialId, id.salt, id.requirePin, THIS_IDENTITY);
+      return o.pq ? { version: 'hybrid', publicKey: expandHybridSeed(MLKEM768_X25519, secret).publicKey } : { version: 'x25519', publicKey: x25519PublicKey(secret) };
     },
     async wrap(fileKey, r, ctx) {
       switch (r.version) {
         case 'x25519':
           return [wrapX25519(fileKey, r.publicKey)];
+        case 'hybrid':
+          return [wrapMlkem768X25519(fileKey, r.publicKey)];
         case 'identity-v1':
           return [await wrapV1(fileKey, (salt) => wrapHmac(ctx, r.identity.credentialId, salt, r.identity.requirePin, THIS_IDENTITY))];
         case 1:

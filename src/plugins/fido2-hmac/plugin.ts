@@ -21,5 +21,6 @@ export function openKeys(env: NodeJS.ProcessEnv): AuthenticatorSet {
 /** `remote`: a session agent to hand unwraps to, injected by the entry point. */
 export function runStateMachine(stateMachine: string, io: Io, remote?: RemoteUnwrap): Promise<number> {
   const keys = openKeys(io.env);
-  return runCancellableFamily(stateMachine, io, (signal) => fido2HmacFamily({ keys, signal }), () => keys.close(), remote ? { remote } : {});
+  const pq = /^(1|true|yes)$/i.test(io.env.FIDO2_HMAC_PQ ?? '');
+  return runCancellableFamily(stateMachine, io, (signal) => fido2HmacFamily({ keys, signal, pq }), () => keys.close(), remote ? { remote } : {});
 }

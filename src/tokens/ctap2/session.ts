@@ -7,7 +7,7 @@
  *   change, and a PIN/UV auth token — with permissions and an RP id
  *   (getPinUvAuthTokenUsingPinWithPermissions) when the key supports CTAP 2.1 tokens, the legacy
  *   getPinToken otherwise;
- * - makeCredential (ES256, non-resident unless asked, hmac-secret);
+ * - makeCredential (ES256, EdDSA or RS256; non-resident unless asked, hmac-secret);
  * - getAssertion with hmac-secret and one or two 32-byte salts;
  * - probe: the silent assertion (up=false, no extension) that tells whether this key holds one
  *   of the given credentials without asking for a touch.
@@ -23,6 +23,10 @@ import { PinProtocol, type PinProtocolVersion } from './pinProtocol.ts';
 export const CMD = { MAKE_CREDENTIAL: 0x01, GET_ASSERTION: 0x02, GET_INFO: 0x04, CLIENT_PIN: 0x06, RESET: 0x07, SELECTION: 0x0b } as const;
 export const PERMISSION = { MAKE_CREDENTIAL: 0x01, GET_ASSERTION: 0x02 } as const;
 export const COSE_ES256 = -7;
+export const COSE_EDDSA = -8;
+export const COSE_RS256 = -257;
+/** The credential algorithms by the names age-plugin-fido2-hmac's `-a` takes. */
+export const COSE_ALGORITHMS = { es256: COSE_ES256, eddsa: COSE_EDDSA, rs256: COSE_RS256 } as const;
 
 export interface Ctap2Info {
   readonly versions: readonly string[];
@@ -61,6 +65,8 @@ export interface MakeCredentialRequest extends TouchOptions {
   readonly residentKey?: boolean;
   readonly pinToken?: PinToken;
   readonly excludeList?: readonly Uint8Array[];
+  /** The COSE algorithm of the credential key (default ES256). */
+  readonly alg?: number;
 }
 
 export interface MakeCredentialResult {
@@ -297,7 +303,7 @@ export class Ctap2Session {
       [1, cdh],
       [2, rp],
       [3, user],
-      [4, [new Map<string, unknown>([['alg', COSE_ES256], ['type', 'public-key']])]],
+      [4, [new Map<string, unknown>([['alg', req.alg ?? COSE_ES256], ['type', 'public-key']])]],
     ]);
     if (req.excludeList?.length) params.set(5, req.excludeList.map((id) => new Map<string, unknown>([['id', id], ['type', 'public-key']])));
     if (req.hmacSecret) params.set(6, new Map([['hmac-secret', true]]));
@@ -309,6 +315,7 @@ export class Ctap2Session {
     const authData = parseAuthData(raw);
     if (!authData.attested) throw new Ctap2Error('DEVICE', 'the security key sent no credential');
     if (!equal(authData.rpIdHash, sha256(new TextEncoder().encode(req.rpId)))) throw new Ctap2Error('DEVICE', 'the security key answered for another relying party');
+    if (authData.attested.publicKey.get(3) !== (req.alg ?? COSE_ES256)) throw new Ctap2Error('DEVICE', 'the security key made a credential of another algorithm than asked');
     return {
       credentialId: authData.attested.credentialId,
       publicKey: authData.attested.publicKey,
