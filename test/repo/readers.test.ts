@@ -143,6 +143,36 @@ describe('rule index', () => {
     expect(compileSimple('a{2}')).toBeNull();
   });
 
+  it('literals between .* gaps, matched without the NFA, mean what RE2 means (property, against re2js)', async () => {
+    const fc = (await import('fast-check')).default;
+    const { RE2JS } = await import('re2js');
+    const { compileSimple, parseSimple } = await import('../../src/repo/ruleIndex.ts');
+    const atom = fc.constantFrom('a', 'b', '/', 'ab', 'ba', '\\.', '.*', '\\$', '\\^', '\\\\', '\\-', '-', '_', '#', '.*?', '.*+', 'a*', '^', '$', ' ', 'é', '.');
+    const pattern = fc.tuple(fc.boolean(), fc.array(atom, { minLength: 0, maxLength: 7 }), fc.boolean()).map(([b, parts, e]) => `${b ? '^' : ''}${parts.join('')}${e ? '$' : ''}`);
+    let literal = 0;
+    fc.assert(
+      fc.property(pattern, fc.stringMatching(/^[ab/.\n\\$^ _é-]{0,10}$/), (src, path) => {
+        let re: InstanceType<typeof RE2JS>;
+        try {
+          re = RE2JS.compile(src);
+        } catch {
+          return compileSimple(src) === null; // invalid RE2 is never taken as a simple pattern
+        }
+        const p = parseSimple(src);
+        if (p?.segments) literal++;
+        const simple = compileSimple(src);
+        return simple === null || simple(path) === re.test(path);
+      }),
+      { numRuns: 20000 },
+    );
+    expect(literal).toBeGreaterThan(5000);
+    const p = parseSimple('secrets/hosts/m1/.*\\.yaml$')!;
+    expect([p.segments, p.segBegin, p.segEnd]).toEqual([['secrets/hosts/m1/', '.yaml'], false, true]);
+    expect(parseSimple('^.*\\.yaml$')!.segBegin).toBe(false);
+    expect(compileSimple('a.*b$')!('a\nb')).toBe(false);
+    expect(compileSimple('a.*b$')!('x\na-b')).toBe(true);
+  });
+
   it('first match in rule order, with literals, alternations and rules without a literal', async () => {
     const { RuleIndex } = await import('../../src/repo/ruleIndex.ts');
     const rules = [
