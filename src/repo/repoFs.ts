@@ -61,6 +61,8 @@ function errnoCause(e: unknown): string {
 export class RepoFs {
   readonly root: string;
   private readonly realRoot: string;
+  /** The root with one trailing separator: `prefix + rel` is the path of a walked entry (no normalising per file). */
+  private readonly prefix: string;
 
   constructor(root: string) {
     this.root = root;
@@ -72,6 +74,12 @@ export class RepoFs {
     }
     if (!st.isDirectory()) throw new RepoFsError(root, 'is not a directory');
     this.realRoot = realpathSync(root);
+    this.prefix = root.endsWith(sep) ? root : root + sep;
+  }
+
+  /** The path of `rel` (a walked path, or '' for the root) for a system call. */
+  path(rel: string): string {
+    return rel === '' ? this.root : this.prefix + rel;
   }
 
   private inside(real: string): boolean {
@@ -137,8 +145,7 @@ export class RepoFs {
     if (this.walked.has(rel)) {
       // Found by the walk through real directories: the descriptor's fstat is the only check needed.
       try {
-        const b = readRegularFile(join(this.root, rel), maxBytes);
-        return new Uint8Array(b.buffer, b.byteOffset, b.length);
+        return readRegularFile(this.path(rel), maxBytes);
       } catch (e) {
         throw e instanceof RepoFsError ? new RepoFsError(rel, e.cause_) : e;
       }
@@ -150,8 +157,7 @@ export class RepoFs {
     try {
       // Opened without blocking and checked again on the descriptor: a FIFO swapped in after the
       // check cannot hang the read.
-      const b = readRegularFile(join(this.root, rel), maxBytes);
-      return new Uint8Array(b.buffer, b.byteOffset, b.length);
+      return readRegularFile(join(this.root, rel), maxBytes);
     } catch (e) {
       throw e instanceof RepoFsError ? new RepoFsError(rel, e.cause_) : e;
     }
@@ -159,7 +165,7 @@ export class RepoFs {
 
   readText(rel: string, maxBytes = MAX_FILE_BYTES): string | null {
     const b = this.readBytes(rel, maxBytes);
-    return b === null ? null : Buffer.from(b).toString('utf8');
+    return b === null ? null : utf8(b);
   }
 
   /**
@@ -185,6 +191,11 @@ export class RepoFs {
       return null;
     }
   }
+}
+
+/** The text of bytes read by RepoFs (decoded in place, not copied first). */
+export function utf8(b: Uint8Array): string {
+  return (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength)).toString('utf8');
 }
 
 /**
@@ -248,7 +259,7 @@ export function walkRepo(fs: RepoFs, skipDirs: ReadonlySet<string>, wanted: (rel
     let entries: Dirent[];
     try {
       // withFileTypes: the entry types come with the listing (no lstat per entry).
-      entries = readdirSync(join(fs.root, dir), { withFileTypes: true });
+      entries = readdirSync(fs.path(dir), { withFileTypes: true });
     } catch (e) {
       problems.push({ path: dir || '.', cause: `${errnoCause(e)}; its contents were not checked` });
       return;
@@ -268,7 +279,7 @@ export function walkRepo(fs: RepoFs, skipDirs: ReadonlySet<string>, wanted: (rel
       let l: Stats | undefined;
       if (!isDir && !isFile && !isLink) {
         try {
-          l = lstatSync(join(fs.root, rel)); // file systems without d_type report "unknown"
+          l = lstatSync(fs.path(rel)); // file systems without d_type report "unknown"
         } catch (e) {
           problems.push({ path: rel, cause: errnoCause(e) });
           continue;

@@ -13,7 +13,7 @@ import { abbreviations, checkRecipient, excerpt, short, stripComment, toRecipien
 import { CONTEXT_LABEL, type ContextKind, type FileCheck, type Problem, type Sighting } from './model.ts';
 import { resolveName } from './names.ts';
 import { detectEnvironment, pluginInstallHint, type Environment } from './environment.ts';
-import { RepoFs, RepoFsError, readRegularFile, walkRepo } from './repoFs.ts';
+import { RepoFs, RepoFsError, readRegularFile, utf8, walkRepo } from './repoFs.ts';
 import { readAgeHeader, recipientHeaderId } from './readers/ageHeader.ts';
 import { readSecretsNix, type AgenixRules } from './readers/agenix.ts';
 import { readClanNix, type ClanRecipients } from './readers/clanNix.ts';
@@ -122,7 +122,10 @@ function readConfigText(fs: RepoFs, rel: string, max?: number): string | null {
   }
 }
 
+const NO_DIFF: { missing: string[]; extra: string[] } = Object.freeze({ missing: Object.freeze([]) as unknown as string[], extra: Object.freeze([]) as unknown as string[] });
+
 function setDiff(a: string[], b: string[]): { missing: string[]; extra: string[] } {
+  if (a.length === b.length && a.every((x, i) => x === b[i])) return NO_DIFF; // the common case: the same keys in the same order
   const sa = new Set(a);
   const sb = new Set(b);
   return { missing: [...sa].filter((x) => !sb.has(x)), extra: [...sb].filter((x) => !sa.has(x)) };
@@ -301,7 +304,7 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
   };
   const readText = (rel: string): string | null => {
     const b = read(rel);
-    return b === null ? null : Buffer.from(b).toString('utf8');
+    return b === null ? null : utf8(b);
   };
 
   // SSH host keys and clan age-backend machine keys
@@ -418,6 +421,8 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
   const clanSecretFiles = new Set(clanSecrets.map((s) => s.file));
   const fileChecks: { problem?: Problem; keys: string[]; source: ContextKind | null; raw?: string[] }[] = [];
   opts.progress?.('checking encrypted files');
+  /** Per creation rule, its recipients in order and without repeats (computed once, not per file). */
+  const ruleKeys = new Map<SopsConfig['rules'][number], { flat: string[]; unique: string[] }>();
   for (const f of all) {
     if (!DATA_EXT.test(f) || f === '.sops.yaml' || f.endsWith('key.json') || clanSecretFiles.has(f) || f.startsWith('.keybridge')) continue;
     const text = readText(f);
@@ -441,9 +446,11 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
       problems.push({ kind: 'recipients', file: f, message: `${f}: ${sopsCfg ? 'no creation rule in .sops.yaml matches this file' : 'a sops file, but the repository has no .sops.yaml'}`, fix: `add a creation rule whose path_regex matches ${f} to .sops.yaml, then: sops updatekeys -y ${shellQuote(f)}` });
       continue;
     }
-    for (const k of new Set(rule.groups.flat())) (filesOfKey.get(k) ?? filesOfKey.set(k, []).get(k)!).push(f);
+    let keys = ruleKeys.get(rule);
+    if (!keys) ruleKeys.set(rule, (keys = { flat: rule.groups.flat(), unique: [...new Set(rule.groups.flat())] }));
+    for (const k of keys.unique) (filesOfKey.get(k) ?? filesOfKey.set(k, []).get(k)!).push(f);
     const fix = `sops updatekeys -y ${shellQuote(f)}`;
-    files.push({ file: f, kind: 'sops', expected: rule.groups.flat(), actual: actual.flat(), fix });
+    files.push({ file: f, kind: 'sops', expected: keys.flat.slice(), actual: actual.flat(), fix });
     const n = Math.max(rule.groups.length, actual.length);
     const missing: string[] = [];
     const extra: string[] = [];
