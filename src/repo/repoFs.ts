@@ -141,11 +141,11 @@ export class RepoFs {
   }
 
   /** The bytes of a regular file inside the root; null when absent. Throws RepoFsError otherwise. */
-  readBytes(rel: string, maxBytes = MAX_FILE_BYTES): Uint8Array | null {
+  readBytes(rel: string, maxBytes = MAX_FILE_BYTES, enough?: (head: Buffer) => boolean): Uint8Array | null {
     if (this.walked.has(rel)) {
       // Found by the walk through real directories: the descriptor's fstat is the only check needed.
       try {
-        return readRegularFile(this.path(rel), maxBytes);
+        return readRegularFile(this.path(rel), maxBytes, enough);
       } catch (e) {
         throw e instanceof RepoFsError ? new RepoFsError(rel, e.cause_) : e;
       }
@@ -157,7 +157,7 @@ export class RepoFs {
     try {
       // Opened without blocking and checked again on the descriptor: a FIFO swapped in after the
       // check cannot hang the read.
-      return readRegularFile(join(this.root, rel), maxBytes);
+      return readRegularFile(join(this.root, rel), maxBytes, enough);
     } catch (e) {
       throw e instanceof RepoFsError ? new RepoFsError(rel, e.cause_) : e;
     }
@@ -202,7 +202,7 @@ export function utf8(b: Uint8Array): string {
  * A file outside any repository (keys.txt, an export, ssh-keyscan output): regular files only,
  * opened without blocking, size-bounded. Throws RepoFsError naming the path and the cause.
  */
-export function readRegularFile(path: string, maxBytes = MAX_FILE_BYTES): Buffer {
+export function readRegularFile(path: string, maxBytes = MAX_FILE_BYTES, enough?: (head: Buffer) => boolean): Buffer {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -213,9 +213,16 @@ export function readRegularFile(path: string, maxBytes = MAX_FILE_BYTES): Buffer
     const st = fstatSync(fd);
     if (!st.isFile()) throw new RepoFsError(path, `is ${kindOf(st)}, not a regular file`);
     if (st.size > maxBytes) throw new RepoFsError(path, `is ${st.size} bytes, larger than the ${maxBytes}-byte limit`);
-    const buf = Buffer.allocUnsafe(st.size); // every byte is read into it (or cut off below)
+    // With `enough`, the file is read in growing pieces until enough(what was read) says so.
+    let buf = Buffer.allocUnsafe(enough ? Math.min(st.size, HEAD_BYTES) : st.size); // every byte is read into it (or cut off below)
     let off = 0;
-    while (off < buf.length) {
+    for (;;) {
+      if (off === buf.length) {
+        if (!enough || buf.length >= st.size || enough(buf)) break;
+        const bigger = Buffer.allocUnsafe(Math.min(st.size, buf.length * 4));
+        buf.copy(bigger, 0, 0, off);
+        buf = bigger;
+      }
       const n = readSync(fd, buf, off, buf.length - off, off);
       if (n === 0) break;
       off += n;
@@ -228,6 +235,9 @@ export function readRegularFile(path: string, maxBytes = MAX_FILE_BYTES): Buffer
     closeSync(fd);
   }
 }
+
+/** The first piece read of a file read only as far as needed (an age header is far smaller). */
+const HEAD_BYTES = 16 << 10;
 
 export interface WalkResult {
   /** Regular files (and links to regular files inside the root), relative to the root. */

@@ -14,7 +14,7 @@ import { CONTEXT_LABEL, type ContextKind, type FileCheck, type Problem, type Sig
 import { resolveName } from './names.ts';
 import { detectEnvironment, pluginInstallHint, type Environment } from './environment.ts';
 import { RepoFs, RepoFsError, readRegularFile, utf8, walkRepo } from './repoFs.ts';
-import { readAgeHeader, recipientHeaderId } from './readers/ageHeader.ts';
+import { ageHeaderRead, readAgeHeader, recipientHeaderId } from './readers/ageHeader.ts';
 import { readSecretsNix, type AgenixRules } from './readers/agenix.ts';
 import { readClanNix, type ClanRecipients } from './readers/clanNix.ts';
 import { readClanGroups, readClanKeys, readClanSecrets } from './readers/clan.ts';
@@ -293,9 +293,9 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
     }
   }
 
-  const read = (rel: string): Uint8Array | null => {
+  const read = (rel: string, enough?: (head: Buffer) => boolean): Uint8Array | null => {
     try {
-      return fs.readBytes(rel);
+      return fs.readBytes(rel, undefined, enough);
     } catch (e) {
       if (e instanceof RepoFsError) unchecked(e.path, e.cause_);
       else throw e;
@@ -586,7 +586,7 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
         unchecked(`${agenixRel} ("${file.slice(0, 80)}")`, 'names a file outside the repository; not read', `move the file into the repository and name it relative to ${agenixRel}, or remove the entry`);
         continue;
       }
-      const bytes = read(rel);
+      const bytes = read(rel, ageHeaderRead); // the header only
       if (bytes === null) {
         if (!reported.has(rel)) notes.push(`${agenixRel} names ${file}, which does not exist yet (${inDir(baseRel, `agenix -e ${shellQuote(file)}`)} creates it)`);
         continue;
@@ -657,7 +657,7 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
         problems.push(rootCause);
       }
     }
-    const bytes = read(ageRel);
+    const bytes = read(ageRel, ageHeaderRead); // the header only
     if (bytes === null) {
       if (!reported.has(ageRel)) notes.push(`${f} has no ${ageRel} beside it; only the list was checked`);
       continue;

@@ -9,7 +9,7 @@ import { parseSecretsNix, readSecretsNix } from '../../src/repo/readers/agenix.t
 import { readKeysTxt } from '../../src/repo/readers/keysTxt.ts';
 import { generateHybridIdentity, identityToRecipient } from 'age-encryption';
 import { readKeyJson } from '../../src/repo/readers/clan.ts';
-import { readAgeHeader, recipientHeaderId } from '../../src/repo/readers/ageHeader.ts';
+import { ageHeaderRead, readAgeHeader, recipientHeaderId } from '../../src/repo/readers/ageHeader.ts';
 
 const FIX = '/work/shared/fixtures/sops-age';
 const R1 = 'age1yt3tfqlfrwdwx0z0ynwplcr6qxcxfaqycuprpmy89nr83ltx74tqdpszlw';
@@ -100,6 +100,28 @@ describe('context readers', () => {
     expect(h).toEqual({ tagged: ['ssh-ed25519:V3XmEA', 'piv-p256:A6z+6A'], anonymous: 1, other: [] });
     expect(recipientHeaderId('age1yubikey1qw6csek4quyanvfq0kk8xst83vp9d4dlrrn99nm4wc4l2c8zle9q2rsxz5p')).toBe('piv-p256:A6z+6A');
     expect(readAgeHeader(Buffer.from('not age'))).toBeNull();
+  });
+
+  it('age headers are read from the first bytes only, with what reading the whole file says', async () => {
+    const { RepoFs } = await import('../../src/repo/repoFs.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'kb-agehead-'));
+    const stanzas = Array.from({ length: 400 }, (_, i) => `-> ssh-ed25519 T${String(i).padStart(5, '0')} ${'A'.repeat(43)}\n${'B'.repeat(64)}\n`).join('');
+    const files: Record<string, Buffer> = {
+      'big.age': Buffer.concat([Buffer.from(`age-encryption.org/v1\n${stanzas}--- mac\n`), Buffer.alloc(3 << 20, 7)]), // header over 16 KiB, 3 MiB body
+      'small.age': Buffer.from('age-encryption.org/v1\n-> X25519 abc\nbody\n--- mac\n\x00'),
+      'noend.age': Buffer.from(`age-encryption.org/v1\n${stanzas}`), // cut off before its MAC line
+      'other.age': Buffer.concat([Buffer.from('not an age file\n'), Buffer.alloc(1 << 20)]),
+      'armored.age': Buffer.from(`-----BEGIN AGE ENCRYPTED FILE-----\n${Buffer.from('age-encryption.org/v1\n-> X25519 abc\nbody\n--- mac\n').toString('base64')}\n-----END AGE ENCRYPTED FILE-----\n`),
+    };
+    for (const [name, bytes] of Object.entries(files)) writeFileSync(join(dir, name), bytes);
+    const fs = new RepoFs(dir);
+    for (const [name, bytes] of Object.entries(files)) {
+      const head = fs.readBytes(name, undefined, ageHeaderRead)!;
+      expect(readAgeHeader(head), name).toEqual(readAgeHeader(bytes));
+      if (name === 'big.age' || name === 'other.age') expect(head.length, name).toBeLessThan(bytes.length / 10);
+      else expect(head.length, name).toBe(bytes.length);
+    }
+    expect(readAgeHeader(files['big.age']!)!.tagged).toHaveLength(400);
   });
 });
 
