@@ -302,6 +302,15 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
       return null;
     }
   };
+  // Recipients read from a file are cut out of its text, and such a string keeps the whole text
+  // alive: each distinct one is kept once, as a string of its own (the heap stays proportional to
+  // the distinct keys, not to the bytes of every file read).
+  const owned = new Map<string, string>();
+  const own = (k: string): string => {
+    let o = owned.get(k);
+    if (o === undefined) owned.set(k, (o = Buffer.from(k, 'utf8').toString('utf8')));
+    return o;
+  };
   const readText = (rel: string): string | null => {
     const b = read(rel);
     return b === null ? null : utf8(b);
@@ -440,7 +449,7 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
     if (!meta) continue;
     // .sops.yaml is at the root: paths relative to it are the walked paths.
     const rule = sopsCfg ? ruleIndex(sopsCfg).match(f) : undefined;
-    const actual = meta.groups;
+    const actual = meta.groups.map((g) => g.map(own));
     if (!rule) {
       files.push({ file: f, kind: 'sops', expected: [], actual: actual.flat(), fix: 'add a creation rule for it to .sops.yaml', note: 'no creation rule matches' });
       problems.push({ kind: 'recipients', file: f, message: `${f}: ${sopsCfg ? 'no creation rule in .sops.yaml matches this file' : 'a sops file, but the repository has no .sops.yaml'}`, fix: `add a creation rule whose path_regex matches ${f} to .sops.yaml, then: sops updatekeys -y ${shellQuote(f)}` });
@@ -563,7 +572,7 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
       groups.get(g)?.users.forEach((u) => add('users', u));
       groups.get(g)?.machines.forEach((m) => add('machines', m));
     }
-    const actual = meta.groups.flat();
+    const actual = meta.groups.flat().map(own);
     const d = setDiff([...expected], actual);
     const fix = s.machine ? `clan vars fix ${s.machine}` : 'clan secrets key update';
     files.push({ file: s.file, kind: 'clan-secret', expected: [...expected].sort(), actual: [...actual].sort(), fix });
