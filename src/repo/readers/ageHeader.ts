@@ -6,6 +6,7 @@
 import { base64nopad } from '@scure/base';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bech32 } from '@scure/base';
+import { remember } from '../keyString.ts';
 
 export interface AgeHeaderSummary {
   /** `ssh-ed25519:<tag>` and `piv-p256:<tag>` identifiers, in order. */
@@ -57,7 +58,12 @@ export function readAgeHeader(input: Uint8Array): AgeHeaderSummary | null {
 
 /** The header identifier a recipient produces, or 'anonymous' for X25519, or null if unknown. */
 export function recipientHeaderId(recipient: string): string | 'anonymous' | null {
-  const r = recipient.trim();
+  return remember(headerIds, recipient.trim(), headerId);
+}
+
+const headerIds = new Map<string, string | null>();
+
+function headerId(r: string): string | 'anonymous' | null {
   if (r.startsWith('ssh-ed25519 ')) {
     const blob = Buffer.from(r.split(/\s+/)[1] ?? '', 'base64');
     return `ssh-ed25519:${base64nopad.encode(sha256(blob).subarray(0, 4))}`;
