@@ -142,10 +142,19 @@ export class RepoFs {
 
   /** The bytes of a regular file inside the root; null when absent. Throws RepoFsError otherwise. */
   readBytes(rel: string, maxBytes = MAX_FILE_BYTES, enough?: (head: Buffer) => boolean): Uint8Array | null {
+    return this.readWith(rel, maxBytes, (path) => readRegularFile(path, maxBytes, enough));
+  }
+
+  /** The text (UTF-8) of a regular file inside the root; null when absent. Throws RepoFsError otherwise. */
+  readText(rel: string, maxBytes = MAX_FILE_BYTES): string | null {
+    return this.readWith(rel, maxBytes, (path) => readRegularText(path, maxBytes));
+  }
+
+  private readWith<T>(rel: string, maxBytes: number, reader: (path: string) => T): T | null {
     if (this.walked.has(rel)) {
       // Found by the walk through real directories: the descriptor's fstat is the only check needed.
       try {
-        return readRegularFile(this.path(rel), maxBytes, enough);
+        return reader(this.path(rel));
       } catch (e) {
         throw e instanceof RepoFsError ? new RepoFsError(rel, e.cause_) : e;
       }
@@ -157,15 +166,10 @@ export class RepoFs {
     try {
       // Opened without blocking and checked again on the descriptor: a FIFO swapped in after the
       // check cannot hang the read.
-      return readRegularFile(join(this.root, rel), maxBytes, enough);
+      return reader(join(this.root, rel));
     } catch (e) {
       throw e instanceof RepoFsError ? new RepoFsError(rel, e.cause_) : e;
     }
-  }
-
-  readText(rel: string, maxBytes = MAX_FILE_BYTES): string | null {
-    const b = this.readBytes(rel, maxBytes);
-    return b === null ? null : utf8(b);
   }
 
   /**
@@ -203,6 +207,57 @@ export function utf8(b: Uint8Array): string {
  * opened without blocking, size-bounded. Throws RepoFsError naming the path and the cause.
  */
 export function readRegularFile(path: string, maxBytes = MAX_FILE_BYTES, enough?: (head: Buffer) => boolean): Buffer {
+  return withRegularFile(path, maxBytes, (fd, size) => {
+    if (!enough) return readAll(fd, size);
+    // The file is read in growing pieces until enough(what was read) says so.
+    let buf = Buffer.allocUnsafe(Math.min(size, HEAD_BYTES)); // every byte is read into it (or cut off below)
+    let off = 0;
+    for (;;) {
+      if (off === buf.length) {
+        if (buf.length >= size || enough(buf)) break;
+        const bigger = Buffer.allocUnsafe(Math.min(size, buf.length * 4));
+        buf.copy(bigger, 0, 0, off);
+        buf = bigger;
+      }
+      const n = readSync(fd, buf, off, buf.length - off, off);
+      if (n === 0) break;
+      off += n;
+    }
+    return buf.subarray(0, off);
+  });
+}
+
+/** Reused for the text of small files (reading is synchronous): no buffer per file. */
+const scratch = Buffer.allocUnsafe(64 << 10);
+
+/** readRegularFile decoded as UTF-8. */
+export function readRegularText(path: string, maxBytes = MAX_FILE_BYTES): string {
+  return withRegularFile(path, maxBytes, (fd, size) => {
+    if (size > scratch.length) return utf8(readAll(fd, size));
+    let off = 0;
+    while (off < size) {
+      const n = readSync(fd, scratch, off, size - off, off);
+      if (n === 0) break;
+      off += n;
+    }
+    return scratch.toString('utf8', 0, off);
+  });
+}
+
+/** `size` bytes from the start of `fd` (fewer if it ends sooner). */
+function readAll(fd: number, size: number): Buffer {
+  const buf = Buffer.allocUnsafe(size); // every byte is read into it (or cut off below)
+  let off = 0;
+  while (off < size) {
+    const n = readSync(fd, buf, off, size - off, off);
+    if (n === 0) break;
+    off += n;
+  }
+  return buf.subarray(0, off);
+}
+
+/** Opens `path` without blocking, checks on the descriptor that it is a regular file within the size bound, and runs `read`. */
+function withRegularFile<T>(path: string, maxBytes: number, read: (fd: number, size: number) => T): T {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -213,21 +268,7 @@ export function readRegularFile(path: string, maxBytes = MAX_FILE_BYTES, enough?
     const st = fstatSync(fd);
     if (!st.isFile()) throw new RepoFsError(path, `is ${kindOf(st)}, not a regular file`);
     if (st.size > maxBytes) throw new RepoFsError(path, `is ${st.size} bytes, larger than the ${maxBytes}-byte limit`);
-    // With `enough`, the file is read in growing pieces until enough(what was read) says so.
-    let buf = Buffer.allocUnsafe(enough ? Math.min(st.size, HEAD_BYTES) : st.size); // every byte is read into it (or cut off below)
-    let off = 0;
-    for (;;) {
-      if (off === buf.length) {
-        if (!enough || buf.length >= st.size || enough(buf)) break;
-        const bigger = Buffer.allocUnsafe(Math.min(st.size, buf.length * 4));
-        buf.copy(bigger, 0, 0, off);
-        buf = bigger;
-      }
-      const n = readSync(fd, buf, off, buf.length - off, off);
-      if (n === 0) break;
-      off += n;
-    }
-    return buf.subarray(0, off);
+    return read(fd, st.size);
   } catch (e) {
     if (e instanceof RepoFsError) throw e;
     throw new RepoFsError(path, errnoCause(e));

@@ -13,7 +13,7 @@ import { abbreviations, checkRecipient, excerpt, short, stripComment, toRecipien
 import { CONTEXT_LABEL, type ContextKind, type FileCheck, type Problem, type Sighting } from './model.ts';
 import { resolveName } from './names.ts';
 import { detectEnvironment, pluginInstallHint, type Environment } from './environment.ts';
-import { RepoFs, RepoFsError, readRegularFile, utf8, walkRepo } from './repoFs.ts';
+import { RepoFs, RepoFsError, readRegularFile, walkRepo } from './repoFs.ts';
 import { ageHeaderRead, readAgeHeader, recipientHeaderId } from './readers/ageHeader.ts';
 import { readSecretsNix, type AgenixRules } from './readers/agenix.ts';
 import { readClanNix, type ClanRecipients } from './readers/clanNix.ts';
@@ -293,15 +293,17 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
     }
   }
 
-  const read = (rel: string, enough?: (head: Buffer) => boolean): Uint8Array | null => {
+  /** A read whose RepoFsError is reported as unchecked (null then). */
+  const guarded = <T>(reader: () => T | null): T | null => {
     try {
-      return fs.readBytes(rel, undefined, enough);
+      return reader();
     } catch (e) {
       if (e instanceof RepoFsError) unchecked(e.path, e.cause_);
       else throw e;
       return null;
     }
   };
+  const read = (rel: string, enough?: (head: Buffer) => boolean): Uint8Array | null => guarded(() => fs.readBytes(rel, undefined, enough));
   // Recipients read from a file are cut out of its text, and such a string keeps the whole text
   // alive: each distinct one is kept once, as a string of its own (the heap stays proportional to
   // the distinct keys, not to the bytes of every file read).
@@ -311,10 +313,7 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
     if (o === undefined) owned.set(k, (o = Buffer.from(k, 'utf8').toString('utf8')));
     return o;
   };
-  const readText = (rel: string): string | null => {
-    const b = read(rel);
-    return b === null ? null : utf8(b);
-  };
+  const readText = (rel: string): string | null => guarded(() => fs.readText(rel));
 
   // SSH host keys and clan age-backend machine keys
   const hostNames = new Set<string>();
