@@ -59,6 +59,8 @@ function statusError(sw: number, what: string): ScHsmError {
 function transportError(e: unknown): never {
   if (e instanceof TransportError && (e.code === 'CARD_REMOVED' || e.code === 'CLOSED')) throw new ScHsmError('CARD_REMOVED', 'The Pico HSM was removed', { cause: e });
   if (e instanceof TransportError && e.code === 'READER_BUSY') throw new ScHsmError('READER_BUSY', e.message, { cause: e });
+  // Answers without a status word, or 61xx chaining without end: the device misbehaves.
+  if (e instanceof TransportError && e.code === 'BAD_RESPONSE') throw new ScHsmError('CARD', e.message, { cause: e });
   throw e;
 }
 
