@@ -31,7 +31,8 @@ const RP = 'age-encryption.org';
 const CRED = new Uint8Array(64).fill(0xc1);
 const CID = 0x0a0b0c0d;
 const enc = (v: unknown) => encodeCbor(v);
-const kaPoint = p256.getPublicKey(p256.utils.randomSecretKey(), false);
+/** The authenticator's key agreement (and credential) key: a fixed point, so that a seed always means the same cases. */
+const kaPoint = p256.Point.BASE.multiply(7n).toBytes(false);
 const coseKey = new Map<number, unknown>([[1, 2], [3, -25], [-1, 1], [-2, kaPoint.slice(1, 33)], [-3, kaPoint.slice(33)]]);
 const credKey = new Map<number, unknown>([[1, 2], [3, -7], [-1, 1], [-2, kaPoint.slice(1, 33)], [-3, kaPoint.slice(33)]]);
 

@@ -8,63 +8,24 @@
  * a hang or unbounded memory, and what they return has the documented shape.
  */
 import fc from 'fast-check';
-import { p256 } from '@noble/curves/nist.js';
-import { inProcessReaders } from '../../src/sim/inProcess.ts';
-import { DEFAULT_PIN, DEFAULT_SO_PIN, VirtualPicoHsm } from '../../src/sim/picohsm/card.ts';
-import { Prefix } from '../../src/tokens/schsm/constants.ts';
+import { readFileSync } from 'node:fs';
+import { DEFAULT_PIN } from '../../src/sim/picohsm/card.ts';
 import { ScHsmError } from '../../src/tokens/schsm/errors.ts';
-import { encodeEcPrkd, Usage } from '../../src/tokens/schsm/prkd.ts';
 import { ScHsmSession } from '../../src/tokens/schsm/session.ts';
 import { TransportError } from '../../src/transport/apdu.ts';
 import type { ApduTransport } from '../../src/transport/types.ts';
 import { mutatedBytes } from '../arbitraries.ts';
 import { boundedError, registerTarget } from '../registry.ts';
+import { PEER_P256, PEER_X25519, PQ_SEED, PRKD } from './schsmInputs.ts';
 
-const PEER_P256 = p256.getPublicKey(p256.utils.randomSecretKey(), false);
-const PEER_X25519 = new Uint8Array(32).fill(9);
-const PRKD = encodeEcPrkd({ label: 'age', id: Uint8Array.of(1, 2, 3, 4), usage: Usage.DERIVE, keyRef: 1, fieldSize: 256 });
-/** A PIN-protected data object (where the post-quantum keys keep their seed). */
-const PQ_SEED = (Prefix.PROTECTED_DATA << 8) | 1;
-
-/** The answers a virtual Pico HSM gives to what a plugin does (data and status word). */
-async function recordedAnswers(): Promise<Uint8Array[]> {
-  const hsm = new VirtualPicoHsm({ port: 0, serial: 'ESPH0000042' });
-  await hsm.initialiseWith(DEFAULT_PIN, DEFAULT_SO_PIN);
-  const inner = await inProcessReaders({ R: hsm }).connect('R');
-  const answers: Uint8Array[] = [];
-  const session = new ScHsmSession({
-    async transmit(c) {
-      const r = await inner.transmit(c);
-      answers.push(Uint8Array.from(r));
-      return r;
-    },
-    close: (leave) => inner.close(leave),
-  });
-  await session.select();
-  await session.pinStatus();
-  await session.verifyPin('000000').catch(() => undefined);
-  await session.verifyPin(DEFAULT_PIN);
-  await session.pinStatus();
-  await session.generateKey(1, 'p256', { chr: 'KBAGE00001', algorithms: [0x80] });
-  await session.generateKey(2, 'x25519', { chr: 'KBAGE00002' });
-  await session.writeKeyDescription(1, PRKD);
-  await session.writeFile(PQ_SEED, new Uint8Array(70).fill(0x5a));
-  await session.listKeyIds();
-  await session.readPublicKey(1);
-  await session.readPublicKey(2);
-  await session.readKeyDescription(1);
-  await session.readKeyDescription(0);
-  await session.readFile(PQ_SEED);
-  await session.serial();
-  await session.ecdh(1, PEER_P256);
-  await session.ecdh(2, PEER_X25519);
-  await session.deleteKey(2);
-  await session.ecdh(2, PEER_X25519).catch(() => undefined);
-  await inner.close();
-  return answers;
-}
-
-const recorded = await recordedAnswers();
+/**
+ * The answers a virtual Pico HSM gave to what a plugin does (data and status word, one hex line
+ * each), recorded once by `npx tsx fuzz/record-schsm.ts` so that a seed always means the same cases.
+ */
+const recorded = readFileSync(new URL('../corpus/schsm-answers.txt', import.meta.url), 'utf8')
+  .split('\n')
+  .filter(Boolean)
+  .map((h) => Uint8Array.from(Buffer.from(h, 'hex')));
 const plausibleData = [...new Map(recorded.map((r) => [Buffer.from(r.subarray(0, -2)).toString('hex'), r.subarray(0, -2)])).values()];
 
 const sw = fc.oneof(
