@@ -2,7 +2,8 @@
  * What the fuzz targets for hostile devices found (fuzz/targets/schsmSession.ts,
  * ctap2Session.ts), pinned down: a SmartCard-HSM that answers without a status word or chains
  * 61xx for ever fails as ScHsmError CARD, not as a TransportError; a FIDO2 key whose CBOR answer
- * holds a value of the wrong type fails as Ctap2Error DEVICE, not as a TypeError.
+ * holds a value of the wrong type, or names a credential it was not asked for, fails as Ctap2Error
+ * DEVICE, not as a TypeError or a foreign credential id.
  */
 import { describe, expect, it } from 'vitest';
 import { ScHsmSession } from '../../src/tokens/schsm/session.ts';
@@ -61,6 +62,15 @@ describe('a hostile FIDO2 authenticator', () => {
       name: 'Ctap2Error',
       kind: 'DEVICE',
       message: expect.stringContaining('CBOR key id is not a byte string'),
+    });
+  });
+
+  it('an assertion naming a credential that was not in the allow list is a DEVICE error', async () => {
+    const s = await open([{}, {}, { edits: [{ key: 1, inner: 'id', value: new Uint8Array(64).fill(0x40) }] }]);
+    await expect(s.probe('age-encryption.org', [new Uint8Array(64).fill(0xc1)])).rejects.toMatchObject({
+      name: 'Ctap2Error',
+      kind: 'DEVICE',
+      message: 'the security key answered with a credential that was not asked for',
     });
   });
 

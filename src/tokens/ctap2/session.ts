@@ -395,6 +395,8 @@ export class Ctap2Session {
     const authData = parseAuthData(raw);
     const cred = m.sub(0x01)?.bytes('id') ?? (req.allowList.length === 1 ? req.allowList[0]! : undefined);
     if (!cred) throw new Ctap2Error('DEVICE', 'the security key did not say which credential it used');
+    // With an allow list the key must use one of its credentials (CTAP 2.1 §6.2.2).
+    if (!req.allowList.some((id) => equal(id, cred))) throw new Ctap2Error('DEVICE', 'the security key answered with a credential that was not asked for');
     let hmacOutputs: Uint8Array[] | undefined;
     if (hmac && salts) {
       const enc = authData.extensions?.get('hmac-secret');
