@@ -1,7 +1,8 @@
 /**
  * What the fuzz targets for hostile devices found (fuzz/targets/schsmSession.ts,
  * ctap2Session.ts), pinned down: a SmartCard-HSM that answers without a status word or chains
- * 61xx for ever fails as ScHsmError CARD, not as a TransportError; a FIDO2 key whose CBOR answer
+ * 61xx for ever fails as ScHsmError CARD, not as a TransportError, and one pulled out mid-command
+ * (a failed transaction, then a failed probe) as CARD_REMOVED; a FIDO2 key whose CBOR answer
  * holds a value of the wrong type, or names a credential it was not asked for, fails as Ctap2Error
  * DEVICE, not as a TypeError or a foreign credential id.
  */
@@ -9,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { ScHsmSession } from '../../src/tokens/schsm/session.ts';
 import { Ctap2Session } from '../../src/tokens/ctap2/session.ts';
 import { CtapHidDevice } from '../../src/transport/ctaphid.ts';
+import { TransportError } from '../../src/transport/apdu.ts';
 import type { ApduTransport } from '../../src/transport/types.ts';
 import { HostileAuthenticator, WELL_FORMED, type Answer } from '../../fuzz/targets/ctap2Session.ts';
 
@@ -28,6 +30,17 @@ describe('a hostile SmartCard-HSM', () => {
     const s = new ScHsmSession(card(() => Uint8Array.of(0x90)));
     await expect(s.select()).rejects.toMatchObject({ name: 'ScHsmError', code: 'CARD', message: 'The card sent a response shorter than a status word' });
     await expect(s.pinStatus()).rejects.toMatchObject({ name: 'ScHsmError', code: 'CARD' });
+  });
+
+  it('a failed transaction followed by a failed probe is the device pulled out; a working probe keeps the reader error', async () => {
+    const fail = () => {
+      throw new TransportError('PCSC', 'transmit on Reader 0 failed: SCardTransmit error: Transaction failed.(0x80100016)');
+    };
+    await expect(new ScHsmSession(card(fail)).ecdh(1, new Uint8Array(32))).rejects.toMatchObject({ name: 'ScHsmError', code: 'CARD_REMOVED' });
+    let n = 0;
+    const once = card(() => (n++ === 0 ? fail() : Uint8Array.of(0x63, 0xc3)));
+    await expect(new ScHsmSession(once).ecdh(1, new Uint8Array(32))).rejects.toMatchObject({ name: 'TransportError', code: 'PCSC' });
+    expect(once.sent).toBe(2);
   });
 
   it('61xx chaining without end stops at the bound as a CARD error', async () => {

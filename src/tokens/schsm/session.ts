@@ -90,6 +90,9 @@ export class ScHsmSession {
         try {
           await this.transport.transmit(Uint8Array.of(0x00, Ins.VERIFY, 0x00, USER_PIN));
         } catch (probe) {
+          // That one failing too, just after the device was pulled out, is the connection lost
+          // (pcscd may not report the removal yet).
+          if (probe instanceof TransportError && (probe.code === 'PCSC' || probe.code === 'BAD_RESPONSE')) throw new ScHsmError('CARD_REMOVED', 'The Pico HSM was removed', { cause: probe });
           transportError(probe);
         }
       }
