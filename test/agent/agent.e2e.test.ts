@@ -190,7 +190,7 @@ describeWithRig('keybridge agent with age, pcscd and the virtual YubiKey', (ctx)
     await yk.remove();
     await waitFor(async () => (await status()).devices.length === 0);
     await yk.insert();
-    await sleep(900); // pcscd notices the card within one or two 400 ms polls
+    await ctx.rig.waitForCard(0, 'present');
     await afterForgetting();
   }, 120_000);
 
