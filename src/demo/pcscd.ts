@@ -29,6 +29,15 @@ export async function demoPcscd(report: DemoReport, token: string, reader?: { na
   return { port: rig.ports[0], rig };
 }
 
+/**
+ * Resolves once pcscd has seen the virtual token just plugged in: the demo's own pcscd is asked
+ * (bounded, 30 s); the machine's pcscd gets a pause of a few of its 400 ms polls.
+ */
+export async function tokenSeen(rig: Rig | null): Promise<void> {
+  if (rig) await rig.waitForCard(0, 'present');
+  else await new Promise((r) => setTimeout(r, 1200));
+}
+
 /** Runs `age -d …` on a pty, typing `pin` at the "Enter PIN" prompt; returns the transcript (PIN masked). */
 export async function ageDecryptOnPty(args: string[], pin: string, env: NodeJS.ProcessEnv, expected: string): Promise<string> {
   const out = await exec('python3', [join(distDir(), '..', 'scripts', 'pty-run.py'), '--timeout', '30', '--expect', 'Enter PIN', '--send', '@env', '--', 'age', ...args], {

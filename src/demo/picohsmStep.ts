@@ -8,7 +8,7 @@ import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { token } from '../sim/picohsm/token.ts';
 import { startVirtualPicoHsm, type VirtualPicoHsm } from '../sim/picohsm/card.ts';
-import { ageDecryptOnPty, demoPcscd } from './pcscd.ts';
+import { ageDecryptOnPty, demoPcscd, tokenSeen } from './pcscd.ts';
 import { DemoStepError, exec } from './exec.ts';
 import { distDir } from './paths.ts';
 import type { DemoReport } from './report.ts';
@@ -22,7 +22,7 @@ export async function picohsmStep(dir: string, report: DemoReport): Promise<void
   let hsm: VirtualPicoHsm | null = null;
   try {
     hsm = await startVirtualPicoHsm({ port, serial, statePath: join(dir, 'virtual-picohsm.json'), initialise: { pin, soPin } });
-    await new Promise((r) => setTimeout(r, 600));
+    await tokenSeen(rig);
     report.command(['keybridge', 'sim', 'picohsm', '--serial', serial, '--state', 'virtual-picohsm.json']);
     report.info('(initialised like `sc-hsm-tool --initialize --so-pin … --pin …`, with a random PIN and SO-PIN)');
     const bin = join(dir, 'bin');

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { startVirtualYubiKey, type VirtualYubiKey } from '../sim/yubikey/card.ts';
 import { distDir } from './paths.ts';
 import { DemoStepError, exec } from './exec.ts';
-import { ageDecryptOnPty, demoPcscd } from './pcscd.ts';
+import { ageDecryptOnPty, demoPcscd, tokenSeen } from './pcscd.ts';
 import type { DemoReport } from './report.ts';
 
 export interface YubiKeyStage {
@@ -27,7 +27,7 @@ export async function yubikeyStep(dir: string, report: DemoReport): Promise<void
   let yk: VirtualYubiKey | null = null;
   try {
     yk = await startVirtualYubiKey({ port, serial, version: '5.7.1', statePath: join(dir, 'virtual-yubikey.json') });
-    await new Promise((r) => setTimeout(r, 600));
+    await tokenSeen(rig);
     report.command(['keybridge', 'sim', 'yubikey', '--serial', String(serial), '--state', 'virtual-yubikey.json']);
 
     const bin = join(dir, 'bin');

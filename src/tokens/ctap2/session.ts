@@ -96,6 +96,50 @@ export interface AssertionResult {
   readonly hmacOutputs?: readonly Uint8Array[];
 }
 
+/**
+ * A command's answer map: a value of the wrong type (a hostile or broken key) fails as a
+ * Ctap2Error ('DEVICE') naming the command, never as a TypeError.
+ */
+class CtapAnswer extends CborMap {
+  constructor(
+    map: Map<unknown, unknown>,
+    private readonly what: string,
+  ) {
+    super(map);
+  }
+
+  private read<T>(get: () => T): T {
+    try {
+      return get();
+    } catch (err) {
+      if (err instanceof TypeError) throw new Ctap2Error('DEVICE', `${this.what}: the security key sent a malformed answer (${err.message})`, { cause: err });
+      throw err;
+    }
+  }
+
+  override bytes(key: number | string) {
+    return this.read(() => super.bytes(key));
+  }
+  override int(key: number | string) {
+    return this.read(() => super.int(key));
+  }
+  override text(key: number | string) {
+    return this.read(() => super.text(key));
+  }
+  override bool(key: number | string) {
+    return this.read(() => super.bool(key));
+  }
+  override array(key: number | string) {
+    return this.read(() => super.array(key));
+  }
+  override sub(key: number | string): CborMap | undefined {
+    return this.read(() => {
+      const m = super.sub(key);
+      return m && new CtapAnswer(m.map, this.what);
+    });
+  }
+}
+
 const TOUCH_TOTAL_MS = 90_000;
 const MAX_ALLOW_LIST = 64;
 
@@ -144,9 +188,9 @@ export class Ctap2Session {
     }
     if (r.length === 0) throw new Ctap2Error('DEVICE', `${what}: empty answer from the security key`);
     if (r[0] !== 0) throw ctapStatusError(r[0]!, what);
-    if (r.length === 1) return new CborMap(new Map());
+    if (r.length === 1) return new CtapAnswer(new Map(), what);
     try {
-      return CborMap.from(decodeCbor(r.subarray(1)), 'answer');
+      return new CtapAnswer(CborMap.from(decodeCbor(r.subarray(1)), 'answer').map, what);
     } catch (err) {
       throw new Ctap2Error('DEVICE', `${what}: the security key sent malformed CBOR`, { cause: err });
     }
@@ -358,6 +402,8 @@ export class Ctap2Session {
     const authData = parseAuthData(raw);
     const cred = m.sub(0x01)?.bytes('id') ?? (req.allowList.length === 1 ? req.allowList[0]! : undefined);
     if (!cred) throw new Ctap2Error('DEVICE', 'the security key did not say which credential it used');
+    // With an allow list the key must use one of its credentials (CTAP 2.1 §6.2.2).
+    if (!req.allowList.some((id) => equal(id, cred))) throw new Ctap2Error('DEVICE', 'the security key answered with a credential that was not asked for');
     let hmacOutputs: Uint8Array[] | undefined;
     if (hmac && salts) {
       const enc = authData.extensions?.get('hmac-secret');
