@@ -10,13 +10,9 @@ import { goOptionDefs, parseGoFlags, type GoFlag } from '../../term/goFlags.ts';
 import type { ProgramSpec } from '../../term/spec.ts';
 import { write, type Io } from '../../term/io.ts';
 import { openPrompter, type Prompter } from '../../term/prompt.ts';
-import { x25519RecipientString, x25519PublicKey } from '../../age/x25519.ts';
 import { VERSION } from '../../version.ts';
-import { MAGIC_IDENTITY, parseIdentityString, recipientString } from './format.ts';
-import { generate, generatedText, type GenerateUi } from './generate.ts';
-import { HmacSource } from './token.ts';
+import type { GenerateUi } from './generate.ts';
 import { T, USAGE } from './texts.ts';
-import { openKeys } from './plugin.ts';
 
 export const REFERENCE_VERSION = '0.4.0';
 
@@ -95,7 +91,7 @@ export async function runCli(argv: readonly string[], io: Io, runStateMachine: (
   }
   if (flags.agePlugin !== undefined) return runStateMachine(flags.agePlugin, io);
   if (flags.magic) {
-    await write(io.stdout, MAGIC_IDENTITY);
+    await write(io.stdout, (await import('./format.ts')).MAGIC_IDENTITY);
     return 0;
   }
   if (flags.generate) {
@@ -108,6 +104,9 @@ export async function runCli(argv: readonly string[], io: Io, runStateMachine: (
       await write(io.stderr, `Failed: ${T.algorithmNotHere(alg)}\n`);
       return 1;
     }
+    // The CTAP2 and format code is loaded by the commands that use it: --help, --version and the
+    // state machines start without it.
+    const [{ openKeys }, { generate, generatedText }] = await Promise.all([import('./plugin.ts'), import('./generate.ts')]);
     return withPrompter(io, async (p) => {
       const keys = openKeys(io.env);
       try {
@@ -121,6 +120,12 @@ export async function runCli(argv: readonly string[], io: Io, runStateMachine: (
   }
   if (flags.toRecipient) {
     const text = flags.positionals[0] !== undefined ? await readFile(flags.positionals[0], 'utf8') : await readStdin(io);
+    const [{ openKeys }, { HmacSource }, { parseIdentityString, recipientString }, { x25519RecipientString, x25519PublicKey }] = await Promise.all([
+      import('./plugin.ts'),
+      import('./token.ts'),
+      import('./format.ts'),
+      import('../../age/x25519.ts'),
+    ]);
     return withPrompter(io, async (p) => {
       const keys = openKeys(io.env);
       const ui = promptUi(p);
