@@ -12,7 +12,7 @@
 import type { Writable } from 'node:stream';
 import type { IdentityV1Error } from '../../age/plugin/server.ts';
 import { runPluginV1, type PluginHandler, type UnwrapSink } from '../../age/plugin/v1.ts';
-import type { Io } from '../../term/io.ts';
+import { inputChunks, type Io } from '../../term/io.ts';
 import type { KitTexts } from './family.ts';
 import { reportable } from './identity.ts';
 
@@ -51,7 +51,7 @@ export interface CancellableRun {
 export function runCancellablePlugin(run: CancellableRun, handler: (signal: AbortSignal) => Omit<PluginHandler, 'invalidRecipient' | 'invalidIdentity'>): Promise<number> {
   const { io, texts } = run;
   const plugin = (signal: AbortSignal) => ({ invalidRecipient: texts.invalidRecipient, invalidIdentity: texts.invalidIdentity, ...handler(signal) });
-  return withCancellation(io.stdout, (signal) => runPluginV1({ name: run.name, stateMachine: run.stateMachine, stdin: io.stdin, stdout: io.stdout, stderr: io.stderr, handler: plugin(signal) }), run.cleanup);
+  return withCancellation(io.stdout, (signal) => runPluginV1({ name: run.name, stateMachine: run.stateMachine, stdin: inputChunks(io), stdout: io.stdout, stderr: io.stderr, handler: plugin(signal) }), run.cleanup);
 }
 
 /** `AGEDEBUG=plugin`: debug lines on stderr, prefixed with the binary's name. */
