@@ -4,7 +4,7 @@
  * Other modules (bitwarden/, repo/) call the single-key functions; line handling is in
  * lines.ts and private key containers in privateKey.ts.
  */
-import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { bech32 } from '@scure/base';
 import { excerpt } from '../text/excerpt.ts';
 import { KeyConversionError } from './errors.ts';
@@ -38,13 +38,16 @@ export function ed25519PublicKeysToAgeRecipients(pubs: readonly Uint8Array[]): (
   return edwardsToMontgomeryBatch(pubs).map((u) => (u ? x25519ToAgeRecipient(u) : null));
 }
 
+/** node:crypto, loaded by the private-key path only: it brings node's stream modules, which converting public keys does not need. */
+const nodeCrypto = () => createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
+
 /**
  * The X25519 scalar ssh-to-age derives from a 32-byte Ed25519 seed: the first half of
  * SHA-512(seed), deliberately NOT clamped (age clamps when it uses the key).
  */
 export function ed25519SeedToX25519Scalar(seed: Uint8Array): Uint8Array {
   if (seed.length !== 32) throw new KeyConversionError(`ed25519 seed must be 32 bytes, got ${seed.length}`, 'MALFORMED_PRIVATE_KEY');
-  const digest = createHash('sha512').update(seed).digest();
+  const digest = nodeCrypto().createHash('sha512').update(seed).digest();
   try {
     return Uint8Array.from(digest.subarray(0, 32));
   } finally {
