@@ -4,7 +4,7 @@
  * Other modules (bitwarden/, repo/) call the single-key functions; line handling is in
  * lines.ts and private key containers in privateKey.ts.
  */
-import { createRequire } from 'node:module';
+import { nodeCrypto } from '../nodeCrypto.ts';
 import { bech32 } from '@scure/base';
 import { excerpt } from '../text/excerpt.ts';
 import { KeyConversionError } from './errors.ts';
@@ -37,9 +37,6 @@ export function ed25519PublicKeyToAgeRecipient(pub: Uint8Array): string {
 export function ed25519PublicKeysToAgeRecipients(pubs: readonly Uint8Array[]): (string | null)[] {
   return edwardsToMontgomeryBatch(pubs).map((u) => (u ? x25519ToAgeRecipient(u) : null));
 }
-
-/** node:crypto, loaded by the private-key path only: it brings node's stream modules, which converting public keys does not need. */
-const nodeCrypto = () => createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
 
 /**
  * The X25519 scalar ssh-to-age derives from a 32-byte Ed25519 seed: the first half of
