@@ -12,7 +12,8 @@ runCli(process.argv.slice(2), io, {
 }).then(
   (code) => {
     // Exit now: a state machine that ended because the client went away may leave card I/O pending.
-    process.stdout.write('', () => process.exit(code));
+    // (Through io.stdout, which writes directly: process.stdout would set up node's streams.)
+    io.stdout.write('', () => process.exit(code));
   },
   (err: unknown) => {
     const message = err instanceof Error ? err.message : String(err);

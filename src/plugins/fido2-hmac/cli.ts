@@ -10,17 +10,11 @@ import { goOptionDefs, parseGoFlags, type GoFlag } from '../../term/goFlags.ts';
 import type { ProgramSpec } from '../../term/spec.ts';
 import { write, type Io } from '../../term/io.ts';
 import { openPrompter, type Prompter } from '../../term/prompt.ts';
-import { x25519RecipientString } from '../../age/x25519.ts';
 import type { PluginUi } from '../../age/plugin/ui.ts';
 import { parseOrUsage } from '../kit/cli.ts';
-import { wrapContext } from '../kit/recipient.ts';
-import { fido2HmacFamily } from './family.ts';
 import { VERSION } from '../../version.ts';
-import { COSE_ALGORITHMS } from '../../tokens/ctap2/session.ts';
-import { MAGIC_IDENTITY, parseIdentityString, recipientString } from './format.ts';
-import { generate, generatedText, type GenerateUi } from './generate.ts';
+import type { GenerateUi } from './generate.ts';
 import { T, USAGE } from './texts.ts';
-import { openKeys } from './plugin.ts';
 
 export const REFERENCE_VERSION = '0.4.0';
 
@@ -93,15 +87,19 @@ export async function runCli(argv: readonly string[], io: Io, runStateMachine: (
   if (typeof flags === 'number') return flags;
   if (flags.agePlugin !== undefined) return runStateMachine(flags.agePlugin, io);
   if (flags.magic) {
-    await write(io.stdout, MAGIC_IDENTITY);
+    await write(io.stdout, (await import('./format.ts')).MAGIC_IDENTITY);
     return 0;
   }
   if (flags.generate) {
+    const { COSE_ALGORITHMS } = await import('../../tokens/ctap2/session.ts');
     const alg = COSE_ALGORITHMS[flags.algorithm.trim().toLowerCase() as keyof typeof COSE_ALGORITHMS];
     if (alg === undefined || !Object.hasOwn(COSE_ALGORITHMS, flags.algorithm.trim().toLowerCase())) {
       await write(io.stderr, T.unsupportedAlgorithm(flags.algorithm.slice(0, 40)));
       return 1;
     }
+    // The CTAP2 and format code is loaded by the commands that use it: --help, --version and the
+    // state machines start without it.
+    const [{ openKeys }, { generate, generatedText }] = await Promise.all([import('./plugin.ts'), import('./generate.ts')]);
     return withPrompter(io, async (p) => {
       const keys = openKeys(io.env);
       try {
@@ -115,6 +113,13 @@ export async function runCli(argv: readonly string[], io: Io, runStateMachine: (
   }
   if (flags.toRecipient) {
     const text = flags.positionals[0] !== undefined ? await readFile(flags.positionals[0], 'utf8') : await readStdin(io);
+    const [{ openKeys }, { fido2HmacFamily }, { wrapContext }, { parseIdentityString, recipientString }, { x25519RecipientString }] = await Promise.all([
+      import('./plugin.ts'),
+      import('./family.ts'),
+      import('../kit/recipient.ts'),
+      import('./format.ts'),
+      import('../../age/x25519.ts'),
+    ]);
     return withPrompter(io, async (p) => {
       const keys = openKeys(io.env);
       const ui = promptUi(p);

@@ -8,10 +8,7 @@ import { goOptionDefs, parseGoFlags, type GoFlag } from '../../term/goFlags.ts';
 import type { ProgramSpec } from '../../term/spec.ts';
 import { write, type Io } from '../../term/io.ts';
 import { openPrompter } from '../../term/prompt.ts';
-import { fido2DeviceSource } from '../../transport/fido2Devices.ts';
-import { AuthenticatorSet } from '../../tokens/ctap2/authenticators.ts';
 import { parseOrUsage } from '../kit/cli.ts';
-import { generate } from './generate.ts';
 import { T, TEXTS, USAGE } from './texts.ts';
 
 /** The flags (Go's grammar, as the reference's), described for the parser, the completions and the man page. */
@@ -48,6 +45,8 @@ export async function runCli(argv: readonly string[], io: Io, runStateMachine: (
     await write(io.stderr, `${USAGE}\n`);
     return 2;
   }
+  // The CTAP2 code is loaded for -generate only: --help and the state machines start without it.
+  const [{ AuthenticatorSet }, { fido2DeviceSource }, { generate }] = await Promise.all([import('../../tokens/ctap2/authenticators.ts'), import('../../transport/fido2Devices.ts'), import('./generate.ts')]);
   const keys = new AuthenticatorSet(fido2DeviceSource(io.env));
   const p = openPrompter(io.stdin as never, io.stderr);
   try {

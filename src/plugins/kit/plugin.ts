@@ -6,7 +6,7 @@
  */
 import { runPluginV1, type PluginHandler } from '../../age/plugin/v1.ts';
 import { hasTerminal } from '../../term/prompt.ts';
-import type { Io } from '../../term/io.ts';
+import { inputChunks, type Io } from '../../term/io.ts';
 import type { AnyFamily, OpenDevice, TokenFamily } from './family.ts';
 import { reportable } from './identity.ts';
 import type { PinSource } from './pinSource.ts';
@@ -79,7 +79,7 @@ export function runStateMachine(
   return runPluginV1({
     name,
     stateMachine,
-    stdin: io.stdin,
+    stdin: inputChunks(io),
     stdout: io.stdout,
     stderr: io.stderr,
     handler: async () => {

@@ -10,7 +10,7 @@
  */
 import type { Writable } from 'node:stream';
 import { runPluginV1 } from '../../age/plugin/v1.ts';
-import type { Io } from '../../term/io.ts';
+import { inputChunks, type Io } from '../../term/io.ts';
 import type { AnyFamily } from './family.ts';
 import { kitEnvironment, pluginHandler } from './plugin.ts';
 import type { RemoteUnwrap } from './remote.ts';
@@ -40,7 +40,7 @@ export function runCancellableFamily(stateMachine: string, io: Io, family: (sign
     io.stdout,
     (signal) => {
       const f = family(signal);
-      return runPluginV1({ name: f.name, stateMachine, stdin: io.stdin, stdout: io.stdout, stderr: io.stderr, handler: pluginHandler(f, kitEnvironment(f, io, opts)) });
+      return runPluginV1({ name: f.name, stateMachine, stdin: inputChunks(io), stdout: io.stdout, stderr: io.stderr, handler: pluginHandler(f, kitEnvironment(f, io, opts)) });
     },
     cleanup,
   );
