@@ -1,6 +1,5 @@
 /**
- * age-plugin-yubikey and age-plugin-picohsm: cold-start time beside a bare `node -e 0`, and the
- * APDUs and time one decryption costs with the PIN already verified, through pcscd + the virtual
+ * age-plugin-yubikey and age-plugin-picohsm: the APDUs and time one decryption costs with the PIN already verified, through pcscd + the virtual
  * YubiKey / Pico HSM, driven by keybridge's protocol client like `age -d` would — for a classic
  * YubiKey key (`piv-p256`), a post-quantum one (`mlkem768p256tag`: the seed comes from the
  * certificate) and a Pico HSM X25519 key.
@@ -10,8 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createECDH, randomBytes } from 'node:crypto';
-import { encodeRecipient } from '../src/plugins/yubikey/recipient.ts';
+import { randomBytes } from 'node:crypto';
 import { rigUnavailableReason, startRig } from '../src/rig/pcscd.ts';
 import { startVirtualYubiKey } from '../src/sim/yubikey/card.ts';
 import { runIdentityV1, runRecipientV1, type ClientUi } from '../src/age/plugin/client.ts';
@@ -24,34 +22,7 @@ const plugin = join(root, 'dist', 'age-plugin-yubikey.mjs');
 const picohsmPlugin = join(root, 'dist', 'age-plugin-picohsm.mjs');
 spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
 
-function median(cmd: string[], n: number, input = ''): number {
-  const times: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = process.hrtime.bigint();
-    spawnSync(cmd[0]!, cmd.slice(1), { input });
-    times.push(Number(process.hrtime.bigint() - t) / 1e6);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(n / 2)]!;
-}
-
-const N = 25;
-const bare = median([process.execPath, '-e', '0'], N);
-const version = median([process.execPath, plugin, '--version'], N);
-const machine = median([process.execPath, plugin, '--age-plugin=identity-v1'], N, '-> done\n\n');
-// recipient-v1 wrapping one file key to a recipient (no card needed), with the client's answers queued.
-const ecdh = createECDH('prime256v1');
-ecdh.generateKeys();
-const recipientIn = `-> add-recipient ${encodeRecipient(ecdh.getPublicKey(null, 'compressed'))}\n\n-> wrap-file-key\n${randomBytes(16).toString('base64').replace(/=+$/, '')}\n-> done\n\n${'-> ok\n\n'.repeat(4)}`;
-const wrap = median([process.execPath, plugin, '--age-plugin=recipient-v1'], N, recipientIn);
-console.log(
-  `cold start, median of ${N}: node -e 0 ${bare.toFixed(1)} ms; age-plugin-yubikey --version ${version.toFixed(1)} ms (${(version / bare).toFixed(2)}×); ` +
-    `recipient-v1 wrapping one file key ${wrap.toFixed(1)} ms (${(wrap / bare).toFixed(2)}×); identity-v1 with no identities ${machine.toFixed(1)} ms (${(machine / bare).toFixed(2)}×); goal ≤ 1.2×`,
-);
-const hsmVersion = median([process.execPath, picohsmPlugin, '--version'], N);
-const hsmMachine = median([process.execPath, picohsmPlugin, '--age-plugin=identity-v1'], N, '-> done\n\n');
-console.log(`cold start, median of ${N}: age-plugin-picohsm --version ${hsmVersion.toFixed(1)} ms (${(hsmVersion / bare).toFixed(2)}x); identity-v1 with no identities ${hsmMachine.toFixed(1)} ms (${(hsmMachine / bare).toFixed(2)}x)`);
-
+// Start-up (--version, --help, recipient-v1, identity-v1 up to the first card access) is bench/startup.ts's.
 const reason = rigUnavailableReason();
 if (reason) {
   console.log(`SKIP APDU count: ${reason}`);

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 /** Numbers a parser must bound: zero, one, the edges of 8/16/31/32 bits. */
 export const EXTREME_U32 = [0, 1, 2, 0x7f, 0x80, 0xff, 0x100, 0xffff, 0x10000, 0x7fffffff, 0x80000000, 0xffffffff];
 
-type Mutation =
+export type Mutation =
   | { kind: 'flip'; at: number; bit: number }
   | { kind: 'set'; at: number; value: number }
   | { kind: 'u32'; at: number; value: number }
@@ -13,7 +13,8 @@ type Mutation =
   | { kind: 'delete'; at: number; length: number }
   | { kind: 'repeat'; at: number; length: number; times: number };
 
-const mutation: fc.Arbitrary<Mutation> = fc.oneof(
+/** One byte-level edit of a known-good input. */
+export const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }),
   fc.record({ kind: fc.constant('set' as const), at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }),
   fc.record({ kind: fc.constant('u32' as const), at: fc.nat(), value: fc.constantFrom(...EXTREME_U32) }),
@@ -23,7 +24,8 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant('repeat' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 64 }), times: fc.integer({ min: 2, max: 50 }) }),
 );
 
-function apply(base: Uint8Array, muts: Mutation[]): Uint8Array {
+/** `base` with `muts` applied in order (positions taken modulo the current length). */
+export function applyMutations(base: Uint8Array, muts: readonly Mutation[]): Uint8Array {
   let b = Buffer.from(base);
   for (const m of muts) {
     if (b.length === 0 && m.kind !== 'insert') continue;
@@ -61,7 +63,7 @@ function apply(base: Uint8Array, muts: Mutation[]): Uint8Array {
 export function mutatedBytes(bases: readonly Uint8Array[]): fc.Arbitrary<Uint8Array> {
   return fc
     .tuple(fc.integer({ min: 0, max: bases.length - 1 }), fc.array(mutation, { minLength: 0, maxLength: 4 }))
-    .map(([i, muts]) => apply(bases[i]!, muts));
+    .map(([i, muts]) => applyMutations(bases[i]!, muts));
 }
 
 /** Text a hostile file might hold: control characters, CR, NUL, long runs, non-ASCII. */

@@ -4,8 +4,7 @@
  * RangeError, an error without its stable code — is a crash; a case that does not finish within
  * the target's time limit is a hang; messages longer than the bound are unbounded echoes.
  *
- * To add a target (sops metadata, secrets.nix, clan JSON, the SmartCard-HSM session, CTAP
- * responses…): write `fuzz/targets/NAME.ts` calling `registerTarget({...})` and import it from
+ * To add a target (sops metadata, secrets.nix, clan JSON…): write `fuzz/targets/NAME.ts` calling `registerTarget({...})` and import it from
  * fuzz/targets/index.ts. `npm run fuzz` runs it with the others; test/fuzz.test.ts runs a
  * fixed-seed slice of every registered target in `npm test`.
  */

@@ -38,6 +38,9 @@ for (const t of chosen) {
     failed = true;
     console.log(`  ${t.name.padEnd(18)} FAILED after ${((performance.now() - start) / 1000).toFixed(1)} s`);
     console.log(String((e as Error).message).split('\n').slice(0, 30).join('\n'));
+    // fast-check keeps the failing case's own error as the cause.
+    const cause = (e as Error).cause;
+    if (cause instanceof Error) console.log(`  cause: ${cause.message.split('\n').slice(0, 5).join('\n')}`);
   }
 }
 process.exit(failed ? 1 : 0);

@@ -1,24 +1,29 @@
 // Bundles each entry point in src/bin/ into dist/ (a plugin start loads one small entry chunk
 // instead of hundreds of modules). Native addons stay external.
 //
-// One-shot commands (ONE_FILE) are each a single CommonJS file, dist/<name>.cjs (what package.json
-// runs): every extra module file costs a resolve + read + compile at start, and an ES module entry
+// One-shot commands (ONE_FILE) are CommonJS files, dist/<name>.cjs (what package.json runs):
+// every extra module file costs a resolve + read + compile at start, and an ES module entry
 // costs Node's ESM loader (≈ 8 ms here) — together most of what separated them from a bare
-// `node -e 0`. Code behind their dynamic import()s is in the same file, compiled only when called,
-// except keybridge's heavy subcommands (HEAVY), which are ES module bundles in dist/commands/
-// loaded on use. dist/<name>.mjs stays as a two-line shim that loads the .cjs. The others share
-// ESM chunks (their card code loads on use).
+// `node -e 0`. dist/<name>.mjs stays as a two-line shim that loads the .cjs. ssh-to-age is one
+// file (code behind its dynamic import()s is in it, compiled only when called). keybridge.cjs is
+// only the entry (--help, --version, the command table): each subcommand of src/cli/commands.ts
+// is its own bundle in dist/commands/, loaded on use — CommonJS (commands/<name>.cjs), or an
+// ES module (commands/<name>.mjs) for the large ones that are not one-shot (HEAVY). The plugins
+// share ESM chunks (their card code loads on use).
 import { build } from 'esbuild';
-import { existsSync, readdirSync, chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { join, dirname, basename } from 'node:path';
+import { join, dirname, basename, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const binDir = join(root, 'src', 'bin');
 const entries = readdirSync(binDir).filter((f) => f.endsWith('.ts'));
 const ONE_FILE = new Set(['ssh-to-age.ts', 'keybridge.ts']);
-/** keybridge subcommands that stay out of keybridge.cjs (large, and not one-shot). */
+/** keybridge's subcommand modules: every `import('./X.ts')` of src/cli/commands.ts. */
+const commandsTable = join(root, 'src', 'cli', 'commands.ts');
+const COMMANDS = [...readFileSync(commandsTable, 'utf8').matchAll(/import\(['"]\.\/([\w-]+)\.ts['"]\)/g)].map((m) => m[1]);
+/** keybridge subcommands bundled as ES modules (large, and not one-shot). */
 const HEAVY = ['demo', 'validate', 'sim', 'rig'];
 const shared = entries.filter((f) => !ONE_FILE.has(f));
 const single = entries.filter((f) => ONE_FILE.has(f));
@@ -46,27 +51,47 @@ const banner =
   'const require = __kbCreateRequire(import.meta.url);';
 /** What every bundle of ours shares: ESM for Node 20, the token registry's names, native addons left to node_modules. */
 const common = { bundle: true, platform: 'node', format: 'esm', target: 'node20', define, external: ['pcsclite', 'node-hid'], legalComments: 'none', logLevel: 'warning' };
-const executable = { ...common, banner: { js: '#!/usr/bin/env node\n' + banner } };
+/**
+ * Node's built-in modules through the bundle's `require` instead of `import`: an ES module
+ * import of a built-in builds its ESM facade, reading every export — for node:fs that loads the
+ * whole stream machinery (≈ 14 ms of a plugin's start).
+ */
+const builtinsByRequire = {
+  name: 'builtins-by-require',
+  setup(b) {
+    b.onResolve({ filter: /^node:/ }, (args) => (args.kind === 'import-statement' ? { path: args.path, namespace: 'node-builtin' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
+    b.onResolve({ filter: /^node:/, namespace: 'node-builtin' }, (args) => ({ path: args.path, external: true }));
+  },
+};
+const executable = { ...common, banner: { js: '#!/usr/bin/env node\n' + banner }, plugins: [builtinsByRequire] };
 const binPath = (file) => join(root, 'dist', basename(file, '.ts') + '.mjs');
 const cjsPath = (file) => join(root, 'dist', basename(file, '.ts') + '.cjs');
 /** CommonJS has no import.meta: the bundle gets its own file URL instead. */
-const cjs = {
-  ...common,
-  format: 'cjs',
-  define: { ...define, 'import.meta.url': '__kbImportMetaUrl' },
-  banner: { js: "#!/usr/bin/env node\nconst __kbImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
-  plugins: [
-    {
-      // keybridge's heavy subcommands: import('./validate.ts') → import('./commands/validate.mjs')
-      name: 'heavy-commands',
-      setup(b) {
-        b.onResolve({ filter: new RegExp(`^\\./(${HEAVY.join('|')})\\.ts$`) }, (args) =>
-          args.importer.endsWith(join('cli', 'commands.ts')) ? { path: `./commands/${basename(args.path, '.ts')}.mjs`, external: true } : undefined,
-        );
-      },
-    },
-  ],
-};
+const cjsBanner = "const __kbImportMetaUrl = require('node:url').pathToFileURL(__filename).href;";
+const cjs = { ...common, format: 'cjs', define: { ...define, 'import.meta.url': '__kbImportMetaUrl' }, banner: { js: cjsBanner } };
+/**
+ * The subcommands of src/cli/commands.ts as separate bundles, for a bundle written to `dir`:
+ * import('./bw.ts') becomes require('./commands/bw.cjs') (no ESM loader) and
+ * import('./validate.ts') import('./commands/validate.mjs').
+ */
+const subcommands = (dir) => ({
+  name: 'keybridge-subcommands',
+  setup(b) {
+    const prefix = relative(dir, join(root, 'dist', 'commands'));
+    const rel = (file) => (prefix ? `./${prefix}/${file}` : `./${file}`);
+    b.onResolve({ filter: /^\.\/[\w-]+\.ts$/ }, (args) => {
+      if (args.importer !== commandsTable) return undefined;
+      const name = basename(args.path, '.ts');
+      if (!COMMANDS.includes(name)) return undefined;
+      if (HEAVY.includes(name)) return { path: rel(`${name}.mjs`), external: true };
+      return { path: name, namespace: 'keybridge-subcommand' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'keybridge-subcommand' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(rel(`${args.path}.cjs`))});`, loader: 'js' }));
+    b.onResolve({ filter: /\.cjs$/, namespace: 'keybridge-subcommand' }, (args) => ({ path: args.path, external: true }));
+  },
+});
+const subcommandBundle = (name) => join(root, 'dist', 'commands', `${name}.${HEAVY.includes(name) ? 'mjs' : 'cjs'}`);
 
 await Promise.all([
   // One build for the shared-chunk executables: each starts by loading only its own small entry
@@ -83,12 +108,25 @@ await Promise.all([
     for (const file of shared) chmodSync(binPath(file), 0o755);
   }),
   ...single.map((file) =>
-    build({ ...cjs, entryPoints: [join(binDir, file)], outfile: cjsPath(file) }).then(() => {
+    build({
+      ...cjs,
+      banner: { js: '#!/usr/bin/env node\n' + cjsBanner },
+      entryPoints: [join(binDir, file)],
+      outfile: cjsPath(file),
+      plugins: [subcommands(join(root, 'dist'))],
+    }).then(() => {
       chmodSync(cjsPath(file), 0o755);
       writeFileSync(binPath(file), `#!/usr/bin/env node\n// The command is ${basename(cjsPath(file))} (CommonJS: it starts faster); this name keeps working.\nimport './${basename(cjsPath(file))}';\n`, { mode: 0o755 });
     }),
   ),
-  ...HEAVY.map((name) => build({ ...common, banner: { js: banner }, entryPoints: [join(root, 'src', 'cli', `${name}.ts`)], outfile: join(root, 'dist', 'commands', `${name}.mjs`) })),
+  ...COMMANDS.map((name) =>
+    build({
+      ...(HEAVY.includes(name) ? { ...common, banner: { js: banner } } : cjs),
+      entryPoints: [join(root, 'src', 'cli', `${name}.ts`)],
+      outfile: subcommandBundle(name),
+      plugins: [subcommands(join(root, 'dist', 'commands'))],
+    }),
+  ),
   ...Object.entries(workers).map(([name, entry]) => build({ ...common, banner: { js: banner }, entryPoints: [entry], outfile: join(root, 'dist', 'workers', `${name}.mjs`) })),
   build({
     ...common,

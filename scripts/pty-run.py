@@ -2,10 +2,11 @@
 """Runs a command on a pseudo-terminal and answers its prompts, for programs that insist on a
 terminal (age reads plugin PINs from /dev/tty).
 
-  pty-run.py [--timeout SECS] [--expect REGEX --send TEXT]... -- COMMAND [ARGS...]
+  pty-run.py [--timeout SECS] [--expect REGEX --send TEXT [--after PATH]]... -- COMMAND [ARGS...]
 
 Each --expect/--send pair is handled in order: when REGEX appears in the output, TEXT and a
-carriage return are typed. Answers are read from the environment variables PTY_SEND_1, PTY_SEND_2…
+carriage return are typed; with --after, only once PATH exists (a caller that watches the
+transcript for the prompt acts, e.g. plugs a device in, then creates PATH). Answers are read from the environment variables PTY_SEND_1, PTY_SEND_2…
 when --send is '@env' (so secrets stay out of argv). The terminal transcript goes to stdout; the
 exit status is the command's (124 on timeout).
 """
@@ -26,12 +27,14 @@ def main():
         if flag == "--timeout":
             timeout = float(args.pop(0))
         elif flag == "--expect":
-            steps.append([re.compile(args.pop(0)), None])
+            steps.append([re.compile(args.pop(0)), None, None])
         elif flag == "--send":
             value = args.pop(0)
             if value == "@env":
                 value = os.environ.get("PTY_SEND_%d" % len(steps), "")
             steps[-1][1] = value
+        elif flag == "--after":
+            steps[-1][2] = args.pop(0)
         else:
             sys.exit("pty-run: unknown option %s" % flag)
     if not args:
@@ -42,6 +45,7 @@ def main():
         os.execvp(cmd[0], cmd)
     out = b""
     seen = 0
+    pending = None
     deadline = time.time() + timeout
     status = None
     while True:
@@ -62,14 +66,17 @@ def main():
             # the transcript goes out as it arrives, so a caller can wait for a prompt
             sys.stdout.buffer.write(data)
             sys.stdout.flush()
-        if steps:
+        if steps and pending is None:
             text = out[seen:].decode("utf-8", "replace")
             m = steps[0][0].search(text)
             if m:
                 seen += len(text[: m.end()].encode("utf-8"))
-                _, answer = steps.pop(0)
-                time.sleep(0.05)
-                os.write(fd, (answer or "").encode() + b"\r")
+                _, answer, after = steps.pop(0)
+                pending = (answer, after)
+        if pending is not None and (pending[1] is None or os.path.exists(pending[1])):
+            time.sleep(0.05)
+            os.write(fd, (pending[0] or "").encode() + b"\r")
+            pending = None
         done, st = os.waitpid(pid, os.WNOHANG)
         if done:
             status = st

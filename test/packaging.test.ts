@@ -39,8 +39,9 @@ function reachableDist(entries: string[]): Set<string> {
     seen.add(file);
     const text = readFileSync(join(ROOT, file), 'utf8');
     const dir = file.slice(0, file.lastIndexOf('/'));
-    // imports, and files found next to the bundle at run time (worker threads: './workers/….mjs')
-    for (const m of text.matchAll(/(?:from\s*|import\s*\(\s*|import\s*|\[\s*|,\s*)["'](\.{1,2}\/[^"']+\.mjs)["']/g)) {
+    // imports, requires of CommonJS bundles (keybridge's subcommands: './commands/….cjs'), and
+    // files found next to the bundle at run time (worker threads: './workers/….mjs')
+    for (const m of text.matchAll(/(?:from\s*|import\s*\(\s*|import\s*|require\s*\(\s*|\[\s*|,\s*)["'](\.{1,2}\/[^"']+\.[cm]js)["']/g)) {
       const parts = `${dir}/${m[1]}`.split('/');
       const norm: string[] = [];
       for (const p of parts) {
@@ -52,7 +53,7 @@ function reachableDist(entries: string[]): Set<string> {
       if (existsSync(join(ROOT, target))) todo.push(target);
     }
     // dist/<name>.cjs keeps its former name dist/<name>.mjs as a two-line shim that loads it.
-    if (file.endsWith('.cjs')) todo.push(file.replace(/\.cjs$/, '.mjs'));
+    if (/^dist\/[^/]+\.cjs$/.test(file)) todo.push(file.replace(/\.cjs$/, '.mjs'));
   }
   return seen;
 }

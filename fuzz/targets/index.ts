@@ -6,3 +6,5 @@ import './privateKey.ts';
 import './ageStrings.ts';
 import './bitwarden.ts';
 import './pivSession.ts';
+import './schsmSession.ts';
+import './ctap2Session.ts';

@@ -14,16 +14,8 @@ import type { PluginUi } from '../age/plugin/ui.ts';
 import { UiFailure } from '../age/plugin/ui.ts';
 import { Handshake, type SealedChannel } from './channel.ts';
 import { untrustedSocketReason } from './paths.ts';
-import {
-  encodeFrame,
-  FrameReader,
-  parseAgentMessage,
-  PROTOCOL_VERSION,
-  type AgentMessage,
-  type AgentStatus,
-  type ClientMessage,
-  type UnwrapErrorWire,
-} from './protocol.ts';
+import { FramedStream, StreamTimeout } from './framed.ts';
+import { parseAgentMessage, PROTOCOL_VERSION, type AgentMessage, type AgentStatus, type ClientMessage, type UnwrapErrorWire } from './protocol.ts';
 
 export class AgentUnavailable extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -44,9 +36,7 @@ export interface UnwrapReply {
 }
 
 export class AgentConnection {
-  private readonly frames = new FrameReader();
-  private queue: (AgentMessage | Error)[] = [];
-  private waiter: ((m: AgentMessage | Error) => void) | undefined;
+  private readonly stream: FramedStream<AgentMessage>;
   private gone: Error | undefined;
   private channel!: SealedChannel;
   agentPid = 0;
@@ -56,21 +46,7 @@ export class AgentConnection {
     private readonly s: Socket,
     private readonly opts: Required<AgentClientOptions>,
   ) {
-    s.on('data', (d: Buffer) => {
-      try {
-        for (const m of this.frames.push(new Uint8Array(d))) this.deliver(parseAgentMessage(m));
-      } catch (e) {
-        this.deliver(e as Error);
-        s.destroy();
-      } finally {
-        d.fill(0);
-      }
-    });
-    s.on('close', () => {
-      this.gone ??= new AgentUnavailable('the agent closed the connection');
-      this.frames.clear();
-      this.deliver(this.gone);
-    });
+    this.stream = new FramedStream(s, parseAgentMessage);
     s.on('error', (e) => {
       this.gone ??= new AgentUnavailable(`agent connection: ${e.message}`, { cause: e });
     });
@@ -112,44 +88,26 @@ export class AgentConnection {
     }
   }
 
-  private deliver(m: AgentMessage | Error): void {
-    if (this.waiter) {
-      const w = this.waiter;
-      this.waiter = undefined;
-      w(m);
-    } else this.queue.push(m);
-  }
-
   private send(m: ClientMessage): void {
     if (this.gone) throw this.gone;
-    this.s.write(encodeFrame(m));
+    this.stream.send(m);
   }
 
-  /** The next message, within `timeoutMs`. */
-  private next(timeoutMs = this.opts.silenceTimeoutMs): Promise<AgentMessage> {
-    const unwrap = (m: AgentMessage | Error): AgentMessage => {
-      if (m instanceof AgentUnavailable) throw m;
-      if (m instanceof Error) throw new AgentUnavailable(`the agent sent something unreadable: ${m.message}`, { cause: m });
-      return m;
-    };
-    if (this.queue.length) return Promise.resolve(unwrap(this.queue.shift()!));
-    if (this.gone) return Promise.reject(this.gone);
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => {
-        this.waiter = undefined;
-        this.gone = new AgentUnavailable(`the agent did not answer within ${timeoutMs} ms`);
-        this.s.destroy();
-        reject(this.gone);
-      }, timeoutMs);
-      this.waiter = (m) => {
-        clearTimeout(t);
-        try {
-          resolve(unwrap(m));
-        } catch (e) {
-          reject(e);
-        }
-      };
-    });
+  /** The next message, within `timeoutMs`; anything else (closed, unreadable, silent) makes the agent unavailable. */
+  private async next(timeoutMs = this.opts.silenceTimeoutMs): Promise<AgentMessage> {
+    let m: AgentMessage | null;
+    try {
+      m = await this.stream.next(timeoutMs);
+    } catch (e) {
+      this.gone ??=
+        e instanceof StreamTimeout
+          ? new AgentUnavailable(`the agent did not answer within ${timeoutMs} ms`)
+          : new AgentUnavailable(`the agent sent something unreadable: ${(e as Error).message}`, { cause: e });
+      this.s.destroy();
+      throw this.gone;
+    }
+    if (m === null) throw (this.gone ??= new AgentUnavailable('the agent closed the connection'));
+    return m;
   }
 
   private async simple(t: 'lock' | 'stop'): Promise<void> {

@@ -61,13 +61,19 @@ function agentPinSources(ctx: AgentContext): PinSource[] {
   return [remembered, user];
 }
 
-/** `load` builds the family over a reader system (e.g. `yubikeyFamily({ readers })`). */
-export function kitAgentFamily(name: string, load: (readers: () => Promise<CardReaders>) => AnyFamily | Promise<AnyFamily>): AgentFamily {
+/** What a family is built over inside the agent: the held reader system, and the request's cancel signal. */
+export interface AgentFamilyDeps {
+  readers: () => Promise<CardReaders>;
+  signal: AbortSignal;
+}
+
+/** `load` builds the family for one request (e.g. `yubikeyFamily({ readers })`). */
+export function kitAgentFamily(name: string, load: (deps: AgentFamilyDeps) => AnyFamily | Promise<AnyFamily>): AgentFamily {
   return {
     name,
     async unwrap(req, ctx) {
       const readers = ctx.readers;
-      const family = await load(async () => readers);
+      const family = await load({ readers: async () => readers, signal: ctx.signal });
       const r = await unwrapFiles(family, req, {
         ui: ctx.ui,
         pinSources: agentPinSources(ctx),

@@ -21,17 +21,8 @@ import { DeviceCache, type CacheLimits, type ForgetReason } from './deviceCache.
 import { HeldReaders } from './heldReaders.ts';
 import type { AgentNative } from './native.ts';
 import { preparePrivateDir } from './paths.ts';
-import {
-  AgentProtocolError,
-  encodeFrame,
-  FrameReader,
-  parseClientMessage,
-  PROTOCOL_VERSION,
-  type AgentMessage,
-  type AgentStatus,
-  type ClientMessage,
-  type UnwrapErrorWire,
-} from './protocol.ts';
+import { FramedStream } from './framed.ts';
+import { AgentProtocolError, encodeFrame, parseClientMessage, PROTOCOL_VERSION, type AgentMessage, type AgentStatus, type ClientMessage, type UnwrapErrorWire } from './protocol.ts';
 
 /** What a token family's operation gets inside the agent. */
 export interface AgentContext {
@@ -46,6 +37,8 @@ export interface AgentContext {
   /** Per-device memory; `device(id)` marks a device as used by this request. */
   cache: DeviceCache;
   device(id: string): void;
+  /** Fired when the plugin goes away during the operation (a pending touch is cancelled). */
+  signal: AbortSignal;
   log(line: string): void;
 }
 
@@ -184,33 +177,23 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
   }
 
   class Connection {
-    private readonly frames = new FrameReader();
+    private readonly stream: FramedStream<ClientMessage>;
     private channel: SealedChannel | undefined;
-    private queue: unknown[] = [];
-    private waiter: ((m: unknown) => void) | undefined;
     private closed = false;
     private idle: NodeJS.Timeout | undefined;
     private seq = 0;
+    /** Aborted when the client goes away. */
+    private readonly gone = new AbortController();
 
     constructor(
       private readonly s: Socket,
       private readonly peer: { pid: number; uid: number },
-    ) {}
+    ) {
+      this.stream = new FramedStream(s, parseClientMessage);
+    }
 
     start(): void {
       this.armIdle();
-      this.s.on('data', (d: Buffer) => {
-        let msgs: unknown[];
-        try {
-          msgs = this.frames.push(new Uint8Array(d));
-        } catch (e) {
-          this.fail(e);
-          return;
-        } finally {
-          d.fill(0);
-        }
-        for (const m of msgs) this.deliver(m);
-      });
       this.s.on('close', () => this.onClose());
       this.s.on('error', () => undefined);
       void this.loop();
@@ -222,62 +205,42 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
       this.idle.unref();
     }
 
-    private deliver(m: unknown): void {
-      if (this.waiter) {
-        const w = this.waiter;
-        this.waiter = undefined;
-        w(m);
-      } else this.queue.push(m);
-    }
-
     private onClose(): void {
       this.closed = true;
       connections.delete(this.s);
       if (this.idle) clearTimeout(this.idle);
-      this.frames.clear();
       this.channel?.close();
-      this.deliver(null);
+      this.gone.abort();
     }
 
     /** The next message from the client, or null when it is gone. */
     private next(): Promise<ClientMessage | null> {
-      const take = (m: unknown): ClientMessage | null => (m === null ? null : parseClientMessage(m));
-      if (this.queue.length) return Promise.resolve().then(() => take(this.queue.shift()));
-      if (this.closed) return Promise.resolve(null);
-      return new Promise((resolve, reject) => {
-        this.waiter = (m) => {
-          try {
-            resolve(take(m));
-          } catch (e) {
-            reject(e);
-          }
-        };
-      });
+      return this.stream.next();
     }
 
     private send(m: AgentMessage): void {
-      if (!this.closed) this.s.write(encodeFrame(m));
+      if (!this.closed) this.stream.send(m);
     }
 
     private fail(e: unknown): void {
       const code = e instanceof AgentProtocolError ? e.code : 'INTERNAL';
       const message = e instanceof AgentProtocolError ? e.message : 'internal error';
       log(`connection from pid ${this.peer.pid}: ${code}: ${message}`);
-      if (!this.closed) this.s.end(encodeFrame({ v: PROTOCOL_VERSION, t: 'error', code, message }));
+      if (!this.closed) this.stream.end({ v: PROTOCOL_VERSION, t: 'error', code, message });
       this.closed = true;
     }
 
     private async loop(): Promise<void> {
       try {
         const hello = await this.next();
-        if (!hello) return;
+        if (!hello) return void this.s.destroy();
         if (hello.t !== 'hello') throw new AgentProtocolError('BAD_MESSAGE', 'the first message must be hello');
         const hs = new Handshake();
         this.channel = hs.finish(hello.pub, 'agent');
         this.send({ v: PROTOCOL_VERSION, t: 'hello', pub: hs.publicKey, pid: process.pid, version: opts.version });
         for (;;) {
           const m = await this.next();
-          if (!m) return;
+          if (!m) return void this.s.destroy();
           this.armIdle();
           switch (m.t) {
             case 'status':
@@ -379,6 +342,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
               used.add(id);
               cache.use(id);
             },
+            signal: this.gone.signal,
             log,
           },
         );

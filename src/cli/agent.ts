@@ -116,7 +116,7 @@ async function serve(io: Io, sock: string, limits: CacheLimits, readyFd: number 
     server = await startAgentServer({
       socket: sock,
       limits,
-      families: await agentFamilies(),
+      families: await agentFamilies(io.env, log),
       native,
       openReaders: async () => (await import('../transport/pcsc.ts')).openPcsc(),
       version: VERSION,

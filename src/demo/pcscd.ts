@@ -27,6 +27,15 @@ export async function demoPcscd(report: DemoReport, token: string, reader?: { na
 }
 
 /**
+ * Resolves once pcscd has seen the virtual token just plugged in: the demo's own pcscd is asked
+ * (bounded, 30 s); the machine's pcscd gets a pause of a few of its 400 ms polls.
+ */
+export async function tokenSeen(rig: Rig | null): Promise<void> {
+  if (rig) await rig.waitForCard(0, 'present');
+  else await new Promise((r) => setTimeout(r, 1200));
+}
+
+/**
  * Plugs the virtual PC/SC token `plug` starts on a vpcd port into the demo's pcscd (see
  * `demoPcscd`), lets pcscd see it, runs `use`, and then pulls the token and stops the pcscd the
  * demo started.
@@ -41,7 +50,7 @@ export async function withVirtualCard<C extends { stop(): Promise<void> }>(
   let card: C | null = null;
   try {
     card = await plug(port);
-    await new Promise((r) => setTimeout(r, 600));
+    await tokenSeen(rig);
     await use(card);
   } finally {
     await card?.stop().catch(() => undefined);

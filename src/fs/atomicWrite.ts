@@ -12,7 +12,7 @@
  * is kept as `<path>.bak` (unless unchanged); a `.bak` that exists and is not a regular file
  * (a symlink above all) is refused, never followed or replaced.
  */
-import { randomBytes } from 'node:crypto';
+import { nodeCrypto } from '../nodeCrypto.ts';
 import { closeSync, constants, fstatSync, openSync, promises as fs, readFileSync, unlinkSync, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
@@ -166,7 +166,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
   }
   const target = link?.isSymbolicLink() ? await fs.realpath(path) : path;
   const dir = dirname(target);
-  const tmp = join(dir, `.${basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const tmp = join(dir, `.${basename(target)}.${process.pid}.${nodeCrypto().randomBytes(6).toString('hex')}.tmp`);
   const mode = opts.secret ? 0o600 : existing ? existing.mode & 0o7777 : defaultMode();
   track(tmp);
   try {

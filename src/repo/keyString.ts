@@ -34,13 +34,7 @@ const checkCache = new Map<string, KeyCheck>();
 export function checkRecipient(raw: string): KeyCheck {
   const s = raw.trim();
   if (s.length > 4096) return { kind: 'invalid', reason: `${s.length} characters: far longer than any recipient` };
-  let c = checkCache.get(s);
-  if (!c) {
-    if (checkCache.size > 100_000) checkCache.clear();
-    c = classify(s);
-    checkCache.set(s, c);
-  }
-  return c;
+  return remember(checkCache, s, classify);
 }
 
 function classify(s: string): KeyCheck {
@@ -87,9 +81,22 @@ export function toRecipient(s: string): string | null {
   const t = s.trim();
   const c = checkRecipient(t);
   if (c.kind === 'invalid') return null;
-  if (c.kind === 'ssh-ed25519') return sshPublicKeyToAgeRecipient(t);
+  if (c.kind === 'ssh-ed25519') return remember(sshRecipients, t, sshPublicKeyToAgeRecipient);
   if (c.kind.startsWith('ssh')) return null;
   return t;
+}
+
+const sshRecipients = new Map<string, string>();
+
+/** `compute(key)` once per distinct key string (the map is emptied when it grows past 100,000). */
+export function remember<T>(cache: Map<string, T>, key: string, compute: (key: string) => T): T {
+  let v = cache.get(key);
+  if (v === undefined && !cache.has(key)) {
+    if (cache.size > 100_000) cache.clear();
+    v = compute(key);
+    cache.set(key, v);
+  }
+  return v as T;
 }
 
 /** The public key of an `AGE-SECRET-KEY-1…` or `AGE-SECRET-KEY-PQ-1…` identity (ML-KEM-768 for PQ). */

@@ -61,6 +61,8 @@ function errnoCause(e: unknown): string {
 export class RepoFs {
   readonly root: string;
   private readonly realRoot: string;
+  /** The root with one trailing separator: `prefix + rel` is the path of a walked entry (no normalising per file). */
+  private readonly prefix: string;
 
   constructor(root: string) {
     this.root = root;
@@ -72,6 +74,12 @@ export class RepoFs {
     }
     if (!st.isDirectory()) throw new RepoFsError(root, 'is not a directory');
     this.realRoot = realpathSync(root);
+    this.prefix = root.endsWith(sep) ? root : root + sep;
+  }
+
+  /** The path of `rel` (a walked path, or '' for the root) for a system call. */
+  path(rel: string): string {
+    return rel === '' ? this.root : this.prefix + rel;
   }
 
   private inside(real: string): boolean {
@@ -133,12 +141,20 @@ export class RepoFs {
   }
 
   /** The bytes of a regular file inside the root; null when absent. Throws RepoFsError otherwise. */
-  readBytes(rel: string, maxBytes = MAX_FILE_BYTES): Uint8Array | null {
+  readBytes(rel: string, maxBytes = MAX_FILE_BYTES, enough?: (head: Buffer) => boolean): Uint8Array | null {
+    return this.readWith(rel, maxBytes, (path) => readRegularFile(path, maxBytes, enough));
+  }
+
+  /** The text (UTF-8) of a regular file inside the root; null when absent. Throws RepoFsError otherwise. */
+  readText(rel: string, maxBytes = MAX_FILE_BYTES): string | null {
+    return this.readWith(rel, maxBytes, (path) => readRegularText(path, maxBytes));
+  }
+
+  private readWith<T>(rel: string, maxBytes: number, reader: (path: string) => T): T | null {
     if (this.walked.has(rel)) {
       // Found by the walk through real directories: the descriptor's fstat is the only check needed.
       try {
-        const b = readRegularFile(join(this.root, rel), maxBytes);
-        return new Uint8Array(b.buffer, b.byteOffset, b.length);
+        return reader(this.path(rel));
       } catch (e) {
         throw e instanceof RepoFsError ? new RepoFsError(rel, e.cause_) : e;
       }
@@ -150,16 +166,10 @@ export class RepoFs {
     try {
       // Opened without blocking and checked again on the descriptor: a FIFO swapped in after the
       // check cannot hang the read.
-      const b = readRegularFile(join(this.root, rel), maxBytes);
-      return new Uint8Array(b.buffer, b.byteOffset, b.length);
+      return reader(join(this.root, rel));
     } catch (e) {
       throw e instanceof RepoFsError ? new RepoFsError(rel, e.cause_) : e;
     }
-  }
-
-  readText(rel: string, maxBytes = MAX_FILE_BYTES): string | null {
-    const b = this.readBytes(rel, maxBytes);
-    return b === null ? null : Buffer.from(b).toString('utf8');
   }
 
   /**
@@ -187,11 +197,67 @@ export class RepoFs {
   }
 }
 
+/** The text of bytes read by RepoFs (decoded in place, not copied first). */
+export function utf8(b: Uint8Array): string {
+  return (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength)).toString('utf8');
+}
+
 /**
  * A file outside any repository (keys.txt, an export, ssh-keyscan output): regular files only,
  * opened without blocking, size-bounded. Throws RepoFsError naming the path and the cause.
  */
-export function readRegularFile(path: string, maxBytes = MAX_FILE_BYTES): Buffer {
+export function readRegularFile(path: string, maxBytes = MAX_FILE_BYTES, enough?: (head: Buffer) => boolean): Buffer {
+  return withRegularFile(path, maxBytes, (fd, size) => {
+    if (!enough) return readAll(fd, size);
+    // The file is read in growing pieces until enough(what was read) says so.
+    let buf = Buffer.allocUnsafe(Math.min(size, HEAD_BYTES)); // every byte is read into it (or cut off below)
+    let off = 0;
+    for (;;) {
+      if (off === buf.length) {
+        if (buf.length >= size || enough(buf)) break;
+        const bigger = Buffer.allocUnsafe(Math.min(size, buf.length * 4));
+        buf.copy(bigger, 0, 0, off);
+        buf = bigger;
+      }
+      const n = readSync(fd, buf, off, buf.length - off, off);
+      if (n === 0) break;
+      off += n;
+    }
+    return buf.subarray(0, off);
+  });
+}
+
+/** Reused for the text of small files (reading is synchronous): no buffer per file. */
+const scratch = Buffer.allocUnsafe(64 << 10);
+
+/** readRegularFile decoded as UTF-8. */
+export function readRegularText(path: string, maxBytes = MAX_FILE_BYTES): string {
+  return withRegularFile(path, maxBytes, (fd, size) => {
+    if (size > scratch.length) return utf8(readAll(fd, size));
+    let off = 0;
+    while (off < size) {
+      const n = readSync(fd, scratch, off, size - off, off);
+      if (n === 0) break;
+      off += n;
+    }
+    return scratch.toString('utf8', 0, off);
+  });
+}
+
+/** `size` bytes from the start of `fd` (fewer if it ends sooner). */
+function readAll(fd: number, size: number): Buffer {
+  const buf = Buffer.allocUnsafe(size); // every byte is read into it (or cut off below)
+  let off = 0;
+  while (off < size) {
+    const n = readSync(fd, buf, off, size - off, off);
+    if (n === 0) break;
+    off += n;
+  }
+  return buf.subarray(0, off);
+}
+
+/** Opens `path` without blocking, checks on the descriptor that it is a regular file within the size bound, and runs `read`. */
+function withRegularFile<T>(path: string, maxBytes: number, read: (fd: number, size: number) => T): T {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -202,14 +268,7 @@ export function readRegularFile(path: string, maxBytes = MAX_FILE_BYTES): Buffer
     const st = fstatSync(fd);
     if (!st.isFile()) throw new RepoFsError(path, `is ${kindOf(st)}, not a regular file`);
     if (st.size > maxBytes) throw new RepoFsError(path, `is ${st.size} bytes, larger than the ${maxBytes}-byte limit`);
-    const buf = Buffer.allocUnsafe(st.size); // every byte is read into it (or cut off below)
-    let off = 0;
-    while (off < buf.length) {
-      const n = readSync(fd, buf, off, buf.length - off, off);
-      if (n === 0) break;
-      off += n;
-    }
-    return buf.subarray(0, off);
+    return read(fd, st.size);
   } catch (e) {
     if (e instanceof RepoFsError) throw e;
     throw new RepoFsError(path, errnoCause(e));
@@ -217,6 +276,9 @@ export function readRegularFile(path: string, maxBytes = MAX_FILE_BYTES): Buffer
     closeSync(fd);
   }
 }
+
+/** The first piece read of a file read only as far as needed (an age header is far smaller). */
+const HEAD_BYTES = 16 << 10;
 
 export interface WalkResult {
   /** Regular files (and links to regular files inside the root), relative to the root. */
@@ -248,7 +310,7 @@ export function walkRepo(fs: RepoFs, skipDirs: ReadonlySet<string>, wanted: (rel
     let entries: Dirent[];
     try {
       // withFileTypes: the entry types come with the listing (no lstat per entry).
-      entries = readdirSync(join(fs.root, dir), { withFileTypes: true });
+      entries = readdirSync(fs.path(dir), { withFileTypes: true });
     } catch (e) {
       problems.push({ path: dir || '.', cause: `${errnoCause(e)}; its contents were not checked` });
       return;
@@ -268,7 +330,7 @@ export function walkRepo(fs: RepoFs, skipDirs: ReadonlySet<string>, wanted: (rel
       let l: Stats | undefined;
       if (!isDir && !isFile && !isLink) {
         try {
-          l = lstatSync(join(fs.root, rel)); // file systems without d_type report "unknown"
+          l = lstatSync(fs.path(rel)); // file systems without d_type report "unknown"
         } catch (e) {
           problems.push({ path: rel, cause: errnoCause(e) });
           continue;

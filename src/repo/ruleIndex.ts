@@ -154,7 +154,6 @@ function bestRun(b: string): string {
   return best;
 }
 
-/** One position of a simple pattern: a set of code points, optionally repeated. */
 /** One position of a simple pattern: code points in `ranges` (flat lo, hi pairs), or not in them when `neg`. */
 interface Atom {
   ranges: number[];
@@ -163,11 +162,28 @@ interface Atom {
   many: boolean;
 }
 
+/**
+ * A compiled simple pattern. `atoms` is its NFA (any path; built on first use when the pattern
+ * has `segments`); `segments`, when set, is the same pattern as ASCII literals separated by `.*`
+ * (a `.*` next to an anchor absorbed), matched with indexOf on paths without a newline.
+ */
+export interface SimpleProgram {
+  source: string;
+  begin: boolean;
+  end: boolean;
+  atoms: Atom[] | null;
+  segments: string[] | null;
+  segBegin: boolean;
+  segEnd: boolean;
+}
+
 const PERL: Record<string, number[]> = {
   d: [48, 57],
   w: [48, 57, 65, 90, 95, 95, 97, 122],
   s: [9, 10, 12, 13, 32, 32],
 };
+const NOT_NEWLINE = [10, 10];
+const ESCAPABLE = /[.\\/\-_$^*+?()[\]{}|#&~ !"%',:;<=>@`]/;
 
 function accepts(a: Atom, cp: number): boolean {
   const r = a.ranges;
@@ -176,13 +192,17 @@ function accepts(a: Atom, cp: number): boolean {
   return hit !== a.neg;
 }
 
+function atom(ranges: number[], neg: boolean, min: 0 | 1, many: boolean): Atom {
+  return { ranges, neg, min, many }; // one object shape for every atom (monomorphic matching)
+}
+
 /**
- * A matcher for the patterns most rules use — literals, `.`, bracket classes, `\d \w \s`, each
- * optionally followed by `*`, `+` or `?`, with `^`/`$` at the ends — by NFA simulation (linear
- * in the path, like RE2, and with RE2's meaning: `.` is any code point but newline, Perl classes
- * are ASCII). Anything else (groups, alternation, counts, flags) returns null and goes to re2js.
+ * Parses the patterns most rules use — literals, `.`, bracket classes, `\d \w \s`, each
+ * optionally followed by `*`, `+` or `?`, with `^`/`$` at the ends — with RE2's meaning (`.` is
+ * any code point but newline, Perl classes are ASCII, `$` is the end of the text). Anything else
+ * (groups, alternation, counts, flags) returns null and goes to re2js.
  */
-export function compileSimple(re: string): ((s: string) => boolean) | null {
+function parseAtoms(re: string): { begin: boolean; end: boolean; atoms: Atom[] } | null {
   let i = 0;
   const begin = re.startsWith('^');
   if (begin) i = 1;
@@ -190,7 +210,8 @@ export function compileSimple(re: string): ((s: string) => boolean) | null {
   const atoms: Atom[] = [];
   while (i < re.length) {
     const c = re[i]!;
-    let test: { ranges: number[]; neg: boolean } | null = null;
+    let ranges: number[];
+    let neg = false;
     if (c === '$' && i === re.length - 1) {
       end = true;
       i++;
@@ -203,19 +224,20 @@ export function compileSimple(re: string): ((s: string) => boolean) | null {
       if (n === undefined) return null;
       const lower = n.toLowerCase();
       if (PERL[lower]) {
-        test = { ranges: PERL[lower]!, neg: n !== lower };
-      } else if (/[.\\/\-_$^*+?()[\]{}|#&~ !"%',:;<=>@`]/.test(n)) {
+        ranges = PERL[lower]!;
+        neg = n !== lower;
+      } else if (ESCAPABLE.test(n)) {
         const cp = n.codePointAt(0)!;
-        test = { ranges: [cp, cp], neg: false };
+        ranges = [cp, cp];
       } else return null;
       i += 2;
     } else if (c === '[') {
       const j = classEnd(re, i);
       if (j < 0) return null;
       let body = re.slice(i + 1, j);
-      const neg = body.startsWith('^');
+      neg = body.startsWith('^');
       if (neg) body = body.slice(1);
-      const ranges: [number, number][] = [];
+      ranges = [];
       const cps = [...body];
       for (let k = 0; k < cps.length; k++) {
         let a = cps[k]!;
@@ -233,79 +255,198 @@ export function compileSimple(re: string): ((s: string) => boolean) | null {
         const lo = a.codePointAt(0)!;
         const hi = b.codePointAt(0)!;
         if (hi < lo) return null; // invalid range: re2js reports it
-        ranges.push([lo, hi]);
+        ranges.push(lo, hi);
       }
       if (!ranges.length) return null;
-      test = { ranges: ranges.flat(), neg };
       i = j + 1;
     } else if (c === '.') {
-      test = { ranges: [10, 10], neg: true };
+      ranges = NOT_NEWLINE;
+      neg = true;
       i++;
     } else {
       const cp = re.codePointAt(i)!;
-      test = { ranges: [cp, cp], neg: false };
+      ranges = [cp, cp];
       i += cp > 0xffff ? 2 : 1;
     }
     const q = re[i];
     if (q === '*' || q === '+' || q === '?') {
       if (re[i + 1] === '?' || re[i + 1] === '+' || re[i + 1] === '*') return null;
-      atoms.push({ ...test, min: q === '+' ? 1 : 0, many: q !== '?' });
+      atoms.push(atom(ranges, neg, q === '+' ? 1 : 0, q !== '?'));
       i++;
-    } else atoms.push({ ...test, min: 1, many: false });
+    } else atoms.push(atom(ranges, neg, 1, false));
   }
   if (i < re.length) return null;
+  return { begin, end, atoms };
+}
+
+/** 1: a printable ASCII character that stands for itself; 2: one that may follow `\\` as itself. */
+const LITERAL_CLASS = (() => {
+  const t = new Uint8Array(128);
+  for (let c = 0x20; c < 0x7f; c++) if (!'\\.[]()|{}^$*+?'.includes(String.fromCharCode(c))) t[c] = 1;
+  for (let c = 0; c < 128; c++) if (ESCAPABLE.test(String.fromCharCode(c))) t[c] = t[c]! | 2;
+  return t;
+})();
+
+/**
+ * The segments of a pattern made only of ASCII literals (plain or escaped) and `.*`, read in one
+ * pass without building its NFA; null for anything else. Without a newline in the path, `^.*X`
+ * is X anywhere, and so is `X.*$`.
+ */
+function literalForm(re: string): SimpleProgram | null {
+  const begin = re.charCodeAt(0) === 0x5e; // ^
+  const first = begin ? 1 : 0;
+  const end = re.length > first && re.charCodeAt(re.length - 1) === 0x24 && re.charCodeAt(re.length - 2) !== 0x5c; // $ not after \
+  const stop = end ? re.length - 1 : re.length;
+  const segments: string[] = [];
+  let cur = '';
+  let from = first; // start of the literal run not yet copied into cur
+  let lead = false;
+  let trail = false;
+  const quantifier = (c: number) => c === 0x2a || c === 0x2b || c === 0x3f; // * + ?
+  for (let i = first; i < stop; i++) {
+    const c = re.charCodeAt(i);
+    if (c === 0x2e && re.charCodeAt(i + 1) === 0x2a) {
+      // .*
+      if (i + 1 >= stop || quantifier(re.charCodeAt(i + 2))) return null;
+      if (i === first) lead = true;
+      if (i + 2 === stop) trail = true;
+      cur += re.slice(from, i);
+      if (cur) segments.push(cur);
+      cur = '';
+      i++;
+      from = i + 1;
+      continue;
+    }
+    if (c === 0x5c) {
+      const q = re.charCodeAt(i + 1);
+      if (i + 1 >= stop || !(q < 128 && LITERAL_CLASS[q]! & 2)) return null;
+      cur += re.slice(from, i);
+      from = i + 1; // the escaped character is copied with the run after it
+      i++;
+    } else if (!(c < 128 && LITERAL_CLASS[c]! & 1)) return null;
+    if (quantifier(re.charCodeAt(i + 1))) return null;
+  }
+  cur += re.slice(from, stop);
+  if (cur) segments.push(cur);
+  return { source: re, begin, end, atoms: null, segments, segBegin: begin && !lead, segEnd: end && !trail };
+}
+
+/**
+ * A simple pattern (see parseAtoms), or null when re2js must match it: the literal form when
+ * the pattern has one, else its NFA.
+ */
+export function parseSimple(re: string): SimpleProgram | null {
+  const lit = literalForm(re);
+  if (lit) return lit;
+  const a = parseAtoms(re);
+  return a ? { source: re, ...a, segments: null, segBegin: false, segEnd: false } : null;
+}
+
+/** ASCII literals in order with anything between them: leftmost occurrences decide (greedy). */
+function matchSegments(p: SimpleProgram, s: string): boolean {
+  const segs = p.segments!;
+  const k = segs.length;
+  if (k === 0) return !(p.segBegin && p.segEnd) || s.length === 0;
+  let pos = 0;
+  for (let i = 0; i < k; i++) {
+    const lit = segs[i]!;
+    if (i === 0 && p.segBegin) {
+      if (!s.startsWith(lit)) return false;
+      pos = lit.length;
+      if (k === 1 && p.segEnd) return s.length === pos;
+    } else if (i === k - 1 && p.segEnd) {
+      return s.length - lit.length >= pos && s.endsWith(lit);
+    } else {
+      const j = s.indexOf(lit, pos);
+      if (j < 0) return false;
+      pos = j + lit.length;
+    }
+  }
+  return true;
+}
+
+// NFA simulation state, shared by every program (matching is synchronous). State k: atoms[0..k)
+// matched. The active states are kept as a list (usually one or two), so a step costs the active
+// states, not the pattern length.
+let cur = new Int32Array(64);
+let next = new Int32Array(64);
+let mark = new Int32Array(64); // mark[k] === stamp: k is in `next`
+let stamp = 0;
+let nextLen = 0;
+let accept = false;
+
+function add(atoms: Atom[], k: number): void {
+  // k and every state reachable from it by skipping optional atoms
   const n = atoms.length;
-  // State k: atoms[0..k) matched. The active states are kept as a list (usually one or two), so a
-  // step costs the active states, not the pattern length. Buffers are reused (matching is synchronous).
-  let cur = new Int32Array(n + 1);
-  let next = new Int32Array(n + 1);
-  const mark = new Int32Array(n + 1); // mark[k] === stamp: k is in `next`
-  let stamp = 0;
-  let curLen = 0;
-  let nextLen = 0;
-  let accept = false;
-  const add = (k: number) => {
-    // k and every state reachable from it by skipping optional atoms
-    while (mark[k] !== stamp) {
-      mark[k] = stamp;
-      if (k === n) {
-        accept = true;
-        return;
-      }
-      next[nextLen++] = k;
-      if (atoms[k]!.min === 0) k++;
-      else return;
+  while (mark[k] !== stamp) {
+    mark[k] = stamp;
+    if (k === n) {
+      accept = true;
+      return;
     }
-  };
-  return (s: string) => {
-    stamp++;
-    nextLen = 0;
-    accept = false;
-    add(0);
-    if (accept && !end) return true;
-    [cur, next] = [next, cur];
+    next[nextLen++] = k;
+    if (atoms[k]!.min === 0) k++;
+    else return;
+  }
+}
+
+function step(): void {
+  stamp++;
+  if (stamp === 0x3fffffff) {
+    mark.fill(-1);
+    stamp = 1;
+  }
+  nextLen = 0;
+  accept = false;
+}
+
+/** Linear-time simulation of the pattern's NFA (any path). */
+function matchNfa(p: SimpleProgram, s: string): boolean {
+  const atoms = (p.atoms ??= parseAtoms(p.source)!.atoms);
+  const n = atoms.length;
+  if (mark.length < n + 1) {
+    cur = new Int32Array(2 * n + 2);
+    next = new Int32Array(2 * n + 2);
+    mark = new Int32Array(2 * n + 2).fill(-1);
+  }
+  step();
+  add(atoms, 0);
+  if (accept && !p.end) return true;
+  let t = cur;
+  cur = next;
+  next = t;
+  let curLen = nextLen;
+  for (let i = 0; i < s.length; i++) {
+    const cp = s.codePointAt(i)!;
+    if (cp > 0xffff) i++;
+    step();
+    if (!p.begin) add(atoms, 0);
+    for (let j = 0; j < curLen; j++) {
+      const k = cur[j]!;
+      const a = atoms[k]!;
+      if (!accepts(a, cp)) continue;
+      if (a.many) add(atoms, k); // stay on a repeated atom (its min is met now)
+      add(atoms, k + 1);
+    }
+    if (accept && !p.end) return true;
+    t = cur;
+    cur = next;
+    next = t;
     curLen = nextLen;
-    for (let i = 0; i < s.length; i++) {
-      const cp = s.codePointAt(i)!;
-      if (cp > 0xffff) i++;
-      stamp++;
-      nextLen = 0;
-      accept = false;
-      if (!begin) add(0);
-      for (let j = 0; j < curLen; j++) {
-        const k = cur[j]!;
-        const atom = atoms[k]!;
-        if (!accepts(atom, cp)) continue;
-        if (atom.many) add(k); // stay on a repeated atom (its min is met now)
-        add(k + 1);
-      }
-      if (accept && !end) return true;
-      [cur, next] = [next, cur];
-      curLen = nextLen;
-      if (curLen === 0 && begin) return accept && i + 1 >= s.length; // nothing can start later
-    }
-    return accept;
-  };
+    if (curLen === 0 && p.begin) return accept && i + 1 >= s.length; // nothing can start later
+  }
+  return accept;
+}
+
+/** Whether the simple pattern matches anywhere in `s` (anchors as written), like RE2. */
+export function matchSimple(p: SimpleProgram, s: string): boolean {
+  return p.segments !== null && s.indexOf('\n') < 0 ? matchSegments(p, s) : matchNfa(p, s);
+}
+
+/** A matcher for a simple pattern (see parseSimple), or null when re2js must match it. */
+export function compileSimple(re: string): ((s: string) => boolean) | null {
+  const p = parseSimple(re);
+  return p ? (s) => matchSimple(p, s) : null;
 }
 
 /** Aho–Corasick automaton over literals: which of them occur in a string, in one pass. */
@@ -380,24 +521,30 @@ export interface IndexedRule {
 }
 
 export class RuleIndex<R extends IndexedRule> {
-  private readonly compiled: (((s: string) => boolean) | null)[];
+  /** Per rule: a simple program, an re2js pattern, or null (matches every path). */
+  private readonly simple: (SimpleProgram | null)[] = [];
+  private readonly full: (RE2JS | null)[] = [];
   private readonly always: number[] = [];
   private readonly automaton: Automaton;
   private readonly wordRules: number[][] = [];
+  private readonly found: number[] = [];
+  private readonly candidates: number[] = [];
 
   /** Throws with the rule's position when a path_regex is not valid RE2 syntax. */
   constructor(private readonly rules: readonly R[]) {
     const words = new Map<string, number>();
-    this.compiled = rules.map((r, i) => {
+    rules.forEach((r, i) => {
+      this.simple.push(null);
+      this.full.push(null);
       if (r.pathRegex === null || r.pathRegex === '') {
         this.always.push(i);
-        return null;
+        return;
       }
-      let re = compileSimple(r.pathRegex);
-      if (!re) {
+      const p = parseSimple(r.pathRegex);
+      if (p) this.simple[i] = p;
+      else {
         try {
-          const full = RE2JS.compile(r.pathRegex);
-          re = (s) => full.test(s);
+          this.full[i] = RE2JS.compile(r.pathRegex);
         } catch (e) {
           throw new RuleCompileError(i, (e as Error).message);
         }
@@ -414,23 +561,31 @@ export class RuleIndex<R extends IndexedRule> {
           }
           this.wordRules[id]!.push(i);
         }
-      return re;
     });
     this.automaton = new Automaton([...words.keys()]);
   }
 
+  private test(i: number, path: string): boolean {
+    const p = this.simple[i];
+    if (p) return matchSimple(p, path);
+    const f = this.full[i];
+    return !f || f.test(path);
+  }
+
   /** The first rule (in order) whose path_regex matches anywhere in `path`, like sops. */
   match(path: string): R | undefined {
-    const words: number[] = [];
+    const words = this.found;
+    words.length = 0;
     this.automaton.find(path, words);
-    const candidates = this.always.slice();
+    const candidates = this.candidates;
+    candidates.length = 0;
+    for (const i of this.always) candidates.push(i);
     for (const w of words) for (const r of this.wordRules[w]!) candidates.push(r);
     if (candidates.length > 1) candidates.sort(ascending);
     for (let j = 0; j < candidates.length; j++) {
       const i = candidates[j]!;
       if (j > 0 && candidates[j - 1] === i) continue;
-      const re = this.compiled[i];
-      if (re === null || re!(path)) return this.rules[i];
+      if (this.test(i, path)) return this.rules[i];
     }
     return undefined;
   }

@@ -14,7 +14,7 @@ import { CONTEXT_LABEL, type ContextKind, type FileCheck, type Problem, type Sig
 import { resolveName } from './names.ts';
 import { detectEnvironment, pluginInstallHint, type Environment } from './environment.ts';
 import { RepoFs, RepoFsError, readRegularFile, walkRepo } from './repoFs.ts';
-import { readAgeHeader, recipientHeaderId } from './readers/ageHeader.ts';
+import { ageHeaderRead, readAgeHeader, recipientHeaderId } from './readers/ageHeader.ts';
 import { readSecretsNix, type AgenixRules } from './readers/agenix.ts';
 import { readClanNix, type ClanRecipients } from './readers/clanNix.ts';
 import { readClanGroups, readClanKeys, readClanSecrets } from './readers/clan.ts';
@@ -122,7 +122,10 @@ function readConfigText(fs: RepoFs, rel: string, max?: number): string | null {
   }
 }
 
+const NO_DIFF: { missing: string[]; extra: string[] } = Object.freeze({ missing: Object.freeze([]) as unknown as string[], extra: Object.freeze([]) as unknown as string[] });
+
 function setDiff(a: string[], b: string[]): { missing: string[]; extra: string[] } {
+  if (a.length === b.length && a.every((x, i) => x === b[i])) return NO_DIFF; // the common case: the same keys in the same order
   const sa = new Set(a);
   const sb = new Set(b);
   return { missing: [...sa].filter((x) => !sb.has(x)), extra: [...sb].filter((x) => !sa.has(x)) };
@@ -290,19 +293,27 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
     }
   }
 
-  const read = (rel: string): Uint8Array | null => {
+  /** A read whose RepoFsError is reported as unchecked (null then). */
+  const guarded = <T>(reader: () => T | null): T | null => {
     try {
-      return fs.readBytes(rel);
+      return reader();
     } catch (e) {
       if (e instanceof RepoFsError) unchecked(e.path, e.cause_);
       else throw e;
       return null;
     }
   };
-  const readText = (rel: string): string | null => {
-    const b = read(rel);
-    return b === null ? null : Buffer.from(b).toString('utf8');
+  const read = (rel: string, enough?: (head: Buffer) => boolean): Uint8Array | null => guarded(() => fs.readBytes(rel, undefined, enough));
+  // Recipients read from a file are cut out of its text, and such a string keeps the whole text
+  // alive: each distinct one is kept once, as a string of its own (the heap stays proportional to
+  // the distinct keys, not to the bytes of every file read).
+  const owned = new Map<string, string>();
+  const own = (k: string): string => {
+    let o = owned.get(k);
+    if (o === undefined) owned.set(k, (o = Buffer.from(k, 'utf8').toString('utf8')));
+    return o;
   };
+  const readText = (rel: string): string | null => guarded(() => fs.readText(rel));
 
   // SSH host keys and clan age-backend machine keys
   const hostNames = new Set<string>();
@@ -418,6 +429,8 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
   const clanSecretFiles = new Set(clanSecrets.map((s) => s.file));
   const fileChecks: { problem?: Problem; keys: string[]; source: ContextKind | null; raw?: string[] }[] = [];
   opts.progress?.('checking encrypted files');
+  /** Per creation rule, its recipients in order and without repeats (computed once, not per file). */
+  const ruleKeys = new Map<SopsConfig['rules'][number], { flat: string[]; unique: string[] }>();
   for (const f of all) {
     if (!DATA_EXT.test(f) || f === '.sops.yaml' || f.endsWith('key.json') || clanSecretFiles.has(f) || f.startsWith('.keybridge')) continue;
     const text = readText(f);
@@ -435,15 +448,17 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
     if (!meta) continue;
     // .sops.yaml is at the root: paths relative to it are the walked paths.
     const rule = sopsCfg ? ruleIndex(sopsCfg).match(f) : undefined;
-    const actual = meta.groups;
+    const actual = meta.groups.map((g) => g.map(own));
     if (!rule) {
       files.push({ file: f, kind: 'sops', expected: [], actual: actual.flat(), fix: 'add a creation rule for it to .sops.yaml', note: 'no creation rule matches' });
       problems.push({ kind: 'recipients', file: f, message: `${f}: ${sopsCfg ? 'no creation rule in .sops.yaml matches this file' : 'a sops file, but the repository has no .sops.yaml'}`, fix: `add a creation rule whose path_regex matches ${f} to .sops.yaml, then: sops updatekeys -y ${shellQuote(f)}` });
       continue;
     }
-    for (const k of new Set(rule.groups.flat())) (filesOfKey.get(k) ?? filesOfKey.set(k, []).get(k)!).push(f);
+    let keys = ruleKeys.get(rule);
+    if (!keys) ruleKeys.set(rule, (keys = { flat: rule.groups.flat(), unique: [...new Set(rule.groups.flat())] }));
+    for (const k of keys.unique) (filesOfKey.get(k) ?? filesOfKey.set(k, []).get(k)!).push(f);
     const fix = `sops updatekeys -y ${shellQuote(f)}`;
-    files.push({ file: f, kind: 'sops', expected: rule.groups.flat(), actual: actual.flat(), fix });
+    files.push({ file: f, kind: 'sops', expected: keys.flat.slice(), actual: actual.flat(), fix });
     const n = Math.max(rule.groups.length, actual.length);
     const missing: string[] = [];
     const extra: string[] = [];
@@ -556,7 +571,7 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
       groups.get(g)?.users.forEach((u) => add('users', u));
       groups.get(g)?.machines.forEach((m) => add('machines', m));
     }
-    const actual = meta.groups.flat();
+    const actual = meta.groups.flat().map(own);
     const d = setDiff([...expected], actual);
     const fix = s.machine ? `clan vars fix ${s.machine}` : 'clan secrets key update';
     files.push({ file: s.file, kind: 'clan-secret', expected: [...expected].sort(), actual: [...actual].sort(), fix });
@@ -579,7 +594,7 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
         unchecked(`${agenixRel} ("${file.slice(0, 80)}")`, 'names a file outside the repository; not read', `move the file into the repository and name it relative to ${agenixRel}, or remove the entry`);
         continue;
       }
-      const bytes = read(rel);
+      const bytes = read(rel, ageHeaderRead); // the header only
       if (bytes === null) {
         if (!reported.has(rel)) notes.push(`${agenixRel} names ${file}, which does not exist yet (${inDir(baseRel, `agenix -e ${shellQuote(file)}`)} creates it)`);
         continue;
@@ -650,7 +665,7 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
         problems.push(rootCause);
       }
     }
-    const bytes = read(ageRel);
+    const bytes = read(ageRel, ageHeaderRead); // the header only
     if (bytes === null) {
       if (!reported.has(ageRel)) notes.push(`${f} has no ${ageRel} beside it; only the list was checked`);
       continue;

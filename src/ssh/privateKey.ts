@@ -8,7 +8,8 @@
  * Costs read from the file are bounded before any work: bcrypt rounds (at most
  * MAX_BCRYPT_ROUNDS), PBKDF2 iterations and scrypt parameters of encrypted PKCS#8.
  */
-import { createDecipheriv, createPrivateKey, createPublicKey, timingSafeEqual, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { nodeCrypto } from '../nodeCrypto.ts';
 import { createRequire } from 'node:module';
 import { chacha20orig } from '@noble/ciphers/chacha.js';
 import { poly1305 } from '@noble/ciphers/_poly1305.js';
@@ -53,7 +54,7 @@ function streamOrBlock(nodeName: string, keyLength: number, ivLength = 16): Ciph
     ivLength,
     tagLength: 0,
     decrypt: (key, iv, data) => {
-      const d = createDecipheriv(nodeName, key, iv);
+      const d = nodeCrypto().createDecipheriv(nodeName, key, iv);
       d.setAutoPadding(false);
       return Buffer.concat([d.update(data), d.final()]);
     },
@@ -66,7 +67,7 @@ function gcm(nodeName: string, keyLength: number): CipherSpec {
     ivLength: 12,
     tagLength: 16,
     decrypt: (key, iv, data, tag) => {
-      const d = createDecipheriv(nodeName as 'aes-256-gcm', key, iv);
+      const d = nodeCrypto().createDecipheriv(nodeName as 'aes-256-gcm', key, iv);
       d.setAuthTag(tag);
       try {
         return Buffer.concat([d.update(data), d.final()]);
@@ -91,7 +92,7 @@ const chacha20Poly1305OpenSsh: CipherSpec = {
     const nonce = new Uint8Array(8);
     const polyKey = chacha20orig(mainKey, nonce, new Uint8Array(32), undefined, 0);
     const expected = poly1305(data, polyKey);
-    if (!timingSafeEqual(expected, tag)) return undefined;
+    if (!nodeCrypto().timingSafeEqual(expected, tag)) return undefined;
     return chacha20orig(mainKey, nonce, data, undefined, 1);
   },
 };
@@ -250,14 +251,14 @@ const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'he
 export function ed25519PublicKeyOfSeed(seed: Uint8Array): Uint8Array {
   const der = Buffer.concat([PKCS8_ED25519_PREFIX, seed]);
   try {
-    return ed25519PublicKeyOf(createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }));
+    return ed25519PublicKeyOf(nodeCrypto().createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }));
   } finally {
     der.fill(0);
   }
 }
 
 function ed25519PublicKeyOf(key: KeyObject): Uint8Array {
-  return Uint8Array.from(Buffer.from(createPublicKey(key).export({ format: 'jwk' }).x!, 'base64url'));
+  return Uint8Array.from(Buffer.from(nodeCrypto().createPublicKey(key).export({ format: 'jwk' }).x!, 'base64url'));
 }
 
 /** A minimal DER walk (definite lengths only) over the parameters of an encrypted PKCS#8 key. */
@@ -343,7 +344,7 @@ function parsePkcs8(block: PemBlock, passphrase: Uint8Array, warnings: string[])
   if (encrypted) checkPkcs8Cost(block.body);
   let key;
   try {
-    key = createPrivateKey(encrypted ? { key: block.text, format: 'pem', passphrase: Buffer.from(passphrase) } : { key: block.text, format: 'pem' });
+    key = nodeCrypto().createPrivateKey(encrypted ? { key: block.text, format: 'pem', passphrase: Buffer.from(passphrase) } : { key: block.text, format: 'pem' });
   } catch {
     throw encrypted ? wrongPassphrase() : new KeyConversionError('malformed PKCS#8 private key', 'MALFORMED_PRIVATE_KEY');
   }

@@ -9,7 +9,7 @@
  * self-check, the @noble/curves field exponentiation is used. Both give the same exact answer;
  * there is no probabilistic shortcut.
  */
-import { constants, createPublicKey, publicEncrypt } from 'node:crypto';
+import { nodeCrypto } from '../nodeCrypto.ts';
 import { Field } from '@noble/curves/abstract/modular.js';
 import { exponentiateInParallel, workerCountFor, type RsaJwk } from './parallelEuler.ts';
 
@@ -35,6 +35,7 @@ type BytesPow = (w: Uint8Array) => Uint8Array;
 /** The OpenSSL exponentiation on 32-byte big-endian values, if the platform does it right. */
 function opensslPow(): BytesPow | undefined {
   try {
+    const { constants, createPublicKey, publicEncrypt } = nodeCrypto();
     const rsaKey = { key: createPublicKey({ key: { ...EULER_JWK }, format: 'jwk' }), padding: constants.RSA_NO_PADDING };
     const pow: BytesPow = (w) => publicEncrypt(rsaKey, w);
     // Self-check with values whose quadratic character is known (p ≡ 5 mod 8): −1 and 4, 9 are

@@ -3,7 +3,7 @@
  * environment, working directory), so tests run them in-process with captured streams and a
  * controlled environment. Below both cli/ and plugins/: neither imports the other for this.
  */
-import { writeSync } from 'node:fs';
+import { read, writeSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 
 export interface Io {
@@ -74,6 +74,32 @@ export function processIo(argv0: string): Io {
     cwd: process.cwd(),
     argv0,
   };
+}
+
+/**
+ * The bytes arriving on `io`'s standard input, for a reader that only iterates them (the age
+ * plugin protocol): with the process's own stdin, read(2) on libuv's thread pool instead of
+ * process.stdin, whose set-up loads node's net and stream modules (milliseconds of a plugin's
+ * start). A non-blocking descriptor (EAGAIN) is handed to process.stdin.
+ */
+export function inputChunks(io: Pick<Io, 'stdin' | 'stdinFd'>): AsyncIterable<Uint8Array> {
+  const fd = io.stdinFd;
+  if (fd === undefined) return io.stdin;
+  return (async function* () {
+    for (;;) {
+      const buf = Buffer.allocUnsafe(65536);
+      let n: number;
+      try {
+        n = await new Promise<number>((resolve, reject) => read(fd, buf, 0, buf.length, null, (err, bytes) => (err ? reject(err) : resolve(bytes))));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+        yield* io.stdin;
+        return;
+      }
+      if (n === 0) return;
+      yield buf.subarray(0, n);
+    }
+  })();
 }
 
 export async function readAll(stream: Readable): Promise<Buffer> {

@@ -5,7 +5,8 @@
  * Nothing typed is ever echoed or logged.
  */
 import { openSync, closeSync } from 'node:fs';
-import { ReadStream, WriteStream } from 'node:tty';
+import { createRequire } from 'node:module';
+import type { ReadStream, WriteStream } from 'node:tty';
 import type { Readable, Writable } from 'node:stream';
 
 export interface Prompter {
@@ -163,12 +164,16 @@ export class LinePrompter implements Prompter {
   }
 }
 
+/** node:tty, loaded when a terminal is opened: it brings node's net and stream modules, which a plugin start does not need. */
+const tty = () => createRequire(import.meta.url)('node:tty') as typeof import('node:tty');
+
 /** The controlling terminal (/dev/tty) only, or null: for programs whose stdin carries data. */
 export function openTerminal(): Prompter | null {
   let inFd: number | undefined;
   try {
     inFd = openSync('/dev/tty', 'r');
     const outFd = openSync('/dev/tty', 'w');
+    const { ReadStream, WriteStream } = tty();
     return new TtyPrompter(new ReadStream(inFd), new WriteStream(outFd), [inFd, outFd]);
   } catch {
     if (inFd !== undefined) closeSync(inFd);
@@ -184,7 +189,7 @@ export function openPrompter(stdin: Readable & { isTTY?: boolean; fd?: number },
   if (stdin.isTTY && typeof stdin.fd === 'number') {
     try {
       const outFd = openSync('/dev/tty', 'w');
-      return new TtyPrompter(stdin as unknown as ReadStream, new WriteStream(outFd), [outFd]);
+      return new TtyPrompter(stdin as unknown as ReadStream, new (tty().WriteStream)(outFd), [outFd]);
     } catch {
       /* fall through */
     }

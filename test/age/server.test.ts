@@ -185,7 +185,7 @@ describe('plugin side: conformance', () => {
       const s = start('identity-v1', { identity: dummyIdentity({ message: 'hi' }) });
       s.send(steps.slice(0, n + 1).join(''));
       s.end();
-      const code = await Promise.race([s.exit, new Promise((r) => setTimeout(() => r('hang'), 2000))]);
+      const code = await Promise.race([s.exit, new Promise((r) => setTimeout(() => r('hang'), 10_000))]);
       expect(code).toBe(1);
       expect(s.stderr()).toMatch(/closed the connection|protocol error/);
     });
@@ -193,12 +193,19 @@ describe('plugin side: conformance', () => {
 
   it('exits promptly when the client goes away while the plugin works', async () => {
     let release!: () => void;
-    const slow: IdentityV1Handler = { unwrapFileKeys: () => new Promise<void>((r) => (release = r)) };
+    let working!: () => void;
+    const started = new Promise<void>((r) => (working = r));
+    const slow: IdentityV1Handler = {
+      unwrapFileKeys: () => {
+        working();
+        return new Promise<void>((r) => (release = r));
+      },
+    };
     const s = start('identity-v1', { identity: slow });
     s.send('-> add-identity AGE-PLUGIN-DUMMY-1PG9SCRGTRU93L\n\n-> done\n\n');
-    await new Promise((r) => setTimeout(r, 50));
+    await started;
     s.end();
-    const code = await Promise.race([s.exit, new Promise((r) => setTimeout(() => r('hang'), 2000))]);
+    const code = await Promise.race([s.exit, new Promise((r) => setTimeout(() => r('hang'), 10_000))]);
     release();
     expect(code).toBe(1);
   });

@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nativeUnavailableReason } from '../../src/agent/native.ts';
+import { agentRemote } from '../../src/agent/remote.ts';
 import { DIST, keybridge, run } from '../helpers/run.ts';
 
 const reason = nativeUnavailableReason();
@@ -81,6 +82,16 @@ describe.skipIf(!!reason)(`keybridge agent CLI${reason ? ` [skipped: ${reason}]`
       expect(hung.code).toBe(1);
       expect(hung.stderr).toMatch(/no agent is running .*did not answer within 2000 ms/);
       expect(Date.now() - t).toBeLessThan(8000);
+      // What a plugin hands its unwrap to: undefined ("decrypt by yourself") after the hello timeout.
+      const remote = agentRemote(env)!;
+      expect(remote).toBeDefined();
+      const lines: string[] = [];
+      const t2 = Date.now();
+      const ui = { message: async () => undefined, confirm: async () => false, requestPublic: async () => '', requestSecret: async () => 'x' };
+      const r = await remote.unwrap({ family: 'yubikey', identities: [], files: [[]], interactive: false, skipNotFound: true }, ui, (l) => lines.push(l));
+      expect(r).toBeUndefined();
+      expect(Date.now() - t2).toBeLessThan(5000);
+      expect(lines.join('\n')).toMatch(/agent at .* not usable \(the agent did not answer within 1000 ms\); decrypting without it/);
     } finally {
       process.kill(pid, 'SIGCONT');
     }

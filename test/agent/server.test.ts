@@ -41,7 +41,9 @@ const family: AgentFamily & { prompts: number } = {
       ctx.cache.putSecret(id, 'pin', bytes);
       bytes.fill(0);
     }
-    await ctx.ui.message('Touch the test token');
+    // A FIDO2 key's touch message is relayed without waiting for it (the key is already waiting).
+    if (name === 'unawaited') void ctx.ui.message('Touch the test token').catch(() => undefined);
+    else await ctx.ui.message('Touch the test token');
     if (name === 'slow') await new Promise((r) => setTimeout(r, 2500));
     return { fileKeys: new Map(req.files.map((_, i) => [i, FILE_KEY.slice()])), errors: [] };
   },
@@ -179,6 +181,21 @@ describe.skipIf(!!reason)(`agent server and client${reason ? ` [skipped: ${reaso
     const r = await c2.unwrap({ family: 'test', identities: ids('tok3'), files, interactive: true, skipNotFound: false }, recordingUi());
     expect(r.fileKeys.size).toBe(2);
     c2.close();
+  });
+
+  it('a relayed message the operation did not wait for gets its reply after the result: the connection serves the next request', async () => {
+    const c = await AgentConnection.open({ socket: sock });
+    try {
+      // The user's terminal is slow: the reply to the touch message comes after the result was sent.
+      const slowUi = { ...recordingUi(), message: async () => void (await new Promise((r) => setTimeout(r, 300))) };
+      for (let i = 0; i < 2; i++) {
+        const r = await c.unwrap({ family: 'test', identities: ids('unawaited'), files, interactive: true, skipNotFound: false }, slowUi);
+        expect([r.errors, [...r.fileKeys.keys()]]).toEqual([[], [0, 1]]);
+      }
+    } finally {
+      c.close();
+    }
+    expect(logs.join('\n')).not.toMatch(/unexpected ui-reply|expected the reply/);
   });
 
   it('heartbeats keep a slow operation alive past the silence timeout', async () => {

@@ -37,9 +37,11 @@ describeWithRigLock('keybridge rig / sim through the token registry', () => {
       sim.stderr!.on('data', (d) => (simErr += d));
       await waitFor(sim, 'Ctrl-C to unplug', () => simErr);
       expect(simErr).toBe('virtual YubiKey 5.4.3 serial 23456789 plugged into vpcd port 35964; Ctrl-C to unplug\n');
-      await new Promise((r) => setTimeout(r, 1000));
-      const list = await run('ykman', ['list', '--serials']);
-      expect(list.stdout.split('\n').filter(Boolean).sort()).toEqual(['12345678', '23456789']);
+      // pcscd notices the second card within a poll or two (longer on a loaded machine).
+      const serials = async () => (await run('ykman', ['list', '--serials'])).stdout.split('\n').filter(Boolean).sort();
+      let listed = await serials();
+      for (const deadline = Date.now() + 30_000; listed.length < 2 && Date.now() < deadline; listed = await serials()) await new Promise((r) => setTimeout(r, 200));
+      expect(listed).toEqual(['12345678', '23456789']);
       sim.kill('SIGINT');
       await new Promise((r) => sim.once('exit', r));
       expect(simErr).toContain('virtual YubiKey unplugged\n');

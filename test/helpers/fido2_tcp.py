@@ -165,6 +165,47 @@ def main():
                 }
     out["assertions"] = results
 
+    # EdDSA (COSE -8) and RS256 (-257) credentials: attestation and assertion signatures checked
+    # by python-fido2's own COSE classes; the ES256-first preference list picks the first supported.
+    algs = {}
+    for alg in (-8, -257):
+        token = cp2.get_pin_token(pin, ClientPin.PERMISSION.MAKE_CREDENTIAL, RP["id"])
+        mcdh = os.urandom(32)
+        att = ctap.make_credential(
+            mcdh, RP, USER, [{"type": "public-key", "alg": alg}],
+            extensions={"hmac-secret": True}, options={"rk": False},
+            pin_uv_param=cp2.protocol.authenticate(token, mcdh), pin_uv_protocol=2,
+        )
+        res = Attestation.for_type(att.fmt)().verify(att.att_statement, att.auth_data, mcdh)
+        c = att.auth_data.credential_data
+        ext = HmacSecretExtension(ctap, PinProtocolV2())
+        ext_in = ext.process_get_input({"hmacGetSecret": {"salt1": salt1}})
+        acdh = os.urandom(32)
+        a = ctap.get_assertion(RP["id"], acdh, [{"type": "public-key", "id": c.credential_id}], extensions={"hmac-secret": ext_in})
+        a.verify(acdh, c.public_key)
+        tampered = "accepted"
+        try:
+            a.verify(os.urandom(32), c.public_key)
+        except Exception:
+            tampered = "rejected"
+        algs[str(alg)] = {
+            "key_alg": c.public_key[3],
+            "key_type": type(c.public_key).__name__,
+            "att_alg": att.att_statement["alg"],
+            "attestation_type": res.attestation_type.name,
+            "hmac_len": len(ext.process_get_output(a.auth_data)["hmacGetSecret"]["output1"]),
+            "other_cdh": tampered,
+        }
+    token = cp2.get_pin_token(pin, ClientPin.PERMISSION.MAKE_CREDENTIAL, RP["id"])
+    mcdh = os.urandom(32)
+    pref = ctap.make_credential(
+        mcdh, RP, USER, [{"type": "public-key", "alg": -999}, {"type": "public-key", "alg": -257}, {"type": "public-key", "alg": -7}],
+        options={"rk": False}, pin_uv_param=cp2.protocol.authenticate(token, mcdh), pin_uv_protocol=2,
+    )
+    algs["preference"] = pref.auth_data.credential_data.public_key[3]
+    out["algorithms"] = algs
+    out["info_algorithms"] = [a["alg"] for a in info.algorithms] if info.algorithms else None
+
     # The silent probe: up=false, no extension, finds the credential without a touch.
     cdh = os.urandom(32)
     a = ctap.get_assertion(RP["id"], cdh, [{"type": "public-key", "id": cred.credential_id}], options={"up": False})

@@ -12,7 +12,10 @@ export interface RunResult {
   stdoutBytes: Buffer;
 }
 
-/** Spawns a program with stdin content and collects its output; fails the test on timeout. */
+/**
+ * Spawns a program with stdin content and collects its output; fails the test on timeout (60 s
+ * by default: generous, the machine may be loaded).
+ */
 export function run(
   cmd: string,
   args: string[],
@@ -38,8 +41,8 @@ export function run(
     const err: Buffer[] = [];
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`${cmd} ${args.join(' ')} timed out after ${opts.timeoutMs ?? 20000} ms`));
-    }, opts.timeoutMs ?? 20000);
+      reject(new Error(`${cmd} ${args.join(' ')} timed out after ${opts.timeoutMs ?? 60_000} ms`));
+    }, opts.timeoutMs ?? 60_000);
     child.stdout.on('data', (d: Buffer) => {
       out.push(d);
       opts.onStdout?.(Buffer.concat(out).toString('utf8'));

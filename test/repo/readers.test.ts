@@ -9,7 +9,7 @@ import { parseSecretsNix, readSecretsNix } from '../../src/repo/readers/agenix.t
 import { readKeysTxt } from '../../src/repo/readers/keysTxt.ts';
 import { generateHybridIdentity, identityToRecipient } from 'age-encryption';
 import { readKeyJson } from '../../src/repo/readers/clan.ts';
-import { readAgeHeader, recipientHeaderId } from '../../src/repo/readers/ageHeader.ts';
+import { ageHeaderRead, readAgeHeader, recipientHeaderId } from '../../src/repo/readers/ageHeader.ts';
 
 const FIX = '/work/shared/fixtures/sops-age';
 const R1 = 'age1yt3tfqlfrwdwx0z0ynwplcr6qxcxfaqycuprpmy89nr83ltx74tqdpszlw';
@@ -101,6 +101,28 @@ describe('context readers', () => {
     expect(recipientHeaderId('age1yubikey1qw6csek4quyanvfq0kk8xst83vp9d4dlrrn99nm4wc4l2c8zle9q2rsxz5p')).toBe('piv-p256:A6z+6A');
     expect(readAgeHeader(Buffer.from('not age'))).toBeNull();
   });
+
+  it('age headers are read from the first bytes only, with what reading the whole file says', async () => {
+    const { RepoFs } = await import('../../src/repo/repoFs.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'kb-agehead-'));
+    const stanzas = Array.from({ length: 400 }, (_, i) => `-> ssh-ed25519 T${String(i).padStart(5, '0')} ${'A'.repeat(43)}\n${'B'.repeat(64)}\n`).join('');
+    const files: Record<string, Buffer> = {
+      'big.age': Buffer.concat([Buffer.from(`age-encryption.org/v1\n${stanzas}--- mac\n`), Buffer.alloc(3 << 20, 7)]), // header over 16 KiB, 3 MiB body
+      'small.age': Buffer.from('age-encryption.org/v1\n-> X25519 abc\nbody\n--- mac\n\x00'),
+      'noend.age': Buffer.from(`age-encryption.org/v1\n${stanzas}`), // cut off before its MAC line
+      'other.age': Buffer.concat([Buffer.from('not an age file\n'), Buffer.alloc(1 << 20)]),
+      'armored.age': Buffer.from(`-----BEGIN AGE ENCRYPTED FILE-----\n${Buffer.from('age-encryption.org/v1\n-> X25519 abc\nbody\n--- mac\n').toString('base64')}\n-----END AGE ENCRYPTED FILE-----\n`),
+    };
+    for (const [name, bytes] of Object.entries(files)) writeFileSync(join(dir, name), bytes);
+    const fs = new RepoFs(dir);
+    for (const [name, bytes] of Object.entries(files)) {
+      const head = fs.readBytes(name, undefined, ageHeaderRead)!;
+      expect(readAgeHeader(head), name).toEqual(readAgeHeader(bytes));
+      if (name === 'big.age' || name === 'other.age') expect(head.length, name).toBeLessThan(bytes.length / 10);
+      else expect(head.length, name).toBe(bytes.length);
+    }
+    expect(readAgeHeader(files['big.age']!)!.tagged).toHaveLength(400);
+  });
 });
 
 describe('rule index', () => {
@@ -141,6 +163,36 @@ describe('rule index', () => {
     );
     expect(compileSimple('(a|b)')).toBeNull();
     expect(compileSimple('a{2}')).toBeNull();
+  });
+
+  it('literals between .* gaps, matched without the NFA, mean what RE2 means (property, against re2js)', async () => {
+    const fc = (await import('fast-check')).default;
+    const { RE2JS } = await import('re2js');
+    const { compileSimple, parseSimple } = await import('../../src/repo/ruleIndex.ts');
+    const atom = fc.constantFrom('a', 'b', '/', 'ab', 'ba', '\\.', '.*', '\\$', '\\^', '\\\\', '\\-', '-', '_', '#', '.*?', '.*+', 'a*', '^', '$', ' ', 'é', '.');
+    const pattern = fc.tuple(fc.boolean(), fc.array(atom, { minLength: 0, maxLength: 7 }), fc.boolean()).map(([b, parts, e]) => `${b ? '^' : ''}${parts.join('')}${e ? '$' : ''}`);
+    let literal = 0;
+    fc.assert(
+      fc.property(pattern, fc.stringMatching(/^[ab/.\n\\$^ _é-]{0,10}$/), (src, path) => {
+        let re: InstanceType<typeof RE2JS>;
+        try {
+          re = RE2JS.compile(src);
+        } catch {
+          return compileSimple(src) === null; // invalid RE2 is never taken as a simple pattern
+        }
+        const p = parseSimple(src);
+        if (p?.segments) literal++;
+        const simple = compileSimple(src);
+        return simple === null || simple(path) === re.test(path);
+      }),
+      { numRuns: 20000 },
+    );
+    expect(literal).toBeGreaterThan(5000);
+    const p = parseSimple('secrets/hosts/m1/.*\\.yaml$')!;
+    expect([p.segments, p.segBegin, p.segEnd]).toEqual([['secrets/hosts/m1/', '.yaml'], false, true]);
+    expect(parseSimple('^.*\\.yaml$')!.segBegin).toBe(false);
+    expect(compileSimple('a.*b$')!('a\nb')).toBe(false);
+    expect(compileSimple('a.*b$')!('x\na-b')).toBe(true);
   });
 
   it('first match in rule order, with literals, alternations and rules without a literal', async () => {

@@ -72,6 +72,12 @@ describe('virtual FIDO2 authenticator with python-fido2 0.9.1', () => {
       expect(a.p1_pin_two.output2).not.toBe(a.p1_nopin_two.output2);
       expect(a.p1_pin_one.flags).toBe(0x01 | 0x04 | 0x80);
       expect(a.p1_nopin_one.flags).toBe(0x01 | 0x80);
+      // EdDSA and RS256 credentials, verified by python-fido2's COSE classes.
+      expect(out.info_algorithms).toEqual([-7, -8, -257]);
+      expect(out.algorithms['-8']).toEqual({ key_alg: -8, key_type: 'EdDSA', att_alg: -8, attestation_type: 'SELF', hmac_len: 32, other_cdh: 'rejected' });
+      expect(out.algorithms['-257']).toEqual({ key_alg: -257, key_type: 'RS256', att_alg: -257, attestation_type: 'SELF', hmac_len: 32, other_cdh: 'rejected' });
+      // The first supported entry of the RP's list is used.
+      expect(out.algorithms.preference).toBe(-257);
       expect(out.probe_flags).toBe(0);
       expect(out.foreign_probe).toBe('NO_CREDENTIALS');
     } finally {

@@ -80,13 +80,18 @@ export function encodeRecipient(r: Fido2HmacRecipient): Uint8Array {
   return concat(u16(r.version), r.publicKey, pin, r.salt, r.credentialId);
 }
 
-export function decodeRecipient(b: Uint8Array): Fido2HmacRecipient {
-  if (b.length < 2) throw new FormatError('malformed recipient: too short');
+/** The version of a recipient or identity payload, and its v1 form (`u16 1 ‖ pin ‖ credId`, the same for both). */
+function versioned(b: Uint8Array, what: 'recipient' | 'identity'): { version: number; v1?: { version: 1; requirePin: boolean; credentialId: Uint8Array } } {
+  if (b.length < 2) throw new FormatError(`malformed ${what}: too short`);
   const version = (b[0]! << 8) | b[1]!;
-  if (version === 1) {
-    if (b.length < 4) throw new FormatError('malformed recipient: too short');
-    return { version: 1, requirePin: pinFlag(b[2], 'recipient'), credentialId: credId(b.subarray(3), 'recipient') };
-  }
+  if (version !== 1) return { version };
+  if (b.length < 4) throw new FormatError(`malformed ${what}: too short`);
+  return { version, v1: { version: 1, requirePin: pinFlag(b[2], what), credentialId: credId(b.subarray(3), what) } };
+}
+
+export function decodeRecipient(b: Uint8Array): Fido2HmacRecipient {
+  const { version, v1 } = versioned(b, 'recipient');
+  if (v1) return v1;
   if (version === 2) {
     if (b.length < 2 + 32 + 1 + 32 + 1) throw new FormatError('malformed recipient: too short');
     return {
@@ -119,12 +124,8 @@ export function encodeIdentity(i: Exclude<Fido2HmacIdentity, { version: 'datales
 
 export function decodeIdentity(b: Uint8Array): Fido2HmacIdentity {
   if (b.length === 0 || equal(b, MAGIC_BYTES)) return { version: 'dataless' };
-  if (b.length < 2) throw new FormatError('malformed identity: too short');
-  const version = (b[0]! << 8) | b[1]!;
-  if (version === 1) {
-    if (b.length < 4) throw new FormatError('malformed identity: too short');
-    return { version: 1, requirePin: pinFlag(b[2], 'identity'), credentialId: credId(b.subarray(3), 'identity') };
-  }
+  const { version, v1 } = versioned(b, 'identity');
+  if (v1) return v1;
   if (version === 2) {
     if (b.length < 2 + 1 + 32 + 1) throw new FormatError('malformed identity: too short');
     return { version: 2, requirePin: pinFlag(b[2], 'identity'), salt: b.slice(3, 35), credentialId: credId(b.subarray(35), 'identity') };

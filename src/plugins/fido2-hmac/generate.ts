@@ -1,6 +1,6 @@
 /**
  * Creating a fido2-hmac credential, the way `age-plugin-fido2-hmac -g` (v0.4.0) does it: wait for
- * a key, its PIN if it has one, a touch for makeCredential (ES256, non-resident, hmac-secret, RP
+ * a key, its PIN if it has one, a touch for makeCredential (ES256 unless `-a` chose EdDSA or RS256, non-resident, hmac-secret, RP
  * `age-encryption.org`, random user id), "require a PIN for decryption?", then — unless
  * symmetric — a 32-byte salt and a touch for the hmac-secret that becomes the X25519 key, and
  * "separate identity?". Used by the -g command and by `age -e -j fido2-hmac` (a new credential
@@ -14,7 +14,8 @@ import { keyBlock } from '../kit/identityFile.ts';
 import { verifyPin } from '../kit/pin.ts';
 import { Ctap2Error } from '../../tokens/ctap2/errors.ts';
 import { PERMISSION, type PinToken } from '../../tokens/ctap2/session.ts';
-import { PLUGIN_NAME, RP_ID, identityString, recipientString, recipientV2, type Fido2HmacIdentity, type Fido2HmacRecipient } from './format.ts';
+import { encodeHybridRecipient } from '../../age/pqKeys.ts';
+import { PLUGIN_NAME, RP_ID, identityString, recipientString, recipientV2, recipientV3, type Fido2HmacIdentity, type Fido2HmacRecipient } from './format.ts';
 import { T, TEXTS } from './texts.ts';
 
 export interface GenerateUi {
@@ -54,7 +55,20 @@ export async function waitForKey(keys: AuthenticatorSet, ui: GenerateUi, signal?
   return list[n - 1] ?? list[0]!;
 }
 
-export async function generate(keys: AuthenticatorSet, ui: GenerateUi, options: { symmetric?: boolean; signal?: AbortSignal } = {}): Promise<Generated> {
+export interface GenerateOptions {
+  symmetric?: boolean;
+  /** The credential's COSE algorithm (`-a`; default ES256). */
+  alg?: number;
+  /**
+   * Post-quantum (`-p`, upstream main after 0.4.0): a v3 recipient (the MLKEM768X25519 key the
+   * hmac-secret seeds), or for a separate identity its `age1pq1…` recipient. No effect with
+   * `symmetric` (v1 stanzas are symmetric ChaCha20-Poly1305 already).
+   */
+  pq?: boolean;
+  signal?: AbortSignal;
+}
+
+export async function generate(keys: AuthenticatorSet, ui: GenerateUi, options: GenerateOptions = {}): Promise<Generated> {
   await ui.message(T.insertToken);
   const a = await waitForKey(keys, ui, options.signal);
   const hasPin = a.session.pinSet;
@@ -77,6 +91,7 @@ export async function generate(keys: AuthenticatorSet, ui: GenerateUi, options: 
     userId: randomBytes(32),
     userName: base64nopad.encode(randomBytes(6)),
     hmacSecret: true,
+    ...(options.alg !== undefined ? { alg: options.alg } : {}),
     ...(mcToken ? { pinToken: mcToken } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });
@@ -100,14 +115,14 @@ export async function generate(keys: AuthenticatorSet, ui: GenerateUi, options: 
       ...(options.signal ? { signal: options.signal } : {}),
     });
     const secret = r.hmacOutputs![0]!;
-    recipient = recipientV2(secret, requirePin, salt, credentialId);
+    recipient = options.pq ? recipientV3(secret, requirePin, salt, credentialId) : recipientV2(secret, requirePin, salt, credentialId);
     secret.fill(0);
     identity = { version: 2, requirePin, salt, credentialId };
   }
   pin = undefined;
   const separate = await ui.confirm(T.separateIdentityQuestion);
   if (!separate) return { recipient, publicKey: recipientString(recipient), keyName: a.name };
-  const publicKey = recipient.version === 2 ? x25519RecipientString(recipient.publicKey) : recipientString(recipient);
+  const publicKey = recipient.version === 2 ? x25519RecipientString(recipient.publicKey) : recipient.version === 3 ? encodeHybridRecipient(recipient.publicKey) : recipientString(recipient);
   return { recipient, identity, publicKey, identityString: identityString(identity), keyName: a.name };
 }
 

@@ -45,14 +45,13 @@ export const T = {
   pinNotSetButRequired: 'this credential requires a PIN, but the key has no PIN set',
   pinRequired: (key: string) => `the PIN of ${key} is needed and could not be asked (no terminal?)`,
   unsupportedAlgorithm: (a: string) => `Unknown algorithm: "${a}"`,
-  algorithmNotHere: (a: string) => `algorithm ${a} is not supported by keybridge (ES256 only)`,
   invalidIdentity: (msg: string) => `invalid fido2-hmac identity: ${msg}`,
   invalidRecipient: (msg: string) => `invalid fido2-hmac recipient: ${msg}`,
   hmacLength: 'the key returned an hmac-secret output of the wrong length',
 } as const;
 
 export const USAGE = `Usage:
-  age-plugin-fido2-hmac [-s] [-a ALG] -g
+  age-plugin-fido2-hmac [-s] [-p] [-a ALG] -g
   age-plugin-fido2-hmac -y [IDENTITY_FILE]
   age-plugin-fido2-hmac -m
 
@@ -60,11 +59,12 @@ Options:
     -g, --generate        Generate new credentials interactively.
     -s, --symmetric       Use symmetric encryption and use a new salt for every encryption.
                           The token must be present for every operation.
+    -p, --post-quantum    Use post-quantum MLKEM768-X25519 hybrid encryption instead of X25519.
     -y [FILE]             Print the recipient of each identity in FILE (default: stdin);
                           v2 identities need their token.
     -m, --magic-identity  Print the magic identity to use when no identity is required.
     -a, --algorithm       Choose a specific algorithm when creating the fido2 credential.
-                          Only 'es256' (the default) is supported here.
+                          Can be one of 'es256', 'eddsa', or 'rs256'. Default: es256
     -v, --version         Show the version.
     -h, --help            Show this help message.
 
@@ -83,6 +83,9 @@ Environment Variables:
   KEYBRIDGE_FIDO2_TCP=HOST:PORT
                   Use the FIDO2 authenticator at this TCP endpoint (Pico FIDO emulator framing,
                   keybridge sim fido2) as the only key.
+  FIDO2_HMAC_PQ=1
+                  Encrypting to a (separate) identity with age -e -i writes a post-quantum
+                  mlkem768x25519 stanza instead of X25519.
   AGE_PLUGIN_FIDO2_HMAC_SKIP_NOT_FOUND=1
                   Skip credentials whose key is not plugged in instead of asking for it.`;
 

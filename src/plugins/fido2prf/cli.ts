@@ -8,9 +8,7 @@ import { goOptionDefs, parseGoFlags, type GoFlag } from '../../term/goFlags.ts';
 import type { ProgramSpec } from '../../term/spec.ts';
 import { write, type Io } from '../../term/io.ts';
 import { openPrompter } from '../../term/prompt.ts';
-import { fido2DeviceSource } from '../../transport/fido2Devices.ts';
-import { AuthenticatorSet } from '../../tokens/ctap2/authenticators.ts';
-import { generate } from './generate.ts';
+import { parseOrUsage } from '../kit/cli.ts';
 import { T, TEXTS, USAGE } from './texts.ts';
 
 /** The flags (Go's grammar, as the reference's), described for the parser, the completions and the man page. */
@@ -38,17 +36,8 @@ export const PROGRAM: ProgramSpec = {
 };
 
 export async function runCli(argv: readonly string[], io: Io, runStateMachine: (sm: string, io: Io) => Promise<number>): Promise<number> {
-  let values: { generate?: string; 'age-plugin'?: string; help?: boolean };
-  try {
-    ({ values } = parseGoFlags(argv, FLAGS));
-  } catch (err) {
-    await write(io.stderr, `${(err as Error).message}\n${USAGE}\n`);
-    return 2;
-  }
-  if (values.help) {
-    await write(io.stderr, `${USAGE}\n`);
-    return 0;
-  }
+  const values = await parseOrUsage(io, USAGE, () => parseGoFlags(argv, FLAGS).values);
+  if (typeof values === 'number') return values;
   const agePlugin = values['age-plugin'];
   const generateRp = values.generate;
   if (agePlugin !== undefined) return runStateMachine(agePlugin, io);
@@ -56,6 +45,8 @@ export async function runCli(argv: readonly string[], io: Io, runStateMachine: (
     await write(io.stderr, `${USAGE}\n`);
     return 2;
   }
+  // The CTAP2 code is loaded for -generate only: --help and the state machines start without it.
+  const [{ AuthenticatorSet }, { fido2DeviceSource }, { generate }] = await Promise.all([import('../../tokens/ctap2/authenticators.ts'), import('../../transport/fido2Devices.ts'), import('./generate.ts')]);
   const keys = new AuthenticatorSet(fido2DeviceSource(io.env));
   const p = openPrompter(io.stdin as never, io.stderr);
   try {

@@ -71,3 +71,22 @@ export async function runPluginCli<O extends FlagTable>(argv: string[], io: Io, 
     return 1;
   }
 }
+
+/**
+ * The start of a command line that replaces a Go tool (`src/term/goFlags.ts`): the parsed flags,
+ * or the exit code after printing `usage` — 2 for a usage error (with its message), 0 for `-h`.
+ */
+export async function parseOrUsage<V extends { help?: boolean | undefined }>(io: Io, usage: string, parse: () => V): Promise<V | number> {
+  let values: V;
+  try {
+    values = parse();
+  } catch (err) {
+    await write(io.stderr, `${(err as Error).message}\n${usage}\n`);
+    return 2;
+  }
+  if (values.help) {
+    await write(io.stderr, `${usage}\n`);
+    return 0;
+  }
+  return values;
+}

@@ -23,6 +23,11 @@ export interface DeviceRef {
 /** An opened device; the kit closes it when it is done with it. */
 export interface OpenDevice {
   close(): Promise<void>;
+  /**
+   * The device as it was found, when texts should name it rather than the ref asked for (a FIDO2
+   * key located by a silent probe for a credential): PIN prompts and the touch message use it.
+   */
+  readonly ref?: DeviceRef;
   /** Command APDUs (or HID messages) sent so far, for figures. */
   readonly operations?: number;
 }
@@ -87,6 +92,20 @@ export interface TokenContext {
   log(line: string): void;
 }
 
+/**
+ * What recipient-v1 gives a family whose wraps need the device (symmetric wraps, or a recipient
+ * read from the device): the run's devices opened with the absent-device rules, and the same
+ * card-operation context as identity-v1.
+ */
+export interface WrapContext<Device extends OpenDevice> {
+  readonly ui: PluginUi;
+  /** The device `ref` names, opened once per run; asked for when absent (or refused, see `wrapFailsAbsent`); null when skipped. */
+  open(ref: DeviceRef): Promise<Device | null>;
+  /** The PIN loop and touch message for an opened device. */
+  context(device: DeviceRef): TokenContext;
+  log(line: string): void;
+}
+
 /** A PIN the kit's loop verifies; the session throws the shared `PinInvalid` / `PinBlocked`. */
 export interface PinTarget {
   /** Tries left, and whether the PIN is verified in the current card session. */
@@ -116,15 +135,25 @@ export interface TokenFamily<Identity, Parsed, Recipient, Device extends OpenDev
   parseRecipient(data: Uint8Array): Recipient;
   /** Identity payload → identity; throw when invalid. */
   parseIdentity(data: Uint8Array): Identity;
-  /** The stanzas for one file key and one recipient. */
-  wrap(fileKey: Uint8Array, recipient: Recipient): Stanza[];
+  /**
+   * The stanzas for one file key and one recipient; may use the device through `ctx` (symmetric
+   * wraps). Throwing fails the request with an error for that recipient or identity.
+   */
+  wrap(fileKey: Uint8Array, recipient: Recipient, ctx: WrapContext<Device>): Stanza[] | Promise<Stanza[]>;
+  /** recipient-v1: an absent device fails the request at once instead of being asked for. */
+  readonly wrapFailsAbsent?: boolean;
   /** Labels for recipient-v1 (e.g. `postquantum`); none by default. */
   labels?(recipients: Recipient[]): string[];
   /**
    * The recipient of an identity given to recipient-v1 (`age -e -i`), read from the device without
    * a PIN; throw an Error whose message is the text to report.
    */
-  recipientOf?(identity: Identity, devices: DeviceAccess<Device>, log: (line: string) => void): Promise<Recipient>;
+  recipientOf?(identity: Identity, devices: DeviceAccess<Device>, log: (line: string) => void, ctx: WrapContext<Device>): Promise<Recipient>;
+  /**
+   * The text for a recipient, identity or stanza that does not parse (`parseStanza` may throw
+   * instead of returning MALFORMED); undefined for the family's generic texts.
+   */
+  describeInvalid?(e: unknown): string | undefined;
 
   /** A stanza of this family, null when it is another type, MALFORMED when it is ours but broken (fails the file). */
   parseStanza(stanza: Stanza): Parsed | null | typeof MALFORMED;
@@ -138,6 +167,11 @@ export interface TokenFamily<Identity, Parsed, Recipient, Device extends OpenDev
   readonly sharedStanzas?: boolean;
   /** The device the identity lives on. */
   deviceOf(identity: Identity): DeviceRef;
+  /**
+   * When a stanza can name the device itself (a FIDO2 stanza carrying its credential, opened with
+   * a data-less identity): the device for this identity and stanza. Default: `deviceOf(identity)`.
+   */
+  deviceFor?(identity: Identity, stanza: Parsed): DeviceRef;
   /** Access to the devices for one run. */
   devices(): DeviceAccess<Device>;
   /**

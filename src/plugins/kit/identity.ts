@@ -26,22 +26,6 @@ export interface UnwrapEnvironment {
   sleep?: (ms: number) => Promise<void>;
   now?: () => number;
   log?: (line: string) => void;
-  /**
-   * Runs card operations in another process (the agent), which holds the device and its PIN
-   * state; the kit falls back to doing them here when the host declines (returns null).
-   */
-  host?: CardHost;
-}
-
-/** Where a card operation may run instead of this process. */
-export interface CardHost {
-  /**
-   * Unwraps `stanzas` (raw, in order) with the identity (its Bech32 payload) on `device`, relaying
-   * prompts and messages through `ui`. Resolves a file key or null per stanza, or null to decline
-   * (no host, or it does not serve this family); rejects with an Error whose message is the text
-   * to report for the identity.
-   */
-  unwrap(req: { family: string; device: DeviceRef; identity: Uint8Array; stanzas: Stanza[] }, ui: PluginUi): Promise<Array<Uint8Array | null> | null>;
 }
 
 export interface UnwrapResult {
@@ -78,8 +62,8 @@ export async function unwrapFiles<I, P, R, D extends OpenDevice>(
       if (d.plugin !== family.name) throw new Error('another plugin');
       const identity = family.parseIdentity(d.data);
       identities.push({ index: d.index, data: d.data, identity, device: family.deviceOf(identity) });
-    } catch {
-      result.errors.push({ kind: 'identity', index: d.index, message: texts.invalidIdentity });
+    } catch (e) {
+      result.errors.push({ kind: 'identity', index: d.index, message: (d.plugin === family.name && family.describeInvalid?.(e)) || texts.invalidIdentity });
     }
   }
 
@@ -88,9 +72,16 @@ export async function unwrapFiles<I, P, R, D extends OpenDevice>(
   const candidates: Candidate<P>[] = [];
   req.files.forEach((file, f) => {
     for (const [s, stanza] of file.entries()) {
-      const parsed = family.parseStanza(stanza);
+      let parsed: P | null | typeof MALFORMED;
+      let invalid = texts.invalidStanza;
+      try {
+        parsed = family.parseStanza(stanza);
+      } catch (e) {
+        parsed = MALFORMED;
+        invalid = family.describeInvalid?.(e) ?? invalid;
+      }
       if (parsed === MALFORMED) {
-        result.errors.push({ kind: 'stanza', file: f, index: s, message: texts.invalidStanza });
+        result.errors.push({ kind: 'stanza', file: f, index: s, message: invalid });
         failed.add(f);
         return;
       }
@@ -99,19 +90,21 @@ export async function unwrapFiles<I, P, R, D extends OpenDevice>(
   });
 
   // Each stanza is claimed by at most one identity (the first that matches), unless the family
-  // can only tell on the device (sharedStanzas).
+  // can only tell on the device (sharedStanzas). An identity's stanzas are split by the device
+  // each names (deviceFor), so one work item is one identity on one device.
   const claimed = new Set<Candidate<P>>();
-  const work = identities
-    .map((id) => ({
-      ...id,
-      tried: new Set<Candidate<P>>(),
-      matches: candidates.filter((c) => {
-        if (claimed.has(c) || failed.has(c.file) || !family.matches(id.identity, c.parsed)) return false;
-        if (!family.sharedStanzas) claimed.add(c);
-        return true;
-      }),
-    }))
-    .filter((w) => w.matches.length > 0);
+  const work = identities.flatMap((id) => {
+    const items = new Map<string, { device: DeviceRef; matches: Candidate<P>[] }>();
+    for (const c of candidates) {
+      if (claimed.has(c) || failed.has(c.file) || !family.matches(id.identity, c.parsed)) continue;
+      if (!family.sharedStanzas) claimed.add(c);
+      const device = family.deviceFor?.(id.identity, c.parsed) ?? id.device;
+      let item = items.get(device.key);
+      if (!item) items.set(device.key, (item = { device, matches: [] }));
+      item.matches.push(c);
+    }
+    return [...items.values()].map((item) => ({ ...id, ...item, tried: new Set<Candidate<P>>() }));
+  });
 
   // Devices most-referenced first; on each device, its identities most-referenced first.
   const byDevice = new Map<string, { ref: DeviceRef; count: number; order: number; items: typeof work }>();
@@ -139,30 +132,11 @@ export async function unwrapFiles<I, P, R, D extends OpenDevice>(
       if (key) result.fileKeys.set(c.file, key);
       else result.errors.push({ kind: 'stanza', file: c.file, index: c.stanza, message: texts.decryptFailed });
     });
-  /** Lets the host run this device's operations; false when it declines (what is left is done here). */
-  const hosted = async (ref: DeviceRef, items: typeof work): Promise<boolean> => {
-    for (const w of items) {
-      try {
-        for (let batch = nextBatch(w); batch.length; batch = nextBatch(w)) {
-          const keys = await env.host!.unwrap({ family: family.name, device: ref, identity: w.data, stanzas: batch.map((c) => req.files[c.file]![c.stanza]!) }, env.ui);
-          if (keys === null) {
-            for (const c of batch) w.tried.delete(c);
-            return false;
-          }
-          record(batch, keys);
-        }
-      } catch (e) {
-        result.errors.push({ kind: 'identity', index: w.index, message: e instanceof Error ? e.message : String(e) });
-      }
-    }
-    return true;
-  };
   const sleep = env.sleep ?? defaultSleep;
   const now = env.now ?? Date.now;
   try {
     for (const g of devices) {
       if (!g.items.some((w) => w.matches.some(pending))) continue;
-      if (env.host && (await hosted(g.ref, g.items))) continue;
       let device: D | null;
       try {
         device = await openOrAsk(access, g.ref, {
@@ -178,7 +152,7 @@ export async function unwrapFiles<I, P, R, D extends OpenDevice>(
         continue;
       }
       if (!device) continue; // skipped by the user or the environment
-      const ctx = context(family, g.ref, env, now, log);
+      const ctx = tokenContext(family, device.ref ?? g.ref, env, now, log);
       try {
         for (const w of g.items) {
           try {
@@ -200,7 +174,14 @@ export async function unwrapFiles<I, P, R, D extends OpenDevice>(
   return result;
 }
 
-function context<I, P, R, D extends OpenDevice>(family: TokenFamily<I, P, R, D>, device: DeviceRef, env: UnwrapEnvironment, now: () => number, log: (l: string) => void): TokenContext {
+/** A card operation's context on `device`: the PIN loop over the sources, then the user; the touch message. */
+export function tokenContext<I, P, R, D extends OpenDevice>(
+  family: TokenFamily<I, P, R, D>,
+  device: DeviceRef,
+  env: Pick<UnwrapEnvironment, 'ui' | 'pinSources'>,
+  now: () => number,
+  log: (l: string) => void,
+): TokenContext {
   const sources = [...(env.pinSources ?? []), userPinSource(env.ui)];
   return {
     device,

@@ -14,9 +14,11 @@ export const pcscReaders = async (): Promise<CardReaders> => (await import('../.
  * is an internal error, reported by its message only (never an object that may hold secrets).
  */
 export function pluginMain(binary: string, run: (io: Io) => Promise<number>): void {
-  run(processIo(binary)).then(
+  const io = processIo(binary);
+  run(io).then(
     (code) => {
-      process.stdout.write('', () => process.exit(code));
+      // Through io.stdout, which writes directly: process.stdout would set up node's streams.
+      io.stdout.write('', () => process.exit(code));
     },
     (err: unknown) => {
       const message = err instanceof Error ? err.message : String(err);

@@ -6,14 +6,12 @@
  */
 import { runPluginV1, type PluginHandler } from '../../age/plugin/v1.ts';
 import { hasTerminal } from '../../term/prompt.ts';
-import type { Io } from '../../term/io.ts';
+import { inputChunks, type Io } from '../../term/io.ts';
 import type { AnyFamily, OpenDevice, TokenFamily } from './family.ts';
-import { reportable, unwrapFiles, type CardHost, type UnwrapEnvironment } from './identity.ts';
+import { reportable } from './identity.ts';
 import type { PinSource } from './pinSource.ts';
-import type { IdentityV1Error } from '../../age/plugin/server.ts';
-import type { PluginUi } from '../../age/plugin/ui.ts';
 import { ciPinSource } from './ciPinSource.ts';
-import type { RemoteUnwrap } from './remote.ts';
+import { unwrapRequest, type RemoteUnwrap } from './remote.ts';
 import { wrapFileKeys } from './recipient.ts';
 
 export interface KitEnvironment {
@@ -22,8 +20,6 @@ export interface KitEnvironment {
   log?: (line: string) => void;
   /** PIN sources asked before the user (agent, CI). */
   pinSources?: PinSource[];
-  /** Where card operations may run instead of this process, with prompts relayed (CardHost). */
-  host?: CardHost;
   /** A session agent to hand the unwrap to (injected by the entry point); unused when absent or unreachable. */
   remote?: RemoteUnwrap;
 }
@@ -47,52 +43,22 @@ export function kitEnvironment<I, P, R, D extends OpenDevice>(
   };
 }
 
-/**
- * The age client as a remote unwrap's prompts reach it: a PIN request is answered first by the
- * plugin's own non-interactive sources (CI), each at most once per process so a wrong PIN is
- * never repeated, then by the user.
- */
-function relayUi(ui: PluginUi, sources: PinSource[], family: string): PluginUi {
-  const spent = new Set<PinSource>();
-  return {
-    message: (t) => ui.message(t),
-    confirm: (t, y, n) => ui.confirm(t, y, n),
-    requestPublic: (t) => ui.requestPublic(t),
-    async requestSecret(prompt) {
-      for (const s of sources) {
-        if (s.interactive || spent.has(s)) continue;
-        spent.add(s);
-        const pin = await s.pin({ family, device: { key: '', label: '' }, prompt, retriesLeft: undefined });
-        if (pin !== undefined) return pin;
-      }
-      return ui.requestSecret(prompt);
-    },
-  };
-}
-
 export function pluginHandler<I, P, R, D extends OpenDevice>(family: TokenFamily<I, P, R, D>, env: KitEnvironment): PluginHandler {
   return {
     invalidRecipient: family.texts.invalidRecipient,
     invalidIdentity: family.texts.invalidIdentity,
     async wrapFileKeys(req) {
-      return wrapFileKeys(family, req, env.log ? { log: env.log } : {});
+      return wrapFileKeys(family, req, {
+        ui: req.ui,
+        skipNotFound: env.skipNotFound,
+        interactive: env.interactive,
+        ...(env.log ? { log: env.log } : {}),
+        ...(env.pinSources ? { pinSources: env.pinSources } : {}),
+      });
     },
     async unwrapFileKeys(req, send) {
       if (req.identities.length === 0) return;
-      const log = env.log ?? (() => undefined);
-      let r: { fileKeys: Map<number, Uint8Array>; errors: IdentityV1Error[] } | undefined;
-      if (env.remote) {
-        const interactive = typeof env.interactive === 'function' ? env.interactive() : env.interactive;
-        r = await env.remote.unwrap(
-          { family: family.name, identities: req.identities, files: req.files, interactive, skipNotFound: env.skipNotFound },
-          relayUi(req.ui, env.pinSources ?? [], family.name),
-          log,
-        );
-      }
-      if (!r) {
-        const uenv: UnwrapEnvironment = { ui: req.ui, skipNotFound: env.skipNotFound, interactive: env.interactive, ...(env.log ? { log: env.log } : {}), ...(env.pinSources ? { pinSources: env.pinSources } : {}), ...(env.host ? { host: env.host } : {}) };
-        r = await unwrapFiles(family, req, uenv);
-      }
+      const r = await unwrapRequest(family, req, { ui: req.ui, ...env });
       for (const [file, key] of [...r.fileKeys.entries()].sort(([a], [b]) => a - b)) await send.fileKey(file, key);
       for (const e of reportable(r)) await send.error(e);
     },
@@ -113,7 +79,7 @@ export function runStateMachine(
   return runPluginV1({
     name,
     stateMachine,
-    stdin: io.stdin,
+    stdin: inputChunks(io),
     stdout: io.stdout,
     stderr: io.stderr,
     handler: async () => {

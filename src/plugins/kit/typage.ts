@@ -11,10 +11,12 @@ import type { PluginUi } from '../../age/plugin/ui.ts';
 import type { CardReaders } from '../../transport/readers.ts';
 import type { DeviceAccess, OpenDevice, TokenFamily } from './family.ts';
 import { unwrapFiles } from './identity.ts';
+import { wrapContext, wrapFileKeys } from './recipient.ts';
+import type { Stanza } from '../../age/stanza.ts';
 import type { PinSource } from './pinSource.ts';
 
 /** Decodes a recipient or identity string for a family, or throws `invalid`. */
-function decodeFor(decode: (s: string) => { name: string; data: Uint8Array }, s: string, name: string, invalid: () => Error): Decoded {
+export function decodeFor(decode: (s: string) => { name: string; data: Uint8Array }, s: string, name: string, invalid: () => Error): Decoded {
   let d;
   try {
     d = decode(s);
@@ -24,6 +26,9 @@ function decodeFor(decode: (s: string) => { name: string; data: Uint8Array }, s:
   if (d.name !== name) throw invalid();
   return { index: 0, plugin: d.name, data: d.data };
 }
+
+const toTypage = (stanzas: Stanza[]) => stanzas.map((s) => new TypageStanza([s.type, ...s.args], s.body));
+const fromTypage = (stanzas: TypageStanza[]): Stanza[] => stanzas.map((s) => ({ type: s.args[0] ?? '', args: s.args.slice(1), body: s.body }));
 
 export class TokenRecipient<R> implements Recipient {
   readonly recipient: R;
@@ -40,8 +45,17 @@ export class TokenRecipient<R> implements Recipient {
       throw Object.assign(invalid(), { cause });
     }
   }
-  wrapFileKey(fileKey: Uint8Array): TypageStanza[] {
-    return this.family.wrap(fileKey, this.recipient).map((s) => new TypageStanza([s.type, ...s.args], s.body));
+  /** Synchronous for families whose wraps need no device. */
+  wrapFileKey(fileKey: Uint8Array): TypageStanza[] | Promise<TypageStanza[]> {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    let access: DeviceAccess<any> | undefined;
+    const ctx = wrapContext(this.family, () => (access ??= this.family.devices()), {});
+    const out = this.family.wrap(fileKey, this.recipient, ctx);
+    if (Array.isArray(out)) return toTypage(out);
+    return out.then(toTypage).finally(async () => {
+      await ctx.closeAll();
+      await access?.release().catch(() => undefined);
+    });
   }
 }
 
@@ -56,13 +70,70 @@ export interface TokenIdentityOptions {
   pinSources?: PinSource[];
 }
 
+export type InProcessFailure = (kind: 'identity' | 'stanza' | 'device' | 'pin', message: string) => Error;
+
+/** The user in-process: messages to `message`, PINs from `pin`, nobody to confirm an absent device. */
+function inProcessUi(opts: TokenIdentityOptions, fail: InProcessFailure): PluginUi {
+  return {
+    message: async (t) => opts.message?.(t),
+    confirm: async () => {
+      throw fail('device', 'not plugged in');
+    },
+    requestPublic: async () => {
+      throw fail('pin', 'no user to ask');
+    },
+    requestSecret: async (p) => {
+      if (!opts.pin) throw fail('pin', 'A PIN is required');
+      return opts.pin(p);
+    },
+  };
+}
+
+/**
+ * identity-v1 in-process for one identity (`decoded`) and one file's stanzas: the file key, null
+ * when no stanza is for the identity, or the first error as `fail`. `interactive: false` fails an
+ * absent device with the family's no-terminal text instead of asking.
+ */
+export async function unwrapInProcess<I, P, R, D extends OpenDevice>(
+  family: TokenFamily<I, P, R, D>,
+  decoded: Decoded,
+  stanzas: TypageStanza[],
+  opts: TokenIdentityOptions & { devices: () => DeviceAccess<D>; interactive?: boolean },
+  fail: InProcessFailure,
+): Promise<Uint8Array | null> {
+  const r = await unwrapFiles(
+    family,
+    { identities: [decoded], files: [fromTypage(stanzas)] },
+    { ui: inProcessUi(opts, fail), skipNotFound: opts.skipNotFound ?? false, interactive: opts.interactive ?? true, ...(opts.pinSources ? { pinSources: opts.pinSources } : {}) },
+    opts.devices(),
+  );
+  const key = r.fileKeys.get(0);
+  if (key) return key;
+  const err = r.errors[0];
+  if (err) throw fail(err.kind === 'stanza' ? 'stanza' : 'device', err.message);
+  return null;
+}
+
+/** recipient-v1 in-process for one file key (families whose wraps need the device: absent devices fail). */
+export async function wrapInProcess<I, P, R, D extends OpenDevice>(
+  family: TokenFamily<I, P, R, D>,
+  req: { recipients: Decoded[]; identities: Decoded[] },
+  fileKey: Uint8Array,
+  opts: TokenIdentityOptions,
+  fail: InProcessFailure,
+): Promise<TypageStanza[]> {
+  const r = await wrapFileKeys(family, { ...req, fileKeys: [fileKey] }, { ui: inProcessUi(opts, fail), interactive: false, ...(opts.pinSources ? { pinSources: opts.pinSources } : {}) });
+  if (r.errors[0]) throw fail(r.errors[0].kind === 'recipient' ? 'identity' : 'device', r.errors[0].message);
+  return toTypage(r.stanzas[0]!);
+}
+
 export class TokenIdentity<I, P, R, D extends OpenDevice> implements Identity {
   private readonly decoded: Decoded;
   constructor(
     private readonly family: TokenFamily<I, P, R, D>,
     identity: string,
     private readonly opts: TokenIdentityOptions & { devices: () => DeviceAccess<D> },
-    private readonly fail: (kind: 'identity' | 'stanza' | 'device' | 'pin', message: string) => Error,
+    private readonly fail: InProcessFailure,
   ) {
     this.decoded = decodeFor(decodePluginIdentity, identity, family.name, () => fail('identity', family.texts.invalidIdentity));
     try {
@@ -72,32 +143,8 @@ export class TokenIdentity<I, P, R, D extends OpenDevice> implements Identity {
     }
   }
 
-  async unwrapFileKey(stanzas: TypageStanza[]): Promise<Uint8Array | null> {
-    const ui: PluginUi = {
-      message: async (t) => this.opts.message?.(t),
-      confirm: async () => {
-        throw this.fail('device', 'not plugged in');
-      },
-      requestPublic: async () => {
-        throw this.fail('pin', 'no user to ask');
-      },
-      requestSecret: async (p) => {
-        if (!this.opts.pin) throw this.fail('pin', 'A PIN is required');
-        return this.opts.pin(p);
-      },
-    };
-    const files = [stanzas.map((s) => ({ type: s.args[0] ?? '', args: s.args.slice(1), body: s.body }))];
-    const r = await unwrapFiles(
-      this.family,
-      { identities: [this.decoded], files },
-      { ui, skipNotFound: this.opts.skipNotFound ?? false, interactive: true, ...(this.opts.pinSources ? { pinSources: this.opts.pinSources } : {}) },
-      this.opts.devices(),
-    );
-    const key = r.fileKeys.get(0);
-    if (key) return key;
-    const err = r.errors[0];
-    if (err) throw this.fail(err.kind === 'stanza' ? 'stanza' : 'device', err.message);
-    return null;
+  unwrapFileKey(stanzas: TypageStanza[]): Promise<Uint8Array | null> {
+    return unwrapInProcess(this.family, this.decoded, stanzas, this.opts, this.fail);
   }
 }
 

@@ -7,6 +7,7 @@ import type { Io } from '../../term/io.ts';
 import type { CardReaders } from '../../transport/readers.ts';
 import { kitEnvironment, runStateMachine as runKitStateMachine } from '../kit/plugin.ts';
 import type { PinSource } from '../kit/pinSource.ts';
+import type { RemoteUnwrap } from '../kit/remote.ts';
 import { PIN_ENV, PLUGIN_NAME, S } from './strings.ts';
 
 /** `PICOHSM_PIN` as a non-interactive PIN source; warns once, when first used. */
@@ -24,9 +25,10 @@ export function envPinSource(io: Pick<Io, 'env' | 'stderr'>): PinSource | null {
   };
 }
 
-export function runStateMachine(stateMachine: string, io: Io, openReaders: () => Promise<CardReaders>): Promise<number> {
+/** `remote`: a session agent to hand unwraps to, injected by the entry point. */
+export function runStateMachine(stateMachine: string, io: Io, openReaders: () => Promise<CardReaders>, remote?: RemoteUnwrap): Promise<number> {
   return runKitStateMachine(PLUGIN_NAME, async () => (await import('./family.ts')).picoHsmFamily({ readers: openReaders }), stateMachine, io, (family) => {
-    const env = kitEnvironment(family, io);
+    const env = kitEnvironment(family, io, remote ? { remote } : {});
     const source = envPinSource(io);
     return source ? { ...env, pinSources: [...(env.pinSources ?? []), source] } : env;
   });

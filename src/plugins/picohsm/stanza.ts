@@ -9,10 +9,10 @@
  * point are read too. Wrapping is pure; unwrapping takes the ECDH as a function, since the
  * recipient's scalar lives on the device.
  */
-import { p256 } from '@noble/curves/nist.js';
 import { concatBytes } from '@noble/hashes/utils.js';
 import { base64nopad } from '@scure/base';
 import { openFileKey, sealFileKey } from '../../age/dhWrap.ts';
+import { p256EphemeralEcdh } from '../../age/ecdh.ts';
 import { PicoHsmError } from './errors.ts';
 import { checkUncompressedP256, fingerprint } from './recipient.ts';
 
@@ -35,9 +35,7 @@ export interface PicoHsmStanza {
 /** Wraps a 16-byte file key to a 65-byte recipient point. `ephemeralScalar` is for test vectors only. */
 export function wrapPicoHsm(fileKey: Uint8Array, recipient: Uint8Array, ephemeralScalar?: Uint8Array): StanzaParts {
   checkUncompressedP256(recipient);
-  const esk = ephemeralScalar ?? p256.utils.randomSecretKey();
-  const eph = p256.getPublicKey(esk, false);
-  const shared = p256.getSharedSecret(esk, recipient, true).subarray(1);
+  const { publicKey: eph, shared } = p256EphemeralEcdh(recipient, false, ephemeralScalar);
   const body = sealFileKey(fileKey, shared, concatBytes(eph, recipient), PICOHSM_INFO);
   return { type: PICOHSM_TYPE, args: [base64nopad.encode(eph), base64nopad.encode(fingerprint(recipient))], body };
 }

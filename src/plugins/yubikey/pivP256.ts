@@ -13,6 +13,7 @@ import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { base64nopad } from '@scure/base';
 import type { Stanza } from '../../age/stanza.ts';
+import { p256EphemeralEcdh } from '../../age/ecdh.ts';
 import { YubiKeyError } from './errors.ts';
 import { recipientTag } from './recipient.ts';
 
@@ -37,9 +38,7 @@ function wrapKey(sharedX: Uint8Array, epk: Uint8Array, pk: Uint8Array): Uint8Arr
 /** Wraps a 16-byte file key to a compressed P-256 public key. `ephemeralScalar` is for test vectors only. */
 export function wrapPivP256(fileKey: Uint8Array, pk: Uint8Array, ephemeralScalar?: Uint8Array): Stanza {
   if (fileKey.length !== 16) throw new RangeError('file key must be 16 bytes');
-  const esk = ephemeralScalar ?? p256.utils.randomSecretKey();
-  const epk = p256.getPublicKey(esk, true);
-  const sharedX = p256.getSharedSecret(esk, pk, true).subarray(1);
+  const { publicKey: epk, shared: sharedX } = p256EphemeralEcdh(pk, true, ephemeralScalar);
   const body = chacha20poly1305(wrapKey(sharedX, epk, pk), ZERO_NONCE).encrypt(fileKey);
   return {
     type: PIV_P256_TYPE,

@@ -64,7 +64,10 @@ export const S = {
   readerBusy: (reader: string) =>
     `The YubiKey in "${reader}" is held exclusively by another program (usually scdaemon from GnuPG, or yubikey-agent). ` +
     'Stop it (`gpgconf --kill scdaemon`, or add `disable-ccid` / `pcsc-shared` to ~/.gnupg/scdaemon.conf) and try again.',
-  pcscdNotRunning: pcscdNotRunning(hostIsNixOS()),
+  // read when shown: /etc/os-release is not read at every start
+  get pcscdNotRunning() {
+    return pcscdNotRunning(hostIsNixOS());
+  },
   slotNotEmpty: (slot: number) => `Slot ${slot} is not empty. Use --force to overwrite the slot.`,
   noEmptySlots: (serial: number | string) => `YubiKey with serial ${serial} has no empty slots.`,
   slotNotAge: (slot: number) => `Slot ${slot} does not contain an age identity or compatible key.`,

@@ -2,17 +2,16 @@
  * A CTAP 2.1 authenticator (the subset age plugins use), written from the CTAP 2.1
  * specification: authenticatorGetInfo, authenticatorClientPIN (PIN/UV auth protocols 1 and 2:
  * getPINRetries, getKeyAgreement, setPIN, changePIN, getPinToken,
- * getPinUvAuthTokenUsingPinWithPermissions), authenticatorMakeCredential (ES256, non-resident,
- * hmac-secret), authenticatorGetAssertion (allow list, up=false probes, hmac-secret with one or
+ * getPinUvAuthTokenUsingPinWithPermissions), authenticatorMakeCredential (ES256, EdDSA or RS256
+ * — the first of pubKeyCredParams it supports —, non-resident, hmac-secret), authenticatorGetAssertion (allow list, up=false probes, hmac-secret with one or
  * two salts and separate CredRandom values with and without UV), authenticatorReset and
  * authenticatorSelection.
  *
- * Credentials are not stored: the credential id is the credential's private key and CredRandoms
- * sealed with the device secret (ChaCha20-Poly1305, the RP id hash as associated data), so an id
+ * Credentials are not stored: the credential id is the credential's algorithm, private key (for
+ * RS256 a handle to it, see algorithms.ts) and CredRandoms sealed with the device secret (ChaCha20-Poly1305, the RP id hash as associated data), so an id
  * only opens on the authenticator that made it and for its RP.
  */
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
-import { p256 } from '@noble/curves/nist.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -22,6 +21,7 @@ import { CborMap, decodeCbor, encodeCbor } from '../../transport/cbor.ts';
 import { concatBytes as concat } from '@noble/hashes/utils.js';
 import { AuthenticatorPinProtocol, CtapStatusError, ST } from './pinUvAuth.ts';
 import { MAX_PIN_RETRIES, type Fido2StateStore } from './state.ts';
+import { ALG_CODE, ALG_OF_CODE, ALGORITHMS, coseKey, hasKey, newCredentialSecret, signWith, type CoseAlgorithm, type RsaKeyStore } from './algorithms.ts';
 
 /** How the virtual user answers a request for presence. */
 export type TouchMode = 'approve' | 'deny' | { readonly timeoutMs: number } | { readonly approveAfterMs: number };
@@ -47,7 +47,9 @@ const SUPPORTED_PERMISSIONS = PERM_MC | PERM_GA;
 const MIN_PIN_LENGTH = 4;
 /** A short pause before an automatic touch, so the host sees the "touch needed" keepalive. */
 const AUTO_TOUCH_MS = 150;
-const CRED_VERSION = 1;
+/** Credential id layouts: 1 = ES256 only (no algorithm byte), 2 = with the algorithm byte. */
+const CRED_V1 = 1;
+const CRED_VERSION = 2;
 
 interface PinToken {
   token: Uint8Array;
@@ -57,6 +59,8 @@ interface PinToken {
 }
 
 interface Credential {
+  alg: CoseAlgorithm;
+  /** The P-256 scalar, the Ed25519 seed, or the RS256 key handle (32 bytes). */
   privateKey: Uint8Array;
   credRandomNoUv: Uint8Array;
   credRandomUv: Uint8Array;
@@ -69,12 +73,20 @@ export class VirtualAuthenticator extends EventEmitter {
   private consecutiveMismatches = 0;
   private touch: TouchMode;
 
+  private readonly algorithms: readonly CoseAlgorithm[];
+  private readonly rsaKeys: RsaKeyStore;
+
   constructor(
     readonly store: Fido2StateStore,
-    options: { touch?: TouchMode } = {},
+    options: { touch?: TouchMode; algorithms?: readonly CoseAlgorithm[] } = {},
   ) {
     super();
     this.touch = options.touch ?? 'approve';
+    this.algorithms = options.algorithms ?? ALGORITHMS;
+    this.rsaKeys = {
+      get: (h) => store.state.rsaKeys?.[h],
+      set: (h, k) => void ((store.state.rsaKeys ??= {})[h] = k),
+    };
   }
 
   setTouch(mode: TouchMode): void {
@@ -170,7 +182,7 @@ export class VirtualAuthenticator extends EventEmitter {
       [0x07, 8],
       [0x08, 128],
       [0x09, ['usb']],
-      [0x0a, [new Map<string, unknown>([['alg', -7], ['type', 'public-key']])]],
+      [0x0a, this.algorithms.map((alg) => new Map<string, unknown>([['alg', alg], ['type', 'public-key']]))],
       [0x0d, MIN_PIN_LENGTH],
       [0x0e, 0x010000],
     ]);
@@ -351,19 +363,23 @@ export class VirtualAuthenticator extends EventEmitter {
 
   private sealCredential(c: Credential, rpIdHash: Uint8Array): Uint8Array {
     const nonce = new Uint8Array(randomBytes(12));
-    const plain = concat(c.privateKey, c.credRandomNoUv, c.credRandomUv, new Uint8Array([c.hmacSecret ? 1 : 0]));
+    const plain = concat(new Uint8Array([ALG_CODE[c.alg]]), c.privateKey, c.credRandomNoUv, c.credRandomUv, new Uint8Array([c.hmacSecret ? 1 : 0]));
     return concat(new Uint8Array([CRED_VERSION]), nonce, chacha20poly1305(this.wrapKey(), nonce, rpIdHash).encrypt(plain));
   }
 
   private openCredential(id: Uint8Array, rpIdHash: Uint8Array): Credential | undefined {
-    if (id.length !== 1 + 12 + 97 + 16 || id[0] !== CRED_VERSION) return undefined;
+    const v1 = id[0] === CRED_V1;
+    if (id.length !== 1 + 12 + (v1 ? 97 : 98) + 16 || (!v1 && id[0] !== CRED_VERSION)) return undefined;
     let plain: Uint8Array;
     try {
       plain = chacha20poly1305(this.wrapKey(), id.subarray(1, 13), rpIdHash).decrypt(id.subarray(13));
     } catch {
       return undefined;
     }
-    return { privateKey: plain.slice(0, 32), credRandomNoUv: plain.slice(32, 64), credRandomUv: plain.slice(64, 96), hmacSecret: plain[96] === 1 };
+    const alg = v1 ? ALGORITHMS[0] : ALG_OF_CODE.get(plain[0]!);
+    if (!v1) plain = plain.subarray(1);
+    if (alg === undefined || !hasKey(alg, plain.subarray(0, 32), this.rsaKeys)) return undefined;
+    return { alg, privateKey: plain.slice(0, 32), credRandomNoUv: plain.slice(32, 64), credRandomUv: plain.slice(64, 96), hmacSecret: plain[96] === 1 };
   }
 
   private async nextSignCount(): Promise<Uint8Array> {
@@ -393,7 +409,10 @@ export class VirtualAuthenticator extends EventEmitter {
     if (!user) throw new CtapStatusError(ST.MISSING_PARAMETER, 'user missing');
     if (!(user.raw('id') instanceof Uint8Array)) throw new CtapStatusError(ST.MISSING_PARAMETER, 'user.id missing');
     const params = this.need(p.array(0x04));
-    const es256 = params.some((x) => x instanceof Map && x.get('type') === 'public-key' && x.get('alg') === -7);
+    // The first entry (the RP's order of preference) of an algorithm this authenticator supports.
+    const alg = params
+      .map((x) => (x instanceof Map && x.get('type') === 'public-key' ? x.get('alg') : undefined))
+      .find((a): a is CoseAlgorithm => this.algorithms.includes(a as CoseAlgorithm));
     const opts = VirtualAuthenticator.options(p, 0x07);
     const ext = p.sub(0x06);
     const rpIdHash = sha256(new TextEncoder().encode(rpId));
@@ -403,7 +422,7 @@ export class VirtualAuthenticator extends EventEmitter {
       await this.userPresence(ctx, 'makeCredential');
       throw new CtapStatusError(this.state.pinHash === undefined ? ST.PIN_NOT_SET : ST.PIN_INVALID);
     }
-    if (!es256) throw new CtapStatusError(ST.UNSUPPORTED_ALGORITHM);
+    if (alg === undefined) throw new CtapStatusError(ST.UNSUPPORTED_ALGORITHM);
     if (opts.bool('rk') === true) throw new CtapStatusError(ST.UNSUPPORTED_OPTION, 'no resident keys');
     if (opts.bool('uv') === true) throw new CtapStatusError(ST.INVALID_OPTION, 'no built-in user verification');
     if (opts.has('up')) throw new CtapStatusError(ST.INVALID_OPTION, 'up is not an option of makeCredential');
@@ -424,32 +443,24 @@ export class VirtualAuthenticator extends EventEmitter {
     if (uv && this.token) this.token.permissions &= ~PERM_MC; // CTAP 2.1: mc is cleared after use
     const hmacSecret = ext?.raw('hmac-secret') === true;
     const cred: Credential = {
-      privateKey: p256.utils.randomSecretKey(),
+      alg,
+      privateKey: newCredentialSecret(alg, this.rsaKeys),
       credRandomNoUv: new Uint8Array(randomBytes(32)),
       credRandomUv: new Uint8Array(randomBytes(32)),
       hmacSecret,
     };
     const credId = this.sealCredential(cred, rpIdHash);
-    const pub = p256.getPublicKey(cred.privateKey, false);
-    const cose = encodeCbor(
-      new Map<number, unknown>([
-        [1, 2],
-        [3, -7],
-        [-1, 1],
-        [-2, pub.slice(1, 33)],
-        [-3, pub.slice(33)],
-      ]),
-    );
+    const cose = encodeCbor(coseKey(alg, cred.privateKey, this.rsaKeys));
     const idLen = new Uint8Array([credId.length >> 8, credId.length & 0xff]);
     const flags = 0x01 | (uv ? 0x04 : 0) | 0x40 | (hmacSecret ? 0x80 : 0);
     const extBytes = hmacSecret ? encodeCbor(new Map([['hmac-secret', true]])) : new Uint8Array(0);
     const authData = concat(rpIdHash, new Uint8Array([flags]), await this.nextSignCount(), Buffer.from(this.state.aaguid, 'hex'), idLen, credId, cose, extBytes);
     // Self attestation ("packed" without x5c): signed with the credential key itself.
-    const sig = p256.sign(concat(authData, cdh), cred.privateKey, { format: 'der' });
+    const sig = signWith(alg, cred.privateKey, this.rsaKeys, concat(authData, cdh));
     return new Map<number, unknown>([
       [0x01, 'packed'],
       [0x02, authData],
-      [0x03, new Map<string, unknown>([['alg', -7], ['sig', sig]])],
+      [0x03, new Map<string, unknown>([['alg', alg], ['sig', sig]])],
     ]);
   }
 
@@ -506,7 +517,7 @@ export class VirtualAuthenticator extends EventEmitter {
     }
     const flags = (up ? 0x01 : 0) | (uv ? 0x04 : 0) | (extOut.length ? 0x80 : 0);
     const authData = concat(rpIdHash, new Uint8Array([flags]), await this.nextSignCount(), extOut);
-    const sig = p256.sign(concat(authData, cdh), found.cred.privateKey, { format: 'der' });
+    const sig = signWith(found.cred.alg, found.cred.privateKey, this.rsaKeys, concat(authData, cdh));
     return new Map<number, unknown>([
       [0x01, new Map<string, unknown>([['id', found.id], ['type', 'public-key']])],
       [0x02, authData],

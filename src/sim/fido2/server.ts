@@ -10,6 +10,7 @@ import type { HidDeviceInfo } from '../../transport/hid/connection.ts';
 import { ReportDeframer, frameReport } from '../../transport/hid/tcp.ts';
 import { VirtualAuthenticator, type AuthenticatorEvent, type TouchMode } from './authenticator.ts';
 import { VirtualCtapHid } from './hidDevice.ts';
+import type { CoseAlgorithm } from './algorithms.ts';
 import { Fido2StateStore, freshFido2State } from './state.ts';
 
 export interface VirtualFido2Options {
@@ -19,6 +20,8 @@ export interface VirtualFido2Options {
   /** Keeps the PIN, counters and device secret in this file (created 0600). */
   readonly statePath?: string;
   readonly touch?: TouchMode;
+  /** The credential algorithms it supports (COSE ids, in its order of preference; default ES256, EdDSA, RS256). */
+  readonly algorithms?: readonly CoseAlgorithm[];
   /** Name for a fresh state (shown as the HID product). */
   readonly name?: string;
   readonly log?: (line: string) => void;
@@ -48,7 +51,7 @@ export async function startVirtualFido2(options: VirtualFido2Options = {}): Prom
   const loaded = options.statePath ? Fido2StateStore.load(options.statePath) : null;
   const store = new Fido2StateStore(loaded ?? freshFido2State(options.name), options.statePath);
   if (!loaded) await store.save();
-  const authenticator = new VirtualAuthenticator(store, options.touch ? { touch: options.touch } : {});
+  const authenticator = new VirtualAuthenticator(store, { ...(options.touch ? { touch: options.touch } : {}), ...(options.algorithms ? { algorithms: options.algorithms } : {}) });
   const hid = new VirtualCtapHid(authenticator);
   const sockets = new Set<Socket>();
   let server: Server | undefined;

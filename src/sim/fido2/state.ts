@@ -1,7 +1,7 @@
 /**
  * What a virtual authenticator keeps across power cycles: its AAGUID, the device secret that
  * wraps every credential id, the PIN (as the left half of SHA-256, like CTAP's "pinHash"), the
- * PIN retry counter and the signature counter. Stored as JSON in a 0600 file, written atomically
+ * PIN retry counter, the signature counter and RS256 credential keys. Stored as JSON in a 0600 file, written atomically
  * after each change. Volatile state (key agreement key, PIN token, the "three wrong PINs in a
  * row" counter) lives in the authenticator and is lost on power cycle, as CTAP requires.
  */
@@ -21,6 +21,8 @@ export interface Fido2State {
   signCount: number;
   /** Shown in getInfo and in the HID product string. */
   name: string;
+  /** RS256 credential keys (too large for a credential id): handle (hex) → PKCS#8 DER, base64. */
+  rsaKeys?: Record<string, string>;
 }
 
 export function freshFido2State(name = 'keybridge virtual FIDO2'): Fido2State {
@@ -49,7 +51,8 @@ export class Fido2StateStore extends JsonStateStore<Fido2State> {
       s.pinRetries > MAX_PIN_RETRIES ||
       !Number.isInteger(s.signCount) ||
       s.signCount < 0 ||
-      typeof s.name !== 'string'
+      typeof s.name !== 'string' ||
+      (s.rsaKeys !== undefined && (typeof s.rsaKeys !== 'object' || s.rsaKeys === null || Object.entries(s.rsaKeys).some(([h, k]) => !hex(h, 32) || typeof k !== 'string' || k.length > 4096)))
     ) {
       throw new Error(`${path} is not a virtual FIDO2 authenticator state file`);
     }

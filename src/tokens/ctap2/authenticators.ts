@@ -91,24 +91,68 @@ export function describe(info: HidDeviceInfo): string {
 /** A credential found on a plugged-in key (the kit's `OpenDevice` shape). */
 export interface LocatedCredential {
   readonly authenticator: Authenticator;
+  readonly rpId: string;
   readonly credentialId: Uint8Array;
+  /** The key as texts name it (its path and product name), for the PIN prompt and the touch message. */
+  readonly ref: { key: string; label: string };
+  /** hmac-secret outputs obtained for this credential in this run, by salts and user verification. */
+  readonly outputs: Map<string, Uint8Array[]>;
   close(): Promise<void>;
 }
 
 /**
- * Device access where a "device" is whichever key holds a credential (the kit's `DeviceAccess`
- * shape): `open({ key })` probes the keys silently for the credential whose id is `key` (hex) and
- * returns null when none holds it — so the kit's absent-device handling (ask, skip, no terminal)
- * applies. The keys stay open until the set is closed.
+ * The device reference of a credential (the kit's `DeviceRef` shape): the key is whichever
+ * plugged-in authenticator holds `credentialId` for `rpId`; `label` names the credential in the
+ * absent-key texts.
  */
-export function credentialAccess(keys: AuthenticatorSet, rpId: string): { open(ref: { key: string }): Promise<LocatedCredential | null>; release(): Promise<void> } {
+export function credentialRef(rpId: string, credentialId: Uint8Array, label: string): { key: string; label: string } {
+  return { key: `${rpId} ${Buffer.from(credentialId).toString('hex')}`, label };
+}
+
+/**
+ * Device access where a "device" is whichever key holds a credential (the kit's `DeviceAccess`
+ * shape, over `credentialRef` keys): `open(ref)` probes the keys silently for the credential and
+ * returns null when none holds it — so the kit's absent-device handling (ask, skip, no terminal)
+ * applies. The keys stay open until the set is closed (by `release()` with `closeKeys`).
+ */
+export function credentialAccess(keys: AuthenticatorSet, options: { closeKeys?: boolean } = {}): { open(ref: { key: string }): Promise<LocatedCredential | null>; release(): Promise<void> } {
   return {
     async open(ref) {
-      const found = await keys.locate(rpId, [Uint8Array.from(Buffer.from(ref.key, 'hex'))]);
-      return found ? { ...found, close: async () => undefined } : null;
+      const space = ref.key.lastIndexOf(' ');
+      const rpId = ref.key.slice(0, space);
+      const found = await keys.locate(rpId, [Uint8Array.from(Buffer.from(ref.key.slice(space + 1), 'hex'))]);
+      if (!found) return null;
+      const a = found.authenticator;
+      return { ...found, rpId, ref: { key: a.info.path, label: a.name }, outputs: new Map(), close: async () => undefined };
     },
-    release: async () => undefined,
+    release: async () => {
+      if (options.closeKeys) await keys.close();
+    },
   };
+}
+
+/** What a plugin gives a credential operation (the kit's `TokenContext` fits): its PIN loop and touch message. */
+export interface CredentialUser {
+  verifyPin(target: Ctap2PinTarget): Promise<void>;
+  touch(): Promise<unknown>;
+}
+
+/**
+ * The hmac-secret outputs (one per 32-byte salt) of a located credential, with user verification
+ * through `user.verifyPin` when `uv`, the touch message once per assertion, a pending touch
+ * cancelled by `signal`; outputs already obtained for the same salts and `uv` are reused.
+ */
+export async function credentialHmac(c: LocatedCredential, salts: readonly Uint8Array[], uv: boolean, user: CredentialUser, signal?: AbortSignal): Promise<Uint8Array[]> {
+  const key = `${uv}:${salts.map((s) => Buffer.from(s).toString('hex')).join(':')}`;
+  const hit = c.outputs.get(key);
+  if (hit) return hit;
+  const out = await hmacAssertion(
+    c.authenticator,
+    { rpId: c.rpId, credentialId: c.credentialId, salts },
+    { ...(uv ? { verifyPin: (t) => user.verifyPin(t) } : {}), touchNeeded: () => void user.touch().catch(() => undefined), ...(signal ? { signal } : {}) },
+  );
+  c.outputs.set(key, out);
+  return out;
 }
 
 /**

@@ -100,3 +100,11 @@ export function fromTransport(err: unknown, what: string): unknown {
   const message = err.code === 'DEVICE_GONE' ? `${what}: the security key was unplugged (${err.message})` : `${what}: ${err.message}`;
   return new Ctap2Error(kind, message, { cause: err });
 }
+
+/** A failure of a FIDO2 plugin that is not a CTAP status (an absent key when encrypting …); `code` names the plugin. */
+export class Fido2PluginError extends TokenError {
+  constructor(code: string, message: string, options: { cause?: unknown } = {}) {
+    super(code, message, options);
+    this.name = 'Fido2PluginError';
+  }
+}

@@ -7,7 +7,7 @@
  *   change, and a PIN/UV auth token — with permissions and an RP id
  *   (getPinUvAuthTokenUsingPinWithPermissions) when the key supports CTAP 2.1 tokens, the legacy
  *   getPinToken otherwise;
- * - makeCredential (ES256, non-resident unless asked, hmac-secret);
+ * - makeCredential (ES256, EdDSA or RS256; non-resident unless asked, hmac-secret);
  * - getAssertion with hmac-secret and one or two 32-byte salts;
  * - probe: the silent assertion (up=false, no extension) that tells whether this key holds one
  *   of the given credentials without asking for a touch.
@@ -23,6 +23,10 @@ import { PinProtocol, type PinProtocolVersion } from './pinProtocol.ts';
 export const CMD = { MAKE_CREDENTIAL: 0x01, GET_ASSERTION: 0x02, GET_INFO: 0x04, CLIENT_PIN: 0x06, RESET: 0x07, SELECTION: 0x0b } as const;
 export const PERMISSION = { MAKE_CREDENTIAL: 0x01, GET_ASSERTION: 0x02 } as const;
 export const COSE_ES256 = -7;
+export const COSE_EDDSA = -8;
+export const COSE_RS256 = -257;
+/** The credential algorithms by the names age-plugin-fido2-hmac's `-a` takes. */
+export const COSE_ALGORITHMS = { es256: COSE_ES256, eddsa: COSE_EDDSA, rs256: COSE_RS256 } as const;
 
 export interface Ctap2Info {
   readonly versions: readonly string[];
@@ -61,6 +65,8 @@ export interface MakeCredentialRequest extends TouchOptions {
   readonly residentKey?: boolean;
   readonly pinToken?: PinToken;
   readonly excludeList?: readonly Uint8Array[];
+  /** The COSE algorithm of the credential key (default ES256). */
+  readonly alg?: number;
 }
 
 export interface MakeCredentialResult {
@@ -88,6 +94,50 @@ export interface AssertionResult {
   readonly signature: Uint8Array;
   /** hmac-secret outputs, one per salt. */
   readonly hmacOutputs?: readonly Uint8Array[];
+}
+
+/**
+ * A command's answer map: a value of the wrong type (a hostile or broken key) fails as a
+ * Ctap2Error ('DEVICE') naming the command, never as a TypeError.
+ */
+class CtapAnswer extends CborMap {
+  constructor(
+    map: Map<unknown, unknown>,
+    private readonly what: string,
+  ) {
+    super(map);
+  }
+
+  private read<T>(get: () => T): T {
+    try {
+      return get();
+    } catch (err) {
+      if (err instanceof TypeError) throw new Ctap2Error('DEVICE', `${this.what}: the security key sent a malformed answer (${err.message})`, { cause: err });
+      throw err;
+    }
+  }
+
+  override bytes(key: number | string) {
+    return this.read(() => super.bytes(key));
+  }
+  override int(key: number | string) {
+    return this.read(() => super.int(key));
+  }
+  override text(key: number | string) {
+    return this.read(() => super.text(key));
+  }
+  override bool(key: number | string) {
+    return this.read(() => super.bool(key));
+  }
+  override array(key: number | string) {
+    return this.read(() => super.array(key));
+  }
+  override sub(key: number | string): CborMap | undefined {
+    return this.read(() => {
+      const m = super.sub(key);
+      return m && new CtapAnswer(m.map, this.what);
+    });
+  }
 }
 
 const TOUCH_TOTAL_MS = 90_000;
@@ -138,9 +188,9 @@ export class Ctap2Session {
     }
     if (r.length === 0) throw new Ctap2Error('DEVICE', `${what}: empty answer from the security key`);
     if (r[0] !== 0) throw ctapStatusError(r[0]!, what);
-    if (r.length === 1) return new CborMap(new Map());
+    if (r.length === 1) return new CtapAnswer(new Map(), what);
     try {
-      return CborMap.from(decodeCbor(r.subarray(1)), 'answer');
+      return new CtapAnswer(CborMap.from(decodeCbor(r.subarray(1)), 'answer').map, what);
     } catch (err) {
       throw new Ctap2Error('DEVICE', `${what}: the security key sent malformed CBOR`, { cause: err });
     }
@@ -297,7 +347,7 @@ export class Ctap2Session {
       [1, cdh],
       [2, rp],
       [3, user],
-      [4, [new Map<string, unknown>([['alg', COSE_ES256], ['type', 'public-key']])]],
+      [4, [new Map<string, unknown>([['alg', req.alg ?? COSE_ES256], ['type', 'public-key']])]],
     ]);
     if (req.excludeList?.length) params.set(5, req.excludeList.map((id) => new Map<string, unknown>([['id', id], ['type', 'public-key']])));
     if (req.hmacSecret) params.set(6, new Map([['hmac-secret', true]]));
@@ -309,6 +359,7 @@ export class Ctap2Session {
     const authData = parseAuthData(raw);
     if (!authData.attested) throw new Ctap2Error('DEVICE', 'the security key sent no credential');
     if (!equal(authData.rpIdHash, sha256(new TextEncoder().encode(req.rpId)))) throw new Ctap2Error('DEVICE', 'the security key answered for another relying party');
+    if (authData.attested.publicKey.get(3) !== (req.alg ?? COSE_ES256)) throw new Ctap2Error('DEVICE', 'the security key made a credential of another algorithm than asked');
     return {
       credentialId: authData.attested.credentialId,
       publicKey: authData.attested.publicKey,
@@ -351,6 +402,8 @@ export class Ctap2Session {
     const authData = parseAuthData(raw);
     const cred = m.sub(0x01)?.bytes('id') ?? (req.allowList.length === 1 ? req.allowList[0]! : undefined);
     if (!cred) throw new Ctap2Error('DEVICE', 'the security key did not say which credential it used');
+    // With an allow list the key must use one of its credentials (CTAP 2.1 §6.2.2).
+    if (!req.allowList.some((id) => equal(id, cred))) throw new Ctap2Error('DEVICE', 'the security key answered with a credential that was not asked for');
     let hmacOutputs: Uint8Array[] | undefined;
     if (hmac && salts) {
       const enc = authData.extensions?.get('hmac-secret');

@@ -59,6 +59,8 @@ function statusError(sw: number, what: string): ScHsmError {
 function transportError(e: unknown): never {
   if (e instanceof TransportError && (e.code === 'CARD_REMOVED' || e.code === 'CLOSED')) throw new ScHsmError('CARD_REMOVED', 'The Pico HSM was removed', { cause: e });
   if (e instanceof TransportError && e.code === 'READER_BUSY') throw new ScHsmError('READER_BUSY', e.message, { cause: e });
+  // Answers without a status word, or 61xx chaining without end: the device misbehaves.
+  if (e instanceof TransportError && e.code === 'BAD_RESPONSE') throw new ScHsmError('CARD', e.message, { cause: e });
   throw e;
 }
 
@@ -88,6 +90,9 @@ export class ScHsmSession {
         try {
           await this.transport.transmit(Uint8Array.of(0x00, Ins.VERIFY, 0x00, USER_PIN));
         } catch (probe) {
+          // That one failing too, just after the device was pulled out, is the connection lost
+          // (pcscd may not report the removal yet).
+          if (probe instanceof TransportError && (probe.code === 'PCSC' || probe.code === 'BAD_RESPONSE')) throw new ScHsmError('CARD_REMOVED', 'The Pico HSM was removed', { cause: probe });
           transportError(probe);
         }
       }

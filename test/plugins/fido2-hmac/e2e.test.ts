@@ -7,11 +7,13 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect } from 'vitest';
+import { Encrypter } from 'age-encryption';
+import { parseRecipientString } from '../../../src/plugins/fido2-hmac/format.ts';
 import { startVirtualFido2, type VirtualFido2 } from '../../../src/sim/fido2/server.ts';
 import { CtapHidDevice } from '../../../src/transport/ctaphid.ts';
 import { tcpDevice } from '../../../src/transport/hid/tcp.ts';
 import { Ctap2Session } from '../../../src/tokens/ctap2/session.ts';
-import { ageNoTty, ageOnPty, pluginPath } from '../../helpers/ageCli.ts';
+import { ageNoTty, ageOnPty, ageOnPtyActing, pluginPath } from '../../helpers/ageCli.ts';
 import { DIST, run } from '../../helpers/run.ts';
 import { findTool, itWith } from '../../helpers/tools.ts';
 
@@ -178,6 +180,38 @@ describe('age-plugin-fido2-hmac with the real age CLI', () => {
     expect(asked.stdout).toContain('no identity matched any of the recipients');
   });
 
+  it('no key present on a terminal: plugged in after the question and answered "plugged in", it decrypts', async () => {
+    const statePath = join(dir, 'plugged.json');
+    const first = await startVirtualFido2({ port: 0, statePath });
+    const g = await generate(first, ['y']);
+    const idFile = file('id-plug.txt', g.stdout);
+    const enc = join(dir, 'p-plug.age');
+    expect((await ageNoTty(['-r', /# public key: (\S+)/.exec(g.stdout)![1]!, '-o', enc, file('p-plug.txt', 'plugged in late\n')], envFor(first))).code).toBe(0);
+    const env = envFor(first);
+    const port = first.port!;
+    await first.stop();
+    let late: VirtualFido2 | undefined;
+    const touched: string[] = [];
+    const d = await ageOnPtyActing(['-d', '-i', idFile, enc], env, [
+      {
+        expect: /Please insert the FIDO2 key holding this identity’s credential/,
+        send: '1',
+        // The same key (its state) comes back on the same endpoint only now that the question is shown.
+        before: async () => {
+          late = await startVirtualFido2({ port, statePath });
+          sims.push(late);
+          late.onEvent((e) => e.type === 'touch-requested' && touched.push(e.command));
+        },
+      },
+    ]);
+    expect(d.code, d.stdout).toBe(0);
+    expect(d.stdout).toContain('The key is plugged in');
+    expect(d.stdout).toContain('plugged in late');
+    expect(d.stdout).toContain(`Please touch your token (FIDO2 key at 127.0.0.1:${port})...`);
+    expect(late).toBeDefined();
+    expect(touched).toEqual(['getAssertion']);
+  });
+
   it('symmetric (-s) credentials: age -e -i and age -d -i need the key each time (v1 stanzas)', async () => {
     const v = await key();
     const g = await generate(v, ['y'], ['-s']);
@@ -201,6 +235,71 @@ describe('age-plugin-fido2-hmac with the real age CLI', () => {
     expect(d2.stdout).toBe('v1 recipient\n');
     // …but not the file encrypted to the identity (its stanza holds no credential).
     expect((await ageNoTty(['-d', '-i', magic, enc], envFor(v))).code).toBe(1);
+  });
+
+  it('-a eddsa and -a rs256 make credentials of that algorithm; age encrypts and decrypts with them; a key without the algorithm is refused', async () => {
+    const v = await key();
+    const seen: number[] = [];
+    for (const [flag, cose] of [['eddsa', -8], ['RS256', -257]] as const) {
+      const g = await generate(v, ['n'], ['-a', flag]);
+      const recipient = /# public key: (\S+)/.exec(g.stdout)![1]!;
+      const enc = join(dir, `alg-${cose}.age`);
+      expect((await ageNoTty(['-r', recipient, '-o', enc, file(`alg-${cose}.txt`, `${flag}\n`)], envFor(v))).code).toBe(0);
+      const d = await ageNoTty(['-d', '-j', 'fido2-hmac', enc], envFor(v));
+      expect(d.code, d.stderr).toBe(0);
+      expect(d.stdout).toBe(`${flag}\n`);
+      // The credential id opens on the key as a credential of that algorithm: its assertion is signed with it.
+      const credId = Buffer.from(readFileSync(enc, 'latin1').match(/^-> fido2-hmac AAI \S+ \S+ \S+ (\S+)$/m)![1]!, 'base64');
+      const s = await Ctap2Session.open(await CtapHidDevice.open(v.device()));
+      const a = await s.getAssertion({ rpId: 'age-encryption.org', allowList: [credId], userPresence: false });
+      await s.close();
+      expect(a.signature.length).toBe(cose === -8 ? 64 : 256);
+      seen.push(cose);
+    }
+    expect(seen).toEqual([-8, -257]);
+    const es256Only = await startVirtualFido2({ port: 0, algorithms: [-7] });
+    sims.push(es256Only);
+    const r = await run(process.execPath, [`${DIST}/age-plugin-fido2-hmac.mjs`, '-g', '-a', 'eddsa'], { env: envFor(es256Only), input: 'n\n', noTty: true, timeoutMs: 60_000 });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('Failed: creating the credential: the security key does not support this algorithm');
+  });
+
+  it('-p (post-quantum, upstream main): a v3 recipient for age -r / -j; a separate identity publishes age1pq1… (typage encrypts to it); FIDO2_HMAC_PQ=1 age -e -i writes mlkem768x25519', async () => {
+    const v = await key();
+    const linked = await generate(v, ['n'], ['-p']);
+    const r3 = /# public key: (age1fido2-hmac1\S+)/.exec(linked.stdout)![1]!;
+    expect(parseRecipientString(r3).version).toBe(3);
+    const enc = join(dir, 'pq-linked.age');
+    expect((await ageNoTty(['-r', r3, '-o', enc, file('pq1.txt', 'pq linked\n')], envFor(v))).code).toBe(0);
+    const share = /^-> fido2-hmac AAI (\S+) /m.exec(readFileSync(enc, 'latin1'))![1]!;
+    expect(share.length).toBeGreaterThan(43); // the mlkem768x25519 encapsulation, not an X25519 share
+    const d = await ageNoTty(['-d', '-j', 'fido2-hmac', enc], envFor(v));
+    expect(d.code, d.stderr).toBe(0);
+    expect(d.stdout).toBe('pq linked\n');
+
+    const separate = await generate(v, ['y'], ['--post-quantum']);
+    expect(separate.stdout).toMatch(/^# public key: age1pq1[a-z0-9]+\nAGE-PLUGIN-FIDO2-HMAC-1[A-Z0-9]+\n$/);
+    const idFile = file('id-pq.txt', separate.stdout);
+    const e = new Encrypter();
+    e.addRecipient(/# public key: (\S+)/.exec(separate.stdout)![1]!);
+    const enc2 = join(dir, 'pq-sep.age');
+    writeFileSync(enc2, await e.encrypt('typage to age1pq\n'));
+    expect(readFileSync(enc2, 'latin1')).toMatch(/^-> mlkem768x25519 /m);
+    const d2 = await ageNoTty(['-d', '-i', idFile, enc2], envFor(v));
+    expect(d2.code, d2.stderr).toBe(0);
+    expect(d2.stdout).toBe('typage to age1pq\n');
+
+    const enc3 = join(dir, 'pq-id.age');
+    expect((await ageNoTty(['-e', '-i', idFile, '-o', enc3, file('pq3.txt', 'to the identity\n')], { ...envFor(v), FIDO2_HMAC_PQ: '1' })).code).toBe(0);
+    expect(readFileSync(enc3, 'latin1')).toMatch(/^-> mlkem768x25519 /m);
+    const enc4 = join(dir, 'pq-id-classic.age');
+    expect((await ageNoTty(['-e', '-i', idFile, '-o', enc4, file('pq4.txt', 'classic\n')], envFor(v))).code).toBe(0);
+    expect(readFileSync(enc4, 'latin1')).toMatch(/^-> X25519 /m);
+    for (const [f, text] of [[enc3, 'to the identity\n'], [enc4, 'classic\n']] as const) {
+      const r = await ageNoTty(['-d', '-i', idFile, f], envFor(v));
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe(text);
+    }
   });
 
   it('age killed during a touch: the plugin cancels the pending request on the key (CTAPHID_CANCEL)', async () => {

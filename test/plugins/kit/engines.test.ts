@@ -10,6 +10,7 @@ import { UiFailure } from '../../../src/age/plugin/ui.ts';
 import { reportable, unwrapFiles, type UnwrapEnvironment } from '../../../src/plugins/kit/identity.ts';
 import { wrapFileKeys } from '../../../src/plugins/kit/recipient.ts';
 import type { PinSource } from '../../../src/plugins/kit/pinSource.ts';
+import { unwrapRequest, type RemoteUnwrap, type RemoteUnwrapRequest } from '../../../src/plugins/kit/remote.ts';
 import { fakeFamily, fakeStanza, identityBytes, TEXTS, token, type FakeToken } from './fakeFamily.ts';
 
 interface Recorded extends PluginUi {
@@ -284,33 +285,71 @@ describe('recipient-v1 engine', () => {
   });
 });
 
-describe('identity-v1 engine: a card host (the agent seam)', () => {
-  it('runs the card operation in the host with the same engine and relays its prompts; a declining host means local work', async () => {
-    const fk = fileKey();
-    // The "agent": its own device access and the same family code, prompting through the plugin's UI.
-    const agentSide = setup([[1, token()]]);
-    const host = {
-      calls: 0,
-      async unwrap(req: { family: string; identity: Uint8Array; stanzas: import('../../../src/age/stanza.ts').Stanza[] }, ui: PluginUi) {
-        host.calls++;
-        const r = await unwrapFiles(agentSide.family, { identities: [{ index: 0, plugin: req.family, data: req.identity }], files: [req.stanzas] }, env(ui as Recorded));
-        if (r.errors.length && !r.fileKeys.size) throw new Error(r.errors[0]!.message);
-        return req.stanzas.map((_, i) => (i === 0 ? (r.fileKeys.get(0) ?? null) : null));
+describe('identity-v1 engine: a remote unwrap (the agent seam)', () => {
+  /** The "agent": its own device access and the same family code, prompting through the ui the seam relays. */
+  function remoteOver(agentSide: ReturnType<typeof setup>): RemoteUnwrap & { requests: RemoteUnwrapRequest[] } {
+    const requests: RemoteUnwrapRequest[] = [];
+    return {
+      requests,
+      async unwrap(req, ui) {
+        requests.push(req);
+        return unwrapFiles(agentSide.family, req, { ui, interactive: req.interactive, skipNotFound: req.skipNotFound, sleep: async () => undefined });
       },
     };
+  }
+
+  it('runs the whole request remotely with the same engine and relays its prompts; the local device is never opened', async () => {
+    const fk = fileKey();
+    const fk2 = fileKey();
+    const agentSide = setup([[1, token()]]);
+    const remote = remoteOver(agentSide);
     const local = setup([[1, token({ present: false })]]);
-    const ui = user(['123456']);
-    const r = await unwrapFiles(local.family, { identities: [id(0, 1, 7)], files: [[fakeStanza(1, 7, fk)]] }, env(ui, { host }));
-    expect(r.fileKeys.get(0)).toEqual(fk);
-    expect(host.calls).toBe(1);
-    expect(ui.prompts).toEqual(['Enter PIN for fake token 1']); // asked through the plugin's UI
+    const ui = user(['000000', '123456']);
+    const r = await unwrapRequest(local.family, { identities: [id(0, 1, 7), id(1, 2, 9)], files: [[fakeStanza(1, 7, fk)], [fakeStanza(2, 9, fk2)], [fakeStanza(1, 7, fk2)]] }, { ...env(ui, { skipNotFound: true }), remote });
+    expect([...r.fileKeys.entries()]).toEqual([
+      [0, fk],
+      [2, fk2],
+    ]);
+    expect(remote.requests).toMatchObject([{ family: 'fake', interactive: true, skipNotFound: true }]);
+    expect(remote.requests[0]!.files).toHaveLength(3);
+    // asked through the plugin's UI, retries shown as the engine shows them
+    expect(ui.prompts).toEqual(['Enter PIN for fake token 1', 'Invalid PIN (2 tries remaining before it is blocked). Enter PIN for fake token 1']);
+    expect(ui.messages).toContain('Touch fake token 1');
     expect(local.map.get(1)!.opens).toBe(0);
     expect(agentSide.map.get(1)!.verified).toBe(true);
+  });
 
-    const declining = { unwrap: async () => null };
+  it("the plugin's own non-interactive PIN source (CI) answers the remote's PIN request first, once; then the user", async () => {
+    const fk = fileKey();
+    const agentSide = setup([[1, token()]]);
+    const ci: PinSource & { asked: number } = {
+      interactive: false,
+      asked: 0,
+      async pin() {
+        ci.asked++;
+        return '000000';
+      },
+    };
+    const ui = user(['123456']);
+    const r = await unwrapRequest(setup([]).family, { identities: [id(0, 1, 7)], files: [[fakeStanza(1, 7, fk)]] }, { ...env(ui, { pinSources: [ci] }), remote: remoteOver(agentSide) });
+    expect(r.fileKeys.get(0)).toEqual(fk);
+    expect(ci.asked).toBe(1);
+    expect(ui.prompts).toEqual(['Invalid PIN (2 tries remaining before it is blocked). Enter PIN for fake token 1']);
+  });
+
+  it('a remote that declines (no agent, a hung one) means the unwrap is done here, as without it', async () => {
+    const fk = fileKey();
+    let asked = 0;
+    const declining: RemoteUnwrap = {
+      async unwrap() {
+        asked++;
+        return undefined;
+      },
+    };
     const here = setup([[1, token({ pinPolicy: 'never' })]]);
-    const r2 = await unwrapFiles(here.family, { identities: [id(0, 1, 7)], files: [[fakeStanza(1, 7, fk)]] }, env(user(), { host: declining }));
-    expect(r2.fileKeys.get(0)).toEqual(fk);
+    const r = await unwrapRequest(here.family, { identities: [id(0, 1, 7)], files: [[fakeStanza(1, 7, fk)]] }, { ...env(user()), remote: declining });
+    expect(r.fileKeys.get(0)).toEqual(fk);
+    expect(asked).toBe(1);
     expect(here.map.get(1)!.opens).toBe(1);
   });
 });

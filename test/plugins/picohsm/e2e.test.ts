@@ -174,8 +174,11 @@ describeWithRig('age-plugin-picohsm with the real age CLI', (ctx) => {
 
   itWith([age, python])('the Pico HSM pulled out in the middle of a decryption', async () => {
     hsm.setButton({ timeoutMs: 4000 });
+    const presses = hsm.buttonRequests;
     const pending = ageOnPty(ctx, ['-d', '-i', x.file, join(ctx.dir, 'x.age')], [[/Enter PIN/, PIN]]);
-    await new Promise((r) => setTimeout(r, 1500));
+    // Pulled out while the plugin waits for the button (the decryption is under way).
+    const deadline = Date.now() + 30_000;
+    while (hsm.buttonRequests === presses && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     await hsm.remove();
     const r = await pending;
     expect(r.code).not.toBe(0);

@@ -32,9 +32,9 @@ const NEW_PIN = '582231';
 async function plugin(ctx: RigContext, args: string[], input = '') {
   // After --generate resets the card, pcscd takes a moment to report it again: retry (bounded) while
   // the YubiKey is not seen yet, instead of sleeping a fixed time.
-  for (let i = 0; ; i++) {
+  for (const deadline = Date.now() + 30_000; ; ) {
     const r = await run(process.execPath, [PLUGIN, ...args], { input, env: ctx.env, noTty: true });
-    if (i >= 10 || !/Could not find YubiKey|No YubiKey/.test(r.stderr)) return r;
+    if (Date.now() > deadline || !/Could not find YubiKey|No YubiKey/.test(r.stderr)) return r;
     await new Promise((res) => setTimeout(res, 300));
   }
 }
@@ -178,7 +178,7 @@ describeWithRig('post-quantum YubiKey keys (mlkem768p256tag) with the real age C
     // ykman resets the card when it is done; pcscd reports it again a moment later (bounded poll).
     type Listed = { slot: number; recipient: string; identity: string; postQuantum: boolean; name: string };
     let listed = await plugin(ctx, ['--list', '--json']);
-    for (let i = 0; i < 10 && !(JSON.parse(listed.stdout || '[]') as Listed[]).some((x) => x.slot === 3); i++) {
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline && !(JSON.parse(listed.stdout || '[]') as Listed[]).some((x) => x.slot === 3); ) {
       await new Promise((res) => setTimeout(res, 300));
       listed = await plugin(ctx, ['--list', '--json']);
     }

@@ -3,9 +3,10 @@
  * with both PIN/UV auth protocols and the retry rules, makeCredential with hmac-secret,
  * getAssertion with one and two salts, the silent probe, and every failure as a typed error.
  */
+import { createPublicKey, verify, type JsonWebKey } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CtapHidDevice } from '../../../src/transport/ctaphid.ts';
-import { Ctap2Session, PERMISSION } from '../../../src/tokens/ctap2/session.ts';
+import { COSE_ALGORITHMS, Ctap2Session, PERMISSION } from '../../../src/tokens/ctap2/session.ts';
 import { Ctap2Error, ctapStatusError } from '../../../src/tokens/ctap2/errors.ts';
 import { CTAP_STATUS } from '../../../src/tokens/ctap2/status.ts';
 import { FLAG_UP, FLAG_UV } from '../../../src/tokens/ctap2/authData.ts';
@@ -30,10 +31,39 @@ async function setup(opts: Parameters<typeof startVirtualFido2>[0] = {}, protoco
   return { v, s, events };
 }
 
+/** Verifies a WebAuthn signature with a COSE public key, by node:crypto (RFC 9053 key parameters). */
+function coseVerify(key: Map<number, unknown>, data: Uint8Array, sig: Uint8Array): boolean {
+  const b = (l: number) => Buffer.from(key.get(l) as Uint8Array).toString('base64url');
+  const alg = key.get(3);
+  const jwk: JsonWebKey = alg === -7 ? { kty: 'EC', crv: 'P-256', x: b(-2), y: b(-3) } : alg === -8 ? { kty: 'OKP', crv: 'Ed25519', x: b(-2) } : { kty: 'RSA', n: b(-1), e: b(-2) };
+  return verify(alg === -8 ? null : 'sha256', data, createPublicKey({ key: jwk, format: 'jwk' }), sig);
+}
+
 const salt1 = new Uint8Array(32).fill(1);
 const salt2 = new Uint8Array(32).fill(2);
 
 describe('Ctap2Session', () => {
+  it('makeCredential with ES256, EdDSA and RS256: the key is of that algorithm and signs the attestation and assertions; unsupported algorithms are typed errors', async () => {
+    const { s } = await setup();
+    const cdh = new Uint8Array(32).fill(9);
+    for (const [name, alg] of Object.entries(COSE_ALGORITHMS)) {
+      const cred = await s.makeCredential({ rpId: RP, userId: new Uint8Array(32), hmacSecret: true, alg, clientDataHash: cdh });
+      expect(cred.publicKey.get(3), name).toBe(alg);
+      expect(cred.publicKey.get(1), name).toBe({ es256: 2, eddsa: 1, rs256: 3 }[name]);
+      expect(cred.hmacSecret).toBe(true);
+      const a = await s.getAssertion({ rpId: RP, allowList: [cred.credentialId], clientDataHash: cdh, hmacSalts: [salt1] });
+      const signed = Buffer.concat([a.authData.raw, cdh]);
+      expect(coseVerify(cred.publicKey, signed, a.signature), name).toBe(true);
+      expect(coseVerify(cred.publicKey, Buffer.concat([a.authData.raw, new Uint8Array(32)]), a.signature), name).toBe(false);
+      expect(a.hmacOutputs![0]!.length).toBe(32);
+    }
+    const { s: es256Only } = await setup({ algorithms: [-7] });
+    const err = await es256Only.makeCredential({ rpId: RP, userId: new Uint8Array(32), alg: COSE_ALGORITHMS.eddsa }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Ctap2Error);
+    expect((err as Ctap2Error).message).toBe('creating the credential: the security key does not support this algorithm');
+    expect((await es256Only.makeCredential({ rpId: RP, userId: new Uint8Array(32) })).publicKey.get(3)).toBe(-7);
+  });
+
   it('getInfo: versions, hmac-secret, protocols, options', async () => {
     const { s } = await setup();
     expect(s.info.versions).toContain('FIDO_2_1');
