@@ -4,12 +4,13 @@
 // One-shot commands (ONE_FILE) are CommonJS files, dist/<name>.cjs (what package.json runs):
 // every extra module file costs a resolve + read + compile at start, and an ES module entry
 // costs Node's ESM loader (≈ 8 ms here) — together most of what separated them from a bare
-// `node -e 0`. dist/<name>.mjs stays as a two-line shim that loads the .cjs. ssh-to-age is one
-// file (code behind its dynamic import()s is in it, compiled only when called). keybridge.cjs is
+// `node -e 0`. dist/<name>.mjs stays as a two-line shim that loads the .cjs. ssh-to-age and the
+// age plugins are one file each (code behind their dynamic import()s — card access, the family,
+// subcommands — is in it, wrapped by esbuild so that its module code runs only when first
+// imported; V8 compiles a function only when it is first called). keybridge.cjs is
 // only the entry (--help, --version, the command table): each subcommand of src/cli/commands.ts
 // is its own bundle in dist/commands/, loaded on use — CommonJS (commands/<name>.cjs), or an
-// ES module (commands/<name>.mjs) for the large ones that are not one-shot (HEAVY). The plugins
-// share ESM chunks (their card code loads on use).
+// ES module (commands/<name>.mjs) for the large ones that are not one-shot (HEAVY).
 import { build } from 'esbuild';
 import { existsSync, readdirSync, readFileSync, chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -19,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const binDir = join(root, 'src', 'bin');
 const entries = readdirSync(binDir).filter((f) => f.endsWith('.ts'));
-const ONE_FILE = new Set(['ssh-to-age.ts', 'keybridge.ts']);
+const ONE_FILE = new Set(['ssh-to-age.ts', 'keybridge.ts', ...entries.filter((f) => f.startsWith('age-plugin-'))]);
 /** keybridge's subcommand modules: every `import('./X.ts')` of src/cli/commands.ts. */
 const commandsTable = join(root, 'src', 'cli', 'commands.ts');
 const COMMANDS = [...readFileSync(commandsTable, 'utf8').matchAll(/import\(['"]\.\/([\w-]+)\.ts['"]\)/g)].map((m) => m[1]);
@@ -96,7 +97,7 @@ const subcommandBundle = (name) => join(root, 'dist', 'commands', `${name}.${HEA
 await Promise.all([
   // One build for the shared-chunk executables: each starts by loading only its own small entry
   // chunk; code behind dynamic import() (card access, X.509, subcommands) loads on use.
-  build({
+  shared.length && build({
     ...executable,
     entryPoints: shared.map((file) => join(binDir, file)),
     outdir: join(root, 'dist'),

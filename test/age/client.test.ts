@@ -47,7 +47,7 @@ beforeAll(async () => {
   mkdirSync(bin);
   await build({ entryPoints: [`${ROOT}test/helpers/dummy-plugin.ts`], outfile: join(bin, 'age-plugin-dummy'), bundle: true, platform: 'node', format: 'esm', banner: { js: '#!/usr/bin/env node' }, logLevel: 'warning' });
   chmodSync(join(bin, 'age-plugin-dummy'), 0o755);
-  symlinkSync(`${DIST}/age-plugin-yubikey.mjs`, join(bin, 'age-plugin-yubikey'));
+  symlinkSync(`${DIST}/age-plugin-yubikey.cjs`, join(bin, 'age-plugin-yubikey'));
   writeFileSync(join(bin, 'age-plugin-mute'), '#!/bin/sh\nsleep 30\n');
   chmodSync(join(bin, 'age-plugin-mute'), 0o755);
   writeFileSync(join(bin, 'age-plugin-crash'), '#!/bin/sh\necho "boom: no card" >&2\nexit 3\n');

@@ -58,7 +58,7 @@ async function startRigWhenFree(): Promise<Rig> {
 
 export interface RigContext {
   rig: Rig;
-  /** A directory on PATH holding the built plugin bins (dist/age-plugin-*.mjs). */
+  /** A directory on PATH holding the built plugin bins (dist/age-plugin-*.cjs, what package.json installs). */
   binDir: string;
   /** A scratch directory for the test file. */
   dir: string;
@@ -127,7 +127,7 @@ export function describeWithRig(name: string, body: (ctx: RigContext) => void): 
       ctx.binDir = join(ctx.dir, 'bin');
       mkdirSync(ctx.binDir);
       for (const f of readdirSync(DIST)) {
-        const m = /^(age-plugin-[a-z0-9-]+)\.mjs$/.exec(f);
+        const m = /^(age-plugin-[a-z0-9-]+)\.cjs$/.exec(f);
         if (m) symlinkSync(join(DIST, f), join(ctx.binDir, m[1]!));
       }
       ctx.env = { ...process.env, PATH: `${ctx.binDir}:${process.env.PATH}`, KEYBRIDGE_ROOT: ROOT };
