@@ -10,20 +10,12 @@
  *
  *   npx tsx bench/startup.ts [ROUNDS]     (default 15)
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createECDH, randomBytes } from 'node:crypto';
-import { encodeRecipient as yubikeyRecipient, recipientTag } from '../src/plugins/yubikey/recipient.ts';
-import { encodeStub } from '../src/plugins/yubikey/stub.ts';
-import { wrapPivP256 } from '../src/plugins/yubikey/pivP256.ts';
-import { encodeRecipient as picohsmRecipient } from '../src/plugins/picohsm/recipient.ts';
-import { deviceTag, encodeIdentity as picohsmIdentity, slotWord } from '../src/plugins/picohsm/identity.ts';
-import { wrapPicoHsm } from '../src/plugins/picohsm/stanza.ts';
-import { identityString as fido2HmacIdentity, recipientString as fido2HmacRecipient, recipientV2, wrapV2 } from '../src/plugins/fido2-hmac/format.ts';
-import { identityString as fido2PrfIdentity, wrap as wrapFido2Prf } from '../src/plugins/fido2prf/format.ts';
+import { noCardEnv, pluginRequests, runPlugin } from '../scripts/pluginRequests.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DIST = join(ROOT, 'dist');
@@ -49,42 +41,8 @@ interface Case {
 
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
 const bin = (name: string) => join(ROOT, pkg.bin[name]!);
-const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64').replace(/=+$/, '');
-const fileKey = new Uint8Array(randomBytes(16));
-interface WireStanza {
-  type: string;
-  args: string[];
-  body: Uint8Array;
-}
-/** What age sends a plugin in phase 1. */
-const recipientV1 = (add: string) => `-> add-${add}\n\n-> wrap-file-key\n${b64(fileKey)}\n-> done\n\n`;
-const identityV1 = (identity: string, st: WireStanza) => `-> add-identity ${identity}\n\n-> recipient-stanza 0 ${[st.type, ...st.args].join(' ')}\n${b64(st.body)}\n-> done\n\n`;
-const ecdh = createECDH('prime256v1');
-ecdh.generateKeys();
-const compressed = new Uint8Array(ecdh.getPublicKey(null, 'compressed'));
-const uncompressed = new Uint8Array(ecdh.getPublicKey());
-const salt = new Uint8Array(randomBytes(32));
-const credentialId = new Uint8Array(randomBytes(64));
-const hmacRecipient = recipientV2(new Uint8Array(randomBytes(32)), false, salt, credentialId);
-const prfIdentity = fido2PrfIdentity({ credentialId, rpId: 'example.com', transports: ['usb'] });
-const prfStanza = await wrapFido2Prf(fileKey, async () => [new Uint8Array(32), new Uint8Array(32)]);
-/** The first card access finds nothing: pcscd's socket is not there, the FIDO2 key is a closed port; absent devices are skipped. */
-const noCard: NodeJS.ProcessEnv = {
-  ...process.env,
-  PCSCLITE_CSOCK_NAME: join(dir, 'no-pcscd.comm'),
-  KEYBRIDGE_FIDO2_TCP: '127.0.0.1:1',
-  AGE_PLUGIN_YUBIKEY_SKIP_NOT_FOUND: '1',
-  AGE_PLUGIN_PICOHSM_SKIP_NOT_FOUND: '1',
-  AGE_PLUGIN_FIDO2_HMAC_SKIP_NOT_FOUND: '1',
-  AGE_PLUGIN_FIDO2PRF_SKIP_NOT_FOUND: '1',
-};
-const plugins: { name: string; version?: RegExp; helpOnStderr?: true; recipient: string; identity: string; stanza: WireStanza }[] = [
-  { name: 'yubikey', version: /^age-plugin-yubikey /, recipient: `recipient ${yubikeyRecipient(compressed)}`, identity: encodeStub({ serial: 424242, slot: 0x82, tag: recipientTag(compressed) }), stanza: wrapPivP256(fileKey, compressed) },
-  { name: 'picohsm', version: /^age-plugin-picohsm /, recipient: `recipient ${picohsmRecipient(uncompressed)}`, identity: picohsmIdentity({ slot: slotWord('p256', deviceTag('ESPH4242420')), keyId: Uint8Array.of(1), label: 'bench' }), stanza: wrapPicoHsm(fileKey, uncompressed) },
-  { name: 'fido2-hmac', version: /^\d+\.\d+\.\d+ /, helpOnStderr: true, recipient: `recipient ${fido2HmacRecipient(hmacRecipient)}`, identity: fido2HmacIdentity({ version: 2, requirePin: false, salt, credentialId }), stanza: wrapV2(fileKey, hmacRecipient) },
-  // no --version: its flags are the Go plugin's, which has none
-  { name: 'fido2prf', helpOnStderr: true, recipient: `identity ${prfIdentity}`, identity: prfIdentity, stanza: prfStanza },
-];
+const noCard = noCardEnv(dir);
+const plugins = await pluginRequests();
 
 const cases: Case[] = [
   { name: 'node -e 0', args: ['-e', '0'], expect: /^$/ },
@@ -100,8 +58,8 @@ const cases: Case[] = [
     return [
       ...(p.version ? [{ name: `age-plugin-${p.name} --version`, args: [exe, '--version'], expect: p.version }] : []),
       { name: `age-plugin-${p.name} --help`, args: [exe, '--help'], expect: /^Usage/, ...(p.helpOnStderr ? { stderr: true } : {}) },
-      { name: `age-plugin-${p.name} recipient-v1`, args: [exe, '--age-plugin=recipient-v1'], input: recipientV1(p.recipient), env: noCard, plugin: true, expect: p.recipient.startsWith('identity') ? /^-> error identity 0/ : /^-> recipient-stanza 0 / },
-      { name: `age-plugin-${p.name} identity-v1`, args: [exe, '--age-plugin=identity-v1'], input: identityV1(p.identity, p.stanza), env: noCard, plugin: true, expect: /^-> / },
+      { name: `age-plugin-${p.name} recipient-v1`, args: [exe, '--age-plugin=recipient-v1'], input: p.recipientV1, env: noCard, plugin: true, expect: p.recipientReply },
+      { name: `age-plugin-${p.name} identity-v1`, args: [exe, '--age-plugin=identity-v1'], input: p.identityV1, env: noCard, plugin: true, expect: /^-> / },
     ];
   }),
 ];
@@ -109,41 +67,12 @@ function check(c: Case, status: number | null, stdout: string, stderr: string): 
   if (status !== 0 || !c.expect.test(c.stderr ? stderr : stdout)) throw new Error(`${c.name} failed (exit ${status}): ${stdout.slice(0, 300)} ${stderr.slice(0, 300)}`);
 }
 
-/** The age client's side of phase 2: `ok` to every request, end of input after the plugin's `done`. */
-function onePlugin(c: Case): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const start = process.hrtime.bigint();
-    const child = spawn(process.execPath, c.args, { env: c.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    let seen = 0;
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      // a stanza ends with its body's last line, which is shorter than 64 characters
-      const complete = out.match(/^-> .*\n(?:[A-Za-z0-9+/]{64}\n)*[A-Za-z0-9+/]{0,63}\n/gm) ?? [];
-      for (; seen < complete.length; seen++) {
-        if (complete[seen]!.startsWith('-> done')) child.stdin.end();
-        else child.stdin.write('-> ok\n\n');
-      }
-    });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    child.on('error', reject);
-    child.on('close', (status) => {
-      const wall = Number(process.hrtime.bigint() - start) / 1e6;
-      try {
-        check(c, status, out, err);
-        resolve(wall);
-      } catch (e) {
-        reject(e);
-      }
-    });
-    child.stdin.on('error', () => undefined);
-    child.stdin.write(c.input ?? '');
-  });
-}
-
 async function once(c: Case): Promise<number> {
-  if (c.plugin) return onePlugin(c);
+  if (c.plugin) {
+    const r = await runPlugin(c.args, String(c.input ?? ''), c.env ?? process.env);
+    check(c, r.status, r.stdout, r.stderr);
+    return r.ms;
+  }
   const start = process.hrtime.bigint();
   const r = spawnSync(process.execPath, c.args, { input: c.input ?? new Uint8Array(0), env: c.env ?? process.env, maxBuffer: 1 << 20 });
   const wall = Number(process.hrtime.bigint() - start) / 1e6;

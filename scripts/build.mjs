@@ -20,13 +20,15 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const binDir = join(root, 'src', 'bin');
 const entries = readdirSync(binDir).filter((f) => f.endsWith('.ts'));
-const ONE_FILE = new Set(['ssh-to-age.ts', 'keybridge.ts', ...entries.filter((f) => f.startsWith('age-plugin-'))]);
+const ONE_FILE = new Set(['ssh-to-age.ts', 'keybridge.ts']);
+/** The age plugins: one CommonJS bundle each (dist/lib/), run by a small loader with V8's code cache. */
+const PLUGINS = entries.filter((f) => f.startsWith('age-plugin-'));
 /** keybridge's subcommand modules: every `import('./X.ts')` of src/cli/commands.ts. */
 const commandsTable = join(root, 'src', 'cli', 'commands.ts');
 const COMMANDS = [...readFileSync(commandsTable, 'utf8').matchAll(/import\(['"]\.\/([\w-]+)\.ts['"]\)/g)].map((m) => m[1]);
 /** keybridge subcommands bundled as ES modules (large, and not one-shot). */
 const HEAVY = ['demo', 'validate', 'sim', 'rig'];
-const shared = entries.filter((f) => !ONE_FILE.has(f));
+const shared = entries.filter((f) => !ONE_FILE.has(f) && !PLUGINS.includes(f));
 const single = entries.filter((f) => ONE_FILE.has(f));
 // Worker threads' entries: dist/workers/<name>.mjs, found by the code that starts them.
 const workers = { 'ssh-to-age-public': join(root, 'src', 'cli', 'sshToAgeWorker.ts') };
@@ -45,6 +47,7 @@ const define = {
 rmSync(join(root, 'dist', 'chunks'), { recursive: true, force: true });
 rmSync(join(root, 'dist', 'workers'), { recursive: true, force: true });
 rmSync(join(root, 'dist', 'commands'), { recursive: true, force: true });
+rmSync(join(root, 'dist', 'lib'), { recursive: true, force: true });
 mkdirSync(join(root, 'dist'), { recursive: true });
 
 const banner =
@@ -92,6 +95,31 @@ const subcommands = (dir) => ({
     b.onResolve({ filter: /\.cjs$/, namespace: 'keybridge-subcommand' }, (args) => ({ path: args.path, external: true }));
   },
 });
+/**
+ * A plugin's executable, dist/<name>.cjs: runs its bundle (lib/<name>.cjs, CommonJS) through
+ * node:vm with the V8 code cache the build made for it with this node (lib/<name>.cjs.cache,
+ * scripts/codecache.ts): the functions a run compiles are read from the cache instead of parsed
+ * and compiled again. V8 rejects a cache from another node version or other flags, and then
+ * compiles as usual; a missing cache is the same. Nothing is written at run time except when the
+ * build asks for the cache (KEYBRIDGE_CODE_CACHE_OUT).
+ */
+const pluginLoader = (name) => `#!/usr/bin/env node
+'use strict';
+// ${name}: the code is lib/${name}.cjs, run with its V8 code cache (see scripts/build.mjs).
+const { readFileSync, writeFileSync } = require('node:fs');
+const { Script } = require('node:vm');
+const { createRequire, wrap } = require('node:module');
+const file = require('node:path').join(__dirname, './lib/${name}.cjs');
+let cachedData;
+try {
+  cachedData = readFileSync(file + '.cache');
+} catch {}
+const script = new Script(wrap(readFileSync(file, 'utf8')), { filename: file, cachedData });
+const out = process.env.KEYBRIDGE_CODE_CACHE_OUT;
+if (out) process.once('exit', () => writeFileSync(out, script.createCachedData()));
+const m = { exports: {}, filename: file, id: file };
+script.runInThisContext()(m.exports, createRequire(file), m, file, require('node:path').dirname(file));
+`;
 const subcommandBundle = (name) => join(root, 'dist', 'commands', `${name}.${HEAVY.includes(name) ? 'mjs' : 'cjs'}`);
 
 await Promise.all([
@@ -118,6 +146,20 @@ await Promise.all([
     }).then(() => {
       chmodSync(cjsPath(file), 0o755);
       writeFileSync(binPath(file), `#!/usr/bin/env node\n// The command is ${basename(cjsPath(file))} (CommonJS: it starts faster); this name keeps working.\nimport './${basename(cjsPath(file))}';\n`, { mode: 0o755 });
+    }),
+  ),
+  ...PLUGINS.map((file) =>
+    build({
+      ...cjs,
+      // import() of node-hid / node:zlib as require: code run by node:vm has no module loader for import()
+      supported: { 'dynamic-import': false },
+      entryPoints: [join(binDir, file)],
+      outfile: join(root, 'dist', 'lib', basename(file, '.ts') + '.cjs'),
+    }).then(() => {
+      const name = basename(file, '.ts');
+      writeFileSync(cjsPath(file), pluginLoader(name), { mode: 0o755 });
+      chmodSync(cjsPath(file), 0o755);
+      writeFileSync(binPath(file), `#!/usr/bin/env node\n// The command is ${name}.cjs (CommonJS: it starts faster); this name keeps working.\nimport './${name}.cjs';\n`, { mode: 0o755 });
     }),
   ),
   ...COMMANDS.map((name) =>
@@ -150,12 +192,16 @@ rmSync(join(root, 'dist', 'man'), { recursive: true, force: true });
 rmSync(join(root, 'dist', 'completions'), { recursive: true, force: true });
 execFileSync(process.execPath, [join(root, 'build', 'docs.mjs'), join(root, 'dist')], { stdio: 'inherit' });
 
+// The plugins' code caches, made by running each one as age does (scripts/codecache.ts).
+await build({ ...common, entryPoints: [join(root, 'scripts', 'codecache.ts')], outfile: join(root, 'build', 'codecache.mjs'), banner: { js: banner } });
+execFileSync(process.execPath, [join(root, 'build', 'codecache.mjs'), join(root, 'dist')], { stdio: 'inherit' });
+
 // dist/ holds exactly what this build wrote (npm pack ships all of it): remove leftovers such as
 // the bundle of an executable that no longer exists.
 const wanted = new Set([
-  'index.mjs', 'testing.mjs', 'chunks', 'man', 'completions', 'commands', 'workers',
+  'index.mjs', 'testing.mjs', 'chunks', 'man', 'completions', 'commands', 'workers', 'lib',
   ...entries.map((file) => basename(file, '.ts') + '.mjs'),
-  ...single.map((file) => basename(file, '.ts') + '.cjs'),
+  ...[...single, ...PLUGINS].map((file) => basename(file, '.ts') + '.cjs'),
 ]);
 for (const name of readdirSync(join(root, 'dist'))) {
   if (!wanted.has(name)) rmSync(join(root, 'dist', name), { recursive: true, force: true });
