@@ -15,7 +15,7 @@ import { PIN_MAX, PIN_MIN } from '../../tokens/schsm/constants.ts';
 import { ScHsmError } from '../../tokens/schsm/errors.ts';
 import { lazyReaders, type CardReaders } from '../../transport/readers.ts';
 import { MALFORMED, NOT_FOR_THIS, type DeviceAccess, type DeviceRef, type KitTexts, type OpenDevice, type PinTarget, type TokenContext, type TokenFamily } from '../kit/family.ts';
-import { listPicoHsms, type PicoHsm } from './devices.ts';
+import type { PicoHsm } from './devices.ts';
 import { PicoHsmError } from './errors.ts';
 import { decodeIdentityData, describeSlot, type PicoHsmIdentity } from './identity.ts';
 import { findKey, readAgeKeys, tagPqRecipientBytes, type AgeKey } from './keys.ts';
@@ -75,6 +75,8 @@ export function scHsmPin(hsm: PicoHsm): PinTarget {
 export function picoHsmDevices(readers: CardReaders, release: () => Promise<void>): DeviceAccess<PicoHsmDevice> {
   return {
     async open(ref, log) {
+      // The SmartCard-HSM session code loads with the first device: a wrap (recipient-v1) needs none.
+      const { listPicoHsms } = await import('./devices.ts');
       const all = await listPicoHsms(readers, log);
       let found: PicoHsmDevice | null = null;
       let uninitialised: PicoHsm | null = null;

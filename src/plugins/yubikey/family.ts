@@ -19,7 +19,7 @@ import { PivError } from '../../tokens/piv/errors.ts';
 import { TransportError } from '../../transport/apdu.ts';
 import { lazyReaders, type CardReaders } from '../../transport/readers.ts';
 import { MALFORMED, type DeviceAccess, type DeviceRef, type KitTexts, type OpenDevice, type TokenContext, type TokenFamily } from '../kit/family.ts';
-import { openBySerial, type YubiKey } from './devices.ts';
+import type { YubiKey } from './devices.ts';
 import { translateTransportError, YubiKeyError } from './errors.ts';
 import { pivPin } from './pin.ts';
 import { parsePivP256, PIV_P256_TYPE, unwrapPivP256, wrapPivP256, type PivP256Stanza } from './pivP256.ts';
@@ -80,6 +80,8 @@ function deviceRef(serial: number): DeviceRef {
 export function yubikeyDevices(readers: CardReaders, release: () => Promise<void>): DeviceAccess<YubiKeyDevice> {
   return {
     async open(ref, log) {
+      // The PIV session code loads with the first device: a wrap (recipient-v1) needs none.
+      const { openBySerial } = await import('./devices.ts');
       const yk = await openBySerial(readers, Number(ref.key), log ? { log } : {});
       if (!yk) return null;
       return {
