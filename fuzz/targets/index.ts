@@ -8,3 +8,4 @@ import './bitwarden.ts';
 import './pivSession.ts';
 import './schsmSession.ts';
 import './ctap2Session.ts';
+import './sopsConfig.ts';
