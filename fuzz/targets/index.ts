@@ -9,3 +9,4 @@ import './pivSession.ts';
 import './schsmSession.ts';
 import './ctap2Session.ts';
 import './sopsConfig.ts';
+import './sopsMetadata.ts';
