@@ -10,3 +10,4 @@ import './schsmSession.ts';
 import './ctap2Session.ts';
 import './sopsConfig.ts';
 import './sopsMetadata.ts';
+import './secretsNix.ts';
