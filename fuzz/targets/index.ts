@@ -11,3 +11,4 @@ import './ctap2Session.ts';
 import './sopsConfig.ts';
 import './sopsMetadata.ts';
 import './secretsNix.ts';
+import './clan.ts';

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parseSopsFile } from '../../src/repo/readers/sopsFile.ts';
 import { parseSecretsNix } from '../../src/repo/readers/agenix.ts';
 import { NixParser, NixSubsetError } from '../../src/repo/readers/nix.ts';
+import { parseClanNix } from '../../src/repo/readers/clanNix.ts';
 
 const R1 = 'age1yt3tfqlfrwdwx0z0ynwplcr6qxcxfaqycuprpmy89nr83ltx74tqdpszlw';
 
@@ -31,4 +32,13 @@ describe('secrets.nix subset parser', () => {
     const p = new NixParser(`{ a = x ${'"\\'.repeat(1_000_000)}; }`, 'clan.nix', true);
     expect(() => p.parseTop(new Map())).toThrow(NixSubsetError);
   }, 30_000);
+});
+
+describe('clan.nix recipients', () => {
+  it('a long machine name in an error is quoted as a bounded excerpt', () => {
+    const text = `{ vars.settings.recipients.hosts.${'m'.repeat(20_000)} = "${R1}"; }`;
+    expect(() => parseClanNix(text)).toThrow(/^vars\.settings\.recipients\.hosts\."m{60}…" must be a list/);
+    expect(() => parseClanNix(text)).toThrow(expect.objectContaining({ message: expect.stringMatching(/^.{0,200}$/) }));
+    expect(() => parseClanNix(`{ vars.settings.recipients.hosts.galena = "${R1}"; }`)).toThrow('vars.settings.recipients.hosts.galena must be a list of recipient strings');
+  });
 });
