@@ -8,7 +8,7 @@
  * problem reports are bounded.
  */
 import fc from 'fast-check';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RepoFs } from '../../src/repo/repoFs.ts';
@@ -57,6 +57,7 @@ function repo(): { fs: RepoFs; root: string } {
   if (!scratch) {
     const root = mkdtempSync(join(tmpdir(), 'keybridge-fuzz-clan-'));
     for (const d of ['sops/users/alice', 'sops/machines/galena']) mkdirSync(join(root, d), { recursive: true });
+    process.once('exit', () => rmSync(root, { recursive: true, force: true }));
     scratch = { fs: new RepoFs(root), root };
   }
   return scratch;
