@@ -73,3 +73,24 @@ export const hostileText: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom('', '\r', '\0', '\u00ff', '\ufffd', ' '.repeat(3), '\t', '=', '#', '"', '\\'),
   fc.tuple(fc.constantFrom('a', 'A', '=', ' ', '/', '+', '1', '\u00e9'), fc.integer({ min: 100, max: 5000 })).map(([c, n]) => c.repeat(n)),
 );
+
+/** One of `bases` (text), unchanged or with byte-level mutations, decoded as UTF-8. */
+export function mutatedText(bases: readonly string[]): fc.Arbitrary<string> {
+  const te = new TextEncoder();
+  return mutatedBytes(bases.map((b) => te.encode(b))).map((b) => Buffer.from(b).toString('utf8'));
+}
+
+/** Deep nesting of a bracket pair (`[`/`]`, `{`/`}`), closed or not, around `inner`. */
+export const deepNesting: fc.Arbitrary<string> = fc
+  .tuple(fc.constantFrom(['[', ']'], ['{ a: ', ' }'], ['{"a":', '}'], ['(', ')'], ['- ', '']), fc.integer({ min: 50, max: 3000 }), fc.boolean(), fc.constantFrom('x', '"x"', '1', ''))
+  .map(([[open, close], depth, closed, inner]) => open!.repeat(depth) + inner + (closed ? close!.repeat(depth) : ''));
+
+/** A YAML alias bomb ("billion laughs"): each level lists the previous one `width` times. */
+export const yamlAliasBomb: fc.Arbitrary<string> = fc
+  .tuple(fc.integer({ min: 2, max: 12 }), fc.integer({ min: 2, max: 10 }), fc.constantFrom('age', 'sops', 'creation_rules', 'keys'))
+  .map(([levels, width, key]) => {
+    const lines = ['a0: &a0 age1qqqq'];
+    for (let l = 1; l < levels; l++) lines.push(`a${l}: &a${l} [${Array<string>(width).fill(`*a${l - 1}`).join(', ')}]`);
+    lines.push(`${key}: *a${levels - 1}`);
+    return lines.join('\n') + '\n';
+  });

@@ -4,7 +4,7 @@
  * RangeError, an error without its stable code — is a crash; a case that does not finish within
  * the target's time limit is a hang; messages longer than the bound are unbounded echoes.
  *
- * To add a target (sops metadata, secrets.nix, clan JSON…): write `fuzz/targets/NAME.ts` calling `registerTarget({...})` and import it from
+ * To add a target: write `fuzz/targets/NAME.ts` calling `registerTarget({...})` and import it from
  * fuzz/targets/index.ts. `npm run fuzz` runs it with the others; test/fuzz.test.ts runs a
  * fixed-seed slice of every registered target in `npm test`.
  */
@@ -61,8 +61,11 @@ export class FuzzFailure extends Error {
 export async function runCase<T>(target: FuzzTarget<T>, input: T): Promise<void> {
   const limit = target.timeoutMs ?? 5000;
   let timer: NodeJS.Timeout | undefined;
+  const start = performance.now();
   try {
     const result = target.run(input);
+    // A synchronous case cannot be interrupted: one that took longer than the limit is a hang.
+    if (!(result instanceof Promise) && performance.now() - start > limit) throw new FuzzFailure(target.name, `a case took ${Math.round(performance.now() - start)} ms, more than ${limit} ms (hang)`);
     if (result instanceof Promise) {
       await Promise.race([
         result,

@@ -37,7 +37,8 @@ for (const t of chosen) {
   } catch (e) {
     failed = true;
     console.log(`  ${t.name.padEnd(18)} FAILED after ${((performance.now() - start) / 1000).toFixed(1)} s`);
-    console.log(String((e as Error).message).split('\n').slice(0, 30).join('\n'));
+    // A counterexample can be megabytes on one line: each line is cut.
+    console.log(String((e as Error).message).split('\n').slice(0, 30).map((l) => (l.length > 2000 ? `${l.slice(0, 2000)}… (${l.length} characters)` : l)).join('\n'));
     // fast-check keeps the failing case's own error as the cause.
     const cause = (e as Error).cause;
     if (cause instanceof Error) console.log(`  cause: ${cause.message.split('\n').slice(0, 5).join('\n')}`);

@@ -8,3 +8,7 @@ import './bitwarden.ts';
 import './pivSession.ts';
 import './schsmSession.ts';
 import './ctap2Session.ts';
+import './sopsConfig.ts';
+import './sopsMetadata.ts';
+import './secretsNix.ts';
+import './clan.ts';

@@ -5,6 +5,7 @@
  * recipients are forced), else read by the lenient subset parser.
  */
 import { NixParser, nixEvalJson, UNKNOWN, type NixValue } from './nix.ts';
+import { excerpt } from '../keyString.ts';
 
 export interface ClanRecipients {
   default?: string[];
@@ -40,7 +41,7 @@ function fromValue(r: unknown, names: Map<string, string>, evaluatedWith: ClanRe
   const hosts = o.hosts;
   if (hosts && hosts !== UNKNOWN) {
     if (typeof hosts !== 'object' || Array.isArray(hosts)) throw new Error('vars.settings.recipients.hosts must be an attribute set of machine = [ … ]');
-    for (const [m, list] of Object.entries(hosts as Record<string, unknown>)) if (list !== UNKNOWN) out.hosts.set(m, strings(list, `vars.settings.recipients.hosts.${m}`));
+    for (const [m, list] of Object.entries(hosts as Record<string, unknown>)) if (list !== UNKNOWN) out.hosts.set(m, strings(list, `vars.settings.recipients.hosts.${/^[\w.-]{1,60}$/.test(m) ? m : excerpt(m)}`));
   }
   return out;
 }
@@ -57,8 +58,8 @@ function pickParsed(v: NixValue): NixValue | undefined {
   return get(v, 'vars', 'settings', 'recipients') ?? get(v, 'inventory', 'vars', 'settings', 'recipients') ?? get(v, 'clan', 'core', 'vars', 'settings', 'recipients');
 }
 
-/** The recipients clan.nix configures, or null when it configures none. */
-export function readClanNix(root: string, path: string, text: string): ClanRecipients | null {
+/** The lenient subset parser's reading: the recipients value (if any), its error, the let-bound key names. */
+function parseSubset(text: string): { parsed?: NixValue; parseError?: Error; names: Map<string, string> } {
   const p = new NixParser(text, 'clan.nix', true);
   let parsed: NixValue | undefined;
   let parseError: Error | undefined;
@@ -69,6 +70,19 @@ export function readClanNix(root: string, path: string, text: string): ClanRecip
   }
   const names = new Map<string, string>();
   for (const [k, v] of p.topBindings) if (typeof v === 'string' && /^(age1|ssh-)/.test(v)) names.set(k, v.trim());
+  return { ...(parsed !== undefined ? { parsed } : {}), ...(parseError ? { parseError } : {}), names };
+}
+
+/** clan.nix read by the subset parser alone (what readClanNix falls back to without Nix). */
+export function parseClanNix(text: string): ClanRecipients | null {
+  const { parsed, parseError, names } = parseSubset(text);
+  if (parseError) throw parseError;
+  return fromValue(parsed, names, 'parser');
+}
+
+/** The recipients clan.nix configures, or null when it configures none. */
+export function readClanNix(root: string, path: string, text: string): ClanRecipients | null {
+  const { parsed, parseError, names } = parseSubset(text);
   let viaNix: unknown;
   try {
     viaNix = nixEvalJson(root, path, SELECT);

@@ -21,6 +21,17 @@ export class NixSubsetError extends Error {
   }
 }
 
+/**
+ * The value of a Nix `"…"` literal (quotes included): `\n`, `\r`, `\t`, and a backslash before
+ * any other character (`\"`, `\\`, `\$`, `\q`) stands for that character; control characters
+ * and newlines stand for themselves.
+ */
+function nixStringValue(raw: string): string {
+  const body = raw.slice(1, -1);
+  if (!body.includes('\\')) return body;
+  return body.replace(/\\([\s\S])/g, (_, c: string) => (c === 'n' ? '\n' : c === 'r' ? '\r' : c === 't' ? '\t' : c));
+}
+
 export class NixParser {
   private i = 0;
   private depth = 0;
@@ -57,7 +68,9 @@ export class NixParser {
       const c = this.s[this.i]!;
       if (c === '"') {
         const m = /^"(?:[^"\\]|\\.)*"/s.exec(this.s.slice(this.i));
-        this.i += m ? m[0].length : 1;
+        // Unterminated: the rest of the file is inside the string (rescanning it from each later
+        // quote would be quadratic).
+        this.i = m ? this.i + m[0].length : this.s.length;
         continue;
       }
       if (c === "'" && this.s[this.i + 1] === "'") {
@@ -149,15 +162,21 @@ export class NixParser {
     if (this.peek(/^"/)) {
       const raw = this.take(/^"(?:[^"\\]|\\.)*"/s, 'a string');
       if (/(^|[^\\])\$\{/.test(raw)) throw new NixSubsetError(`${this.label}: string interpolation is outside the supported subset`);
-      return JSON.parse(raw.replace(/\\\$/g, '$').replace(/\n/g, '\\n')) as string;
+      return nixStringValue(raw);
     }
     if (this.peek(/^\[/)) {
+      if (this.depth >= MAX_DEPTH) throw new NixSubsetError(`${this.label}: nested deeper than ${MAX_DEPTH}`);
       this.take(/^\[/, '[');
       const items: NixValue[] = [];
       while (!this.peek(/^\]/)) {
         if (this.i >= this.s.length) throw new NixSubsetError(`${this.label}: unterminated list`);
         if (items.length >= MAX_LIST) throw new NixSubsetError(`${this.label}: a list longer than ${MAX_LIST}`);
-        items.push(this.term(env));
+        this.depth++;
+        try {
+          items.push(this.term(env));
+        } finally {
+          this.depth--;
+        }
       }
       this.take(/^\]/, ']');
       return items;
@@ -193,7 +212,7 @@ export class NixParser {
       const path: string[] = [];
       do {
         if (path.length) this.take(/^\./, '.');
-        path.push(this.peek(/^"/) ? (JSON.parse(this.take(/^"(?:[^"\\]|\\.)*"/, 'a name')) as string) : this.take(/^[A-Za-z_][A-Za-z0-9_'-]*/, 'an attribute name'));
+        path.push(this.peek(/^"/) ? nixStringValue(this.take(/^"(?:[^"\\]|\\.)*"/, 'a name')) : this.take(/^[A-Za-z_][A-Za-z0-9_'-]*/, 'an attribute name'));
       } while (this.peek(/^\./));
       this.take(/^=/, '=');
       const v = this.valueOrSkip(env);

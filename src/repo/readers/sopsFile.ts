@@ -76,12 +76,14 @@ export function parseSopsFile(text: string, fileName: string): SopsMetadata | nu
   }
   if (!text.trimStart().startsWith('{')) {
     // Fast path for the common YAML layout: a top-level `sops:` block with one key group. Only
-    // `recipient:` keys of the age list are read; anything else falls back to a full parse.
+    // `recipient:` keys of the age list are read; anything else falls back to a full parse. The
+    // indentation is matched within one line: `^\s*` would rescan every following blank line
+    // from each line start (quadratic).
     const at = text.search(/^sops:\s*$/m);
     if (at >= 0) {
       const block = text.slice(at);
-      if (!/^\s+key_groups:/m.test(block)) {
-        const recipients = [...block.matchAll(/^\s*(?:- )?recipient:\s*(\S+)\s*$/gm)].map((m) => m[1]!.replace(/^["']|["']$/g, ''));
+      if (!/^[^\S\n]+key_groups:/m.test(block)) {
+        const recipients = [...block.matchAll(/^[^\S\n]*(?:- )?recipient:\s*(\S+)\s*$/gm)].map((m) => m[1]!.replace(/^["']|["']$/g, ''));
         return { groups: [recipients] };
       }
     }
