@@ -51,6 +51,8 @@ export interface ValidateOptions {
   environment?: Environment;
   /** Sighting/file callbacks for progress on big repos. */
   progress?: (what: string) => void;
+  /** When given, milliseconds spent per phase are added to it (config, walk, keys, read, parse, match, rest); for bench/validate. */
+  timings?: Record<string, number>;
 }
 
 export interface ValidationResult {
@@ -147,6 +149,16 @@ function fileArgs(files: string[]): string {
 
 export async function validateRepo(opts: ValidateOptions): Promise<ValidationResult> {
   const root = opts.root;
+  const timings = opts.timings;
+  let lapStart = timings ? performance.now() : 0;
+  /** The time since the previous lap, added to `phase` (only when timings are asked for). */
+  const lap = timings
+    ? (phase: string) => {
+        const now = performance.now();
+        timings[phase] = (timings[phase] ?? 0) + now - lapStart;
+        lapStart = now;
+      }
+    : undefined;
   let fs: RepoFs;
   try {
     fs = new RepoFs(root);
@@ -217,7 +229,9 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
 
   // Files in the repo
   opts.progress?.('walking the repository');
+  lap?.('config');
   const walk = walkRepo(fs, SKIP_DIRS, wanted);
+  lap?.('walk');
   for (const p of walk.problems) unchecked(p.path, p.cause);
   const all = walk.files;
 
@@ -429,15 +443,19 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
   const clanSecretFiles = new Set(clanSecrets.map((s) => s.file));
   const fileChecks: { problem?: Problem; keys: string[]; source: ContextKind | null; raw?: string[] }[] = [];
   opts.progress?.('checking encrypted files');
+  lap?.('keys');
   /** Per creation rule, its recipients in order and without repeats (computed once, not per file). */
   const ruleKeys = new Map<SopsConfig['rules'][number], { flat: string[]; unique: string[] }>();
   for (const f of all) {
     if (!DATA_EXT.test(f) || f === '.sops.yaml' || f.endsWith('key.json') || clanSecretFiles.has(f) || f.startsWith('.keybridge')) continue;
+    lap?.('match');
     const text = readText(f);
+    lap?.('read');
     if (text === null || !text.includes('sops')) continue;
     let meta;
     try {
       meta = parseSopsFile(text, f);
+      lap?.('parse');
     } catch (e) {
       if (e instanceof SopsMetadataError) {
         unchecked(f, `${e.message}; not checked`);
@@ -474,6 +492,7 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
     }
   }
 
+  lap?.('match');
   // Mismatches across contexts
   const ignored = new Set(cfg.ignore);
   const byIdentity = new Map<string, Sighting[]>();
@@ -718,6 +737,7 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
 
   const identities = [...byIdentity.keys()].sort();
   const contexts = CONTEXT_ORDER.filter((c) => sightings.some((s) => s.context === c) || invalid.some((i) => i.context === c));
+  lap?.('rest');
   return { root, identities, contexts, sightings, files, problems: ordered, notes, invalid };
 }
 
