@@ -428,7 +428,19 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
   }
 
   // Which files each .sops.yaml key covers (for fixes that re-encrypt them), and the sops checks.
-  const filesOfKey = new Map<string, string[]>();
+  /** Each sops file with the unique recipients of its rule, in walk order; filesOfKey is built from it only when a fix needs it. */
+  const sopsFileNames: string[] = [];
+  const sopsFileKeys: string[][] = [];
+  let filesOfKeyMap: Map<string, string[]> | undefined;
+  const filesOfKey = (key: string): string[] | undefined => {
+    if (!filesOfKeyMap) {
+      filesOfKeyMap = new Map();
+      sopsFileNames.forEach((file, i) => {
+        for (const k of sopsFileKeys[i]!) (filesOfKeyMap!.get(k) ?? filesOfKeyMap!.set(k, []).get(k)!).push(file);
+      });
+    }
+    return filesOfKeyMap.get(key);
+  };
   const clanSecrets = (() => {
     try {
       return readClanSecrets(fs, all);
@@ -474,7 +486,8 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
     }
     let keys = ruleKeys.get(rule);
     if (!keys) ruleKeys.set(rule, (keys = { flat: rule.groups.flat(), unique: [...new Set(rule.groups.flat())] }));
-    for (const k of keys.unique) (filesOfKey.get(k) ?? filesOfKey.set(k, []).get(k)!).push(f);
+    sopsFileNames.push(f);
+    sopsFileKeys.push(keys.unique);
     const fix = `sops updatekeys -y ${shellQuote(f)}`;
     files.push({ file: f, kind: 'sops', expected: keys.flat.slice(), actual: actual.flat(), fix });
     const n = Math.max(rule.groups.length, actual.length);
@@ -753,7 +766,7 @@ function mixCheck(keys: string[], where: string, what: string, problems: Problem
 }
 
 interface FixContext {
-  filesOfKey: Map<string, string[]>;
+  filesOfKey: (key: string) => string[] | undefined;
   machinePrivateKey: Set<string>;
   agenixRel: string | undefined;
 }
@@ -761,7 +774,7 @@ interface FixContext {
 function fixFor(s: Sighting, expected: string, expectedSighting: Sighting, f: FixContext): string {
   switch (s.context) {
     case 'sops-anchor': {
-      const covered = f.filesOfKey.get(s.written ?? s.recipient) ?? [];
+      const covered = f.filesOfKey(s.written ?? s.recipient) ?? [];
       const then = covered.length ? `, then: sops updatekeys -y ${fileArgs(covered)}` : ' (no file is encrypted under its rules yet)';
       return `set &${s.name} in .sops.yaml (line ${s.where.split(':')[1]}) to ${expected}${then}`;
     }
