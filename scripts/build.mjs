@@ -29,20 +29,18 @@ const shared = entries.filter((f) => !ONE_FILE.has(f));
 const single = entries.filter((f) => ONE_FILE.has(f));
 // Worker threads' entries: dist/workers/<name>.mjs, found by the code that starts them.
 const workers = { 'ssh-to-age-public': join(root, 'src', 'cli', 'sshToAgeWorker.ts') };
-// The virtual token registry (src/sim/tokens.ts) reads its directory from the sources; the
-// bundles get the names found here, and esbuild bundles every ./X/token.ts it can import.
-const simDir = join(root, 'src', 'sim');
-const simTokens = readdirSync(simDir, { withFileTypes: true })
-  .filter((d) => d.isDirectory() && existsSync(join(simDir, d.name, 'token.ts')))
-  .map((d) => d.name)
-  .sort();
-// Likewise the plugin families whose cli.ts describes a plugin binary (src/cli/programs.ts).
-const pluginDir = join(root, 'src', 'plugins');
-const pluginFamilies = readdirSync(pluginDir, { withFileTypes: true })
-  .filter((d) => d.isDirectory() && d.name !== 'kit' && existsSync(join(pluginDir, d.name, 'cli.ts')))
-  .map((d) => d.name)
-  .sort();
-const define = { __KEYBRIDGE_SIM_TOKENS__: JSON.stringify(simTokens), __KEYBRIDGE_PLUGIN_FAMILIES__: JSON.stringify(pluginFamilies) };
+// The registries of token families (src/fs/registry.ts) read their directories from the sources;
+// the bundles get the names found here, and esbuild bundles every ./X/file.ts a registry's
+// template import can reach: the virtual tokens (src/sim/X/token.ts), the plugin families whose
+// cli.ts describes a plugin binary (src/cli/programs.ts), and the families' demo steps
+// (src/plugins/X/demo.ts, src/cli/demo.ts).
+const familyDirs = (dir, file) =>
+  readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory() && d.name !== 'kit' && existsSync(join(dir, d.name, file))).map((d) => d.name).sort();
+const define = {
+  __KEYBRIDGE_SIM_TOKENS__: JSON.stringify(familyDirs(join(root, 'src', 'sim'), 'token.ts')),
+  __KEYBRIDGE_PLUGIN_FAMILIES__: JSON.stringify(familyDirs(join(root, 'src', 'plugins'), 'cli.ts')),
+  __KEYBRIDGE_DEMO_STEPS__: JSON.stringify(familyDirs(join(root, 'src', 'plugins'), 'demo.ts')),
+};
 rmSync(join(root, 'dist', 'chunks'), { recursive: true, force: true });
 rmSync(join(root, 'dist', 'workers'), { recursive: true, force: true });
 rmSync(join(root, 'dist', 'commands'), { recursive: true, force: true });

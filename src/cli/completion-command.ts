@@ -1,6 +1,6 @@
 /**
  * `keybridge completion bash|zsh|fish`: the completion script for every keybridge executable
- * (keybridge, ssh-to-age, age-plugin-yubikey), generated from their option definitions.
+ * (keybridge, ssh-to-age, the age plugins), generated from their option definitions.
  */
 import { UsageError, parseCommandArgs, write, type Command } from './io.ts';
 import { HELP_OPTION, type CommandArgs } from '../term/spec.ts';
@@ -8,7 +8,7 @@ import { SHELLS, completionScript, type Shell } from './completion.ts';
 
 const HELP = `Usage: keybridge completion bash|zsh|fish
 
-Prints the shell completion script for keybridge, ssh-to-age and age-plugin-yubikey.
+Prints the shell completion script for keybridge, ssh-to-age and every age plugin it installs.
 
   bash   source <(keybridge completion bash)          (e.g. in ~/.bashrc)
   zsh    source <(keybridge completion zsh)           (after compinit, e.g. in ~/.zshrc)

@@ -1,7 +1,8 @@
 /**
- * `keybridge demo`: the main job end to end on this machine, with a virtual YubiKey when no
- * token is plugged in. Everything happens in a temporary directory that is removed afterwards
- * (kept with --keep).
+ * `keybridge demo`: the main job end to end on this machine, on virtual tokens: each token
+ * family's step (`src/plugins/X/demo.ts`, found by the registry of src/demo/step.ts), then the
+ * steps that need no token. Everything happens in a temporary directory that is removed
+ * afterwards (kept with --keep).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,21 +12,13 @@ import { HELP_OPTION, type CommandArgs } from '../term/spec.ts';
 import { DemoReport } from '../demo/report.ts';
 import { DemoStepError } from '../demo/exec.ts';
 import { sshStep } from '../demo/sshStep.ts';
-import { yubikeyStep } from '../demo/yubikeyStep.ts';
-import { picohsmStep } from '../demo/picohsmStep.ts';
 import { validateStep } from '../demo/validateStep.ts';
-import { fido2Step } from '../demo/fido2Step.ts';
+import { familyDemoSteps, type DemoStep } from '../demo/step.ts';
 
-const HELP = `Usage: keybridge demo [--keep]
+const help = (steps: DemoStep[]) => `Usage: keybridge demo [--keep]
 
 Runs keybridge's main job end to end on this machine and explains each step:
-  - plug a virtual YubiKey into pcscd (no hardware needed; a real token is never modified)
-  - generate an age identity on it with age-plugin-yubikey
-  - encrypt with the real age CLI and decrypt with age -d through the plugin
-  - plug a virtual Pico HSM, generate an X25519 key on it with age-plugin-picohsm, encrypt with
-    stock age (no plugin), decrypt with age -d through the plugin
-  - the same with a virtual FIDO2 key (CTAP2 hmac-secret) and age-plugin-fido2-hmac
-  - convert an SSH host key to an age recipient, encrypt with the real age, decrypt
+${steps.map((s) => s.help).join('')}  - convert an SSH host key to an age recipient, encrypt with the real age, decrypt
   - build an example clan + sops-nix + agenix repo with planted faults and validate it
 
 Options:
@@ -44,17 +37,16 @@ export const command: Command = {
   spec,
   async run(argv, io) {
     const { values } = parseCommandArgs(argv, spec.options);
+    const steps = await familyDemoSteps();
     if (values.help) {
-      await write(io.stdout, HELP);
+      await write(io.stdout, help(steps));
       return 0;
     }
     const dir = await mkdtemp(join(tmpdir(), 'keybridge-demo-'));
     const report = new DemoReport(io.stdout);
     try {
       await write(io.stdout, `keybridge demo (working directory ${dir})\n`);
-      await yubikeyStep(dir, report);
-      await picohsmStep(dir, report);
-      await fido2Step(dir, report);
+      for (const step of steps) await step.run(dir, report);
       await sshStep(dir, report);
       await validateStep(dir, report);
       report.done();

@@ -6,9 +6,7 @@ import { commands } from './commands.ts';
 import { MAIN_OPTIONS } from './main.ts';
 import { spec as sshToAgeSpec } from './ssh-to-age.ts';
 import type { CommandSpec, ProgramSpec } from '../term/spec.ts';
-import { existsSync, readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { familyNames } from '../fs/registry.ts';
 
 export async function keybridgeProgram(): Promise<ProgramSpec> {
   const cmds: CommandSpec[] = [];
@@ -52,21 +50,12 @@ export const SSH_TO_AGE: ProgramSpec = {
 declare const __KEYBRIDGE_PLUGIN_FAMILIES__: string[] | undefined;
 
 /**
- * The token families with a plugin binary: every `src/plugins/X/cli.ts` (the kit aside), found like
- * the virtual tokens: from the sources the directory is read, in the bundles scripts/build.mjs
- * defines the names. Each exports `PROGRAM`, built from the flag table its parser uses.
+ * Every executable: keybridge, ssh-to-age, then the plugins by family name: every
+ * `src/plugins/X/cli.ts` (src/fs/registry.ts), which exports `PROGRAM`, built from the flag table
+ * its parser uses.
  */
-function pluginFamilies(): string[] {
-  if (typeof __KEYBRIDGE_PLUGIN_FAMILIES__ !== 'undefined') return __KEYBRIDGE_PLUGIN_FAMILIES__;
-  const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'plugins');
-  return readdirSync(dir, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && d.name !== 'kit' && existsSync(join(dir, d.name, 'cli.ts')))
-    .map((d) => d.name)
-    .sort();
-}
-
-/** Every executable: keybridge, ssh-to-age, then the plugins by family name. */
 export async function programs(): Promise<ProgramSpec[]> {
-  const plugins = await Promise.all(pluginFamilies().map(async (n) => ((await import(`../plugins/${n}/cli.ts`)) as { PROGRAM: ProgramSpec }).PROGRAM));
+  const families = familyNames(typeof __KEYBRIDGE_PLUGIN_FAMILIES__ === 'undefined' ? undefined : __KEYBRIDGE_PLUGIN_FAMILIES__, new URL('../plugins/', import.meta.url), 'cli.ts');
+  const plugins = await Promise.all(families.map(async (n) => ((await import(`../plugins/${n}/cli.ts`)) as { PROGRAM: ProgramSpec }).PROGRAM));
   return [await keybridgeProgram(), SSH_TO_AGE, ...plugins];
 }

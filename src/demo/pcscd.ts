@@ -1,15 +1,12 @@
 /**
  * The pcscd a demo step plugs its virtual token into: the machine's own (running or
  * socket-activated, with vsmartcard-vpcd's reader on port 35963), or one the demo starts (root
- * only) with a reader named like the token's real one. And `age -d` on a terminal the demo types
- * the PIN into.
+ * only) with a reader named like the token's real one.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { openPcsc } from '../transport/pcsc.ts';
 import { pcscdRunning, startRig, type Rig } from '../rig/pcscd.ts';
-import { DemoStepError, exec } from './exec.ts';
-import { distDir } from './paths.ts';
+import { DemoStepError } from './exec.ts';
 import type { DemoReport } from './report.ts';
 
 export async function demoPcscd(report: DemoReport, token: string, reader?: { name: string; port: number }): Promise<{ port: number; rig: Rig | null }> {
@@ -38,17 +35,25 @@ export async function tokenSeen(rig: Rig | null): Promise<void> {
   else await new Promise((r) => setTimeout(r, 1200));
 }
 
-/** Runs `age -d …` on a pty, typing `pin` at the "Enter PIN" prompt; returns the transcript (PIN masked). */
-export async function ageDecryptOnPty(args: string[], pin: string, env: NodeJS.ProcessEnv, expected: string): Promise<string> {
-  const out = await exec('python3', [join(distDir(), '..', 'scripts', 'pty-run.py'), '--timeout', '30', '--expect', 'Enter PIN', '--send', '@env', '--', 'age', ...args], {
-    env: { ...env, PTY_SEND_1: pin },
-    noTty: true,
-  });
-  const transcript = out.stdout.toString().replace(/\r/g, '').replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
-  if (!transcript.includes(expected)) throw new DemoStepError(`decryption through the plugin failed:\n${transcript}`);
-  return transcript
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => (l.startsWith('Enter PIN') ? `${l.trim()} ******` : l))
-    .join('\n');
+/**
+ * Plugs the virtual PC/SC token `plug` starts on a vpcd port into the demo's pcscd (see
+ * `demoPcscd`), lets pcscd see it, runs `use`, and then pulls the token and stops the pcscd the
+ * demo started.
+ */
+export async function withVirtualCard<C extends { stop(): Promise<void> }>(
+  report: DemoReport,
+  token: { label: string; reader?: { name: string; port: number } },
+  plug: (port: number) => Promise<C>,
+  use: (card: C) => Promise<void>,
+): Promise<void> {
+  const { port, rig } = await demoPcscd(report, token.label, token.reader);
+  let card: C | null = null;
+  try {
+    card = await plug(port);
+    await tokenSeen(rig);
+    await use(card);
+  } finally {
+    await card?.stop().catch(() => undefined);
+    await rig?.stop();
+  }
 }

@@ -3,6 +3,7 @@
  * ISO 7816-4 cases 1–4), command chaining (CLA bit 0x10), and response chaining (61xx + GET
  * RESPONSE) for short-APDU clients. Shared by every virtual card; independent of tokens/.
  */
+import { ISO_SW } from '../transport/iso7816.ts';
 
 export interface CommandApdu {
   cla: number;
@@ -21,23 +22,8 @@ export class SwError extends Error {
   }
 }
 
-export const SW = {
-  OK: 0x9000,
-  WRONG_LENGTH: 0x6700,
-  SECURITY: 0x6982,
-  BLOCKED: 0x6983,
-  DATA_INVALID: 0x6984,
-  CONDITIONS: 0x6985,
-  NOT_ALLOWED: 0x6986,
-  INCORRECT_DATA: 0x6a80,
-  FUNC_NOT_SUPPORTED: 0x6a81,
-  NOT_FOUND: 0x6a82,
-  NO_SPACE: 0x6a84,
-  INCORRECT_P1P2: 0x6a86,
-  WRONG_P1P2: 0x6b00,
-  INS_NOT_SUPPORTED: 0x6d00,
-  CLA_NOT_SUPPORTED: 0x6e00,
-} as const;
+/** The status words a virtual card answers (ISO 7816-4). */
+export const SW = ISO_SW;
 
 /** Parses a command APDU; throws SwError(6700) when the length fields are inconsistent. */
 export function parseCommand(b: Uint8Array): CommandApdu {

@@ -4,7 +4,9 @@
  * own options, and how to start it. Each `src/sim/X/token.ts` exports one as `token`; the
  * registry (tokens.ts) discovers them.
  */
-import type { OptionDefs } from '../term/spec.ts';
+import { FlagError } from '../term/flags.ts';
+import type { OptionDef, OptionDefs } from '../term/spec.ts';
+import type { PresenceBehaviour } from './pluggedCard.ts';
 
 export interface VirtualTokenKind {
   /** `keybridge sim NAME`, `keybridge rig --NAME`. */
@@ -38,4 +40,26 @@ export interface RunningToken {
   /** Where clients reach it, when that is not a vpcd port ("listening on 127.0.0.1:35962"). */
   readonly where?: string;
   stop(): Promise<void>;
+}
+
+/** The `--state FILE` option of a token that persists: what it keeps there. */
+export function stateFlag(keeps: string): OptionDef {
+  return { type: 'string', value: 'FILE', complete: 'file', description: `keep ${keeps} in FILE (created 0600)` };
+}
+
+type FlagValue = string | boolean | undefined;
+
+/** A string option's value; undefined when it was not given. */
+export function stringFlag(v: FlagValue): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+/**
+ * A user-presence option (`--touch`, `--button`): one of `words`, or the milliseconds (up to ten
+ * minutes) after which a request times out; undefined when it was not given.
+ */
+export function presenceFlag<W extends string>(name: string, v: FlagValue, words: readonly W[]): W | { timeoutMs: number } | undefined {
+  if (v === undefined || (words as readonly FlagValue[]).includes(v)) return v as W | undefined;
+  if (typeof v !== 'string' || !/^\d+$/.test(v) || Number(v) > 600_000) throw new FlagError('rule', `--${name} needs ${words.join(', ')} or a number of milliseconds up to 600000`);
+  return { timeoutMs: Number(v) } satisfies PresenceBehaviour;
 }

@@ -1,28 +1,15 @@
 /**
- * The registry of virtual tokens: every `src/sim/X/token.ts`, found without a list to maintain.
- * From the sources (tsx, vitest) the directory is read; in the bundles, scripts/build.mjs defines
- * `__KEYBRIDGE_SIM_TOKENS__` with the names it found, and esbuild bundles each `./X/token.ts` the
- * template import below can reach.
+ * The registry of virtual tokens: every `src/sim/X/token.ts`, found without a list to maintain
+ * (src/fs/registry.ts; in the bundles scripts/build.mjs defines `__KEYBRIDGE_SIM_TOKENS__`).
  */
-import { existsSync, readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { familyNames } from '../fs/registry.ts';
 import type { VirtualTokenKind } from './token.ts';
 
 declare const __KEYBRIDGE_SIM_TOKENS__: string[] | undefined;
 
-function names(): string[] {
-  if (typeof __KEYBRIDGE_SIM_TOKENS__ !== 'undefined') return __KEYBRIDGE_SIM_TOKENS__;
-  const dir = dirname(fileURLToPath(import.meta.url));
-  return readdirSync(dir, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && existsSync(join(dir, d.name, 'token.ts')))
-    .map((d) => d.name)
-    .sort();
-}
-
 /** Every virtual token, by name. */
 export async function virtualTokens(): Promise<VirtualTokenKind[]> {
-  return Promise.all(names().map(async (n) => ((await import(`./${n}/token.ts`)) as { token: VirtualTokenKind }).token));
+  return Promise.all(familyNames(typeof __KEYBRIDGE_SIM_TOKENS__ === 'undefined' ? undefined : __KEYBRIDGE_SIM_TOKENS__, new URL('.', import.meta.url), 'token.ts').map(async (n) => ((await import(`./${n}/token.ts`)) as { token: VirtualTokenKind }).token));
 }
 
 /** The PC/SC readers of the given tokens (all PC/SC tokens when none are named), as the rig creates them. */

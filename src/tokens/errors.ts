@@ -50,19 +50,20 @@ export class PinBlocked extends TokenError {
   }
 }
 
-export class NotLoggedIn extends TokenError {
-  constructor(message = 'The PIN must be verified first', cause?: unknown) {
-    super('NOT_LOGGED_IN', message, { cause });
-    this.name = 'NotLoggedIn';
-  }
+/** The vocabulary's plain members: a shared code, a default message, an optional cause. */
+function sharedError(code: TokenErrorCode, name: string, fallback: string) {
+  return class extends TokenError {
+    constructor(message = fallback, cause?: unknown) {
+      super(code, message, { cause });
+      this.name = name;
+    }
+  };
 }
 
-export class CardRemoved extends TokenError {
-  constructor(message = 'The token was removed', cause?: unknown) {
-    super('CARD_REMOVED', message, { cause });
-    this.name = 'CardRemoved';
-  }
-}
+export class NotLoggedIn extends sharedError('NOT_LOGGED_IN', 'NotLoggedIn', 'The PIN must be verified first') {}
+export class CardRemoved extends sharedError('CARD_REMOVED', 'CardRemoved', 'The token was removed') {}
+export class TouchTimeout extends sharedError('TOUCH_TIMEOUT', 'TouchTimeout', 'The token was not touched in time') {}
+export class TokenUnavailable extends sharedError('UNAVAILABLE', 'TokenUnavailable', 'The token service is not available') {}
 
 export class ReaderBusy extends TokenError {
   constructor(readonly reader: string, message = `${reader}: the token is in use by another program`, cause?: unknown) {
@@ -71,17 +72,16 @@ export class ReaderBusy extends TokenError {
   }
 }
 
-export class TouchTimeout extends TokenError {
-  constructor(message = 'The token was not touched in time', cause?: unknown) {
-    super('TOUCH_TIMEOUT', message, { cause });
-    this.name = 'TouchTimeout';
-  }
-}
-
-export class TokenUnavailable extends TokenError {
-  constructor(message: string, cause?: unknown) {
-    super('UNAVAILABLE', message, { cause });
-    this.name = 'TokenUnavailable';
+/**
+ * An applet's own error (`PivError`, `ScHsmError`): its codes besides the shared ones, and the
+ * status word the card answered when there was one.
+ */
+export class AppletError<C extends string> extends TokenError {
+  declare readonly code: C;
+  readonly sw?: number;
+  constructor(code: C, message: string, extra: { sw?: number; retriesLeft?: number; cause?: unknown } = {}) {
+    super(code, message, extra);
+    if (extra.sw !== undefined) this.sw = extra.sw;
   }
 }
 

@@ -1,12 +1,14 @@
 /**
  * The generic half of the in-process typage (`age-encryption`) adapters: a `Recipient` and an
- * `Identity` for any family, running the kit's engines without a plugin process. A family's
- * adapter only names itself and passes its options through.
+ * `Identity` for any family, running the kit's engines without a plugin process, and
+ * `readerAdapters` for the families behind PC/SC readers. A family's adapter only names itself
+ * and passes its options through.
  */
 import { Stanza as TypageStanza, type Identity, type Recipient } from 'age-encryption';
 import { decodePluginIdentity, decodePluginRecipient } from '../../age/bech32.ts';
 import type { Decoded } from '../../age/plugin/v1.ts';
 import type { PluginUi } from '../../age/plugin/ui.ts';
+import type { CardReaders } from '../../transport/readers.ts';
 import type { DeviceAccess, OpenDevice, TokenFamily } from './family.ts';
 import { unwrapFiles } from './identity.ts';
 import { wrapContext, wrapFileKeys } from './recipient.ts';
@@ -144,4 +146,47 @@ export class TokenIdentity<I, P, R, D extends OpenDevice> implements Identity {
   unwrapFileKey(stanzas: TypageStanza[]): Promise<Uint8Array | null> {
     return unwrapInProcess(this.family, this.decoded, stanzas, this.opts, this.fail);
   }
+}
+
+/** What an adapter's failure is about: `fail`'s kinds, and 'recipient' (a recipient string that is not the family's). */
+export type AdapterFailure = 'recipient' | 'identity' | 'stanza' | 'device' | 'pin';
+
+export interface ReaderIdentityOptions extends TokenIdentityOptions {
+  /** The reader system (stays open: the caller owns it). */
+  readers: CardReaders;
+}
+
+/**
+ * The typage adapters of a family whose devices sit behind a reader system (PC/SC): a
+ * `Recipient` over the family's recipient (`publicKey` is its parsed value) and an `Identity`
+ * that finds its device among the caller's readers, without a plugin process. The family names
+ * itself by its constructors and its error: `error(kind, message)` returns the family's error,
+ * `device` names the device in "no … is needed to encrypt".
+ */
+export function readerAdapters<I, P, R, D extends OpenDevice>(
+  family: (deps: { readers: () => Promise<CardReaders> }) => TokenFamily<I, P, R, D>,
+  devices: (readers: CardReaders, release: () => Promise<void>) => DeviceAccess<D>,
+  device: string,
+  error: (kind: AdapterFailure, message: string) => Error,
+) {
+  const noReaders = async (): Promise<CardReaders> => {
+    throw error('device', `no ${device} is needed to encrypt`);
+  };
+  class Recipient extends TokenRecipient<R> {
+    constructor(recipient: string) {
+      const f = family({ readers: noReaders });
+      super(f, recipient, () => error('recipient', f.texts.invalidRecipient));
+    }
+    /** The recipient's public key as the family parses it. */
+    get publicKey(): R {
+      return this.recipient;
+    }
+  }
+  class Identity extends TokenIdentity<I, P, R, D> {
+    constructor(identity: string, opts: ReaderIdentityOptions) {
+      const readers = opts.readers;
+      super(family({ readers: async () => readers }), identity, { ...opts, devices: () => devices(readers, async () => undefined) }, error);
+    }
+  }
+  return { Recipient, Identity };
 }

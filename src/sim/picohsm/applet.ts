@@ -12,15 +12,15 @@ import { p256 } from '@noble/curves/nist.js';
 import { x25519 } from '@noble/curves/ed25519.js';
 import { concatBytes, parseTlvs, readTlv, tlv, TlvError, type Tlv } from '../../transport/tlv.ts';
 import { response, SW, SwError, type CommandApdu } from '../apdu.ts';
+import { refusal, retriesSw } from '../retries.ts';
+import { StoredApplet } from '../applet.ts';
 import type { PresenceOutcome } from '../pluggedCard.ts';
 import { authenticatedRequest, certificate, certificateBody, CURVE25519_PRIME, OID_TA_ECDSA_SHA256, P256_PRIME, publicKeyObject, type CurveName } from './cvc.ts';
-import { SO_PIN_RETRIES, type HsmKey, type PicoHsmStore } from './state.ts';
+import { SO_PIN_RETRIES, type HsmKey, type PicoHsmState } from './state.ts';
 
 export const SCHSM_AID = Uint8Array.of(0xe8, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x81, 0xc3, 0x1f, 0x02, 0x01);
 
 const SW_BUTTON_TIMEOUT = 0x6600;
-const SW_REFERENCE_NOT_FOUND = 0x6a88;
-const SW_WRONG_P1P2 = 0x6b00;
 const ALGO_EC_DH = 0x80;
 const OPT_BUTTON = 0x0100;
 const OPT_RRC = 0x0001;
@@ -70,20 +70,11 @@ function offsetObject(data: Uint8Array): { offset: number; rest: Uint8Array } {
   return { offset, rest: data.subarray(2 + data[1]!) };
 }
 
-export class ScHsmApplet {
+export class ScHsmApplet extends StoredApplet<PicoHsmState, AppletEvents> {
   private selected = false;
   private currentEf: number | null = null;
   private pinVerified = false;
   private soPinVerified = false;
-
-  constructor(
-    private readonly store: PicoHsmStore,
-    private readonly events: AppletEvents,
-  ) {}
-
-  private get s() {
-    return this.store.state;
-  }
 
   /** Power cycle: the applet is deselected and nothing is verified any more. */
   reset(): void {
@@ -102,34 +93,26 @@ export class ScHsmApplet {
     if (cla !== 0x00 && cla !== 0x80) throw new SwError(SW.CLA_NOT_SUPPORTED);
     if (cmd.ins === 0xa4) return this.select(cmd);
     if (!this.selected) throw new SwError(SW.INS_NOT_SUPPORTED);
-    switch (cmd.ins) {
-      case 0x20:
-        return this.verify(cmd);
-      case 0x24:
-        return this.changeReference(cmd);
-      case 0x2c:
-        return this.resetRetryCounter(cmd);
-      case 0x50:
-        return this.initialize(cmd);
-      case 0x58:
-        return this.enumerate();
-      case 0x46:
-        return this.generate(cmd);
-      case 0x62:
-        return this.decipher(cmd);
-      case 0xb0:
-      case 0xb1:
-        return this.readBinary(cmd);
-      case 0xd7:
-        return this.updateEf(cmd);
-      case 0xe4:
-        return this.deleteFile(cmd);
-      case 0x84:
-        return ok(new Uint8Array(randomBytes(Math.min(cmd.le || 8, 1024))));
-      default:
-        throw new SwError(SW.INS_NOT_SUPPORTED);
-    }
+    const handler = this.instructions[cmd.ins];
+    if (!handler) throw new SwError(SW.INS_NOT_SUPPORTED);
+    return handler(cmd);
   }
+
+  /** The instructions of the selected application, by INS byte. */
+  private readonly instructions: Readonly<Record<number, (cmd: CommandApdu) => Promise<Uint8Array> | Uint8Array>> = {
+    0x20: (cmd) => this.verify(cmd),
+    0x24: (cmd) => this.changeReference(cmd),
+    0x2c: (cmd) => this.resetRetryCounter(cmd),
+    0x50: (cmd) => this.initialize(cmd),
+    0x58: () => this.enumerate(),
+    0x46: (cmd) => this.generate(cmd),
+    0x62: (cmd) => this.decipher(cmd),
+    0xb0: (cmd) => this.readBinary(cmd),
+    0xb1: (cmd) => this.readBinary(cmd),
+    0xd7: (cmd) => this.updateEf(cmd),
+    0xe4: (cmd) => this.deleteFile(cmd),
+    0x84: (cmd) => ok(new Uint8Array(randomBytes(Math.min(cmd.le || 8, 1024)))),
+  };
 
   // ---- files ----
 
@@ -188,8 +171,8 @@ export class ScHsmApplet {
       offset = offsetObject(cmd.data).offset;
     }
     if (fid === null || !this.fileExists(fid)) throw new SwError(SW.NOT_FOUND);
-    if (fid >> 8 === PREFIX.KEY) throw new SwError(SW.SECURITY);
-    if (fid >> 8 === PREFIX.PROT_DATA && !this.pinVerified) throw new SwError(SW.SECURITY);
+    if (fid >> 8 === PREFIX.KEY) throw new SwError(SW.SECURITY_STATUS);
+    if (fid >> 8 === PREFIX.PROT_DATA && !this.pinVerified) throw new SwError(SW.SECURITY_STATUS);
     const data = this.fileData(fid) ?? new Uint8Array(0);
     if (offset > data.length) return sw(0x6282);
     const max = cmd.le > 0 ? cmd.le : data.length;
@@ -197,11 +180,11 @@ export class ScHsmApplet {
   }
 
   private async updateEf(cmd: CommandApdu): Promise<Uint8Array> {
-    if (!this.pinVerified) throw new SwError(SW.SECURITY);
+    if (!this.pinVerified) throw new SwError(SW.SECURITY_STATUS);
     const id = (cmd.p1 << 8) | cmd.p2;
     const fid = id === 0 ? this.currentEf : id;
     if (fid === null) throw new SwError(SW.NOT_FOUND);
-    if (fid >> 8 === PREFIX.KEY || fid === EF_DEVICE_CERT) throw new SwError(SW.SECURITY);
+    if (fid >> 8 === PREFIX.KEY || fid === EF_DEVICE_CERT) throw new SwError(SW.SECURITY_STATUS);
     const { offset, rest } = offsetObject(cmd.data);
     let content: Uint8Array;
     try {
@@ -212,7 +195,7 @@ export class ScHsmApplet {
       if (e instanceof TlvError) throw new SwError(SW.INCORRECT_DATA);
       throw e;
     }
-    if (offset + content.length > 0x7fff) throw new SwError(SW.NO_SPACE);
+    if (offset + content.length > 0x7fff) throw new SwError(SW.FILE_FULL);
     const old = this.fileData(fid) ?? new Uint8Array(0);
     const out = new Uint8Array(Math.max(old.length, offset + content.length));
     out.set(old);
@@ -224,10 +207,10 @@ export class ScHsmApplet {
   }
 
   private async deleteFile(cmd: CommandApdu): Promise<Uint8Array> {
-    if (!this.pinVerified) throw new SwError(SW.SECURITY);
+    if (!this.pinVerified) throw new SwError(SW.SECURITY_STATUS);
     if (cmd.p1 !== 0x02 || cmd.data.length !== 2) throw new SwError(SW.INCORRECT_P1P2);
     const fid = (cmd.data[0]! << 8) | cmd.data[1]!;
-    if (fid === EF_DEVICE_CERT) throw new SwError(SW.SECURITY);
+    if (fid === EF_DEVICE_CERT) throw new SwError(SW.SECURITY_STATUS);
     if (!this.fileExists(fid)) throw new SwError(SW.NOT_FOUND);
     if (fid >> 8 === PREFIX.KEY) delete this.s.keys[(fid & 0xff).toString(16).padStart(2, '0')];
     else delete this.s.files[fidHex(fid)];
@@ -250,51 +233,39 @@ export class ScHsmApplet {
 
   // ---- PIN and SO-PIN ----
 
-  private retriesSw(left: number): Uint8Array {
-    return sw(left === 0 ? SW.BLOCKED : 0x63c0 | left);
-  }
-
   private async verify(cmd: CommandApdu): Promise<Uint8Array> {
-    if (cmd.p1 !== 0x00 || (cmd.p2 & 0x60) !== 0) throw new SwError(SW_WRONG_P1P2);
+    if (cmd.p1 !== 0x00 || (cmd.p2 & 0x60) !== 0) throw new SwError(SW.WRONG_P1P2);
     if (cmd.p2 === 0x81) {
-      if (!this.s.initialized || this.s.pin === null) throw new SwError(SW_REFERENCE_NOT_FOUND);
+      if (!this.s.initialized || this.s.pin === null) throw new SwError(SW.REFERENCE_NOT_FOUND);
       if (cmd.data.length === 0) {
         if (this.pinVerified) return ok();
-        return this.retriesSw(this.s.pinRetriesLeft);
+        return retriesSw(this.s.pinRetriesLeft);
       }
       this.pinVerified = false;
-      if (this.s.pinRetriesLeft === 0) throw new SwError(SW.BLOCKED);
-      if (!equal(cmd.data, unhex(this.s.pin))) {
-        this.s.pinRetriesLeft--;
-        await this.store.save();
-        return this.retriesSw(this.s.pinRetriesLeft);
-      }
+      const refused = await refusal(this.s, 'pinRetriesLeft', equal(cmd.data, unhex(this.s.pin)), this.save);
+      if (refused) return refused;
       this.s.pinRetriesLeft = this.s.pinRetries;
       await this.store.save();
       this.pinVerified = true;
       return ok();
     }
     if (cmd.p2 === 0x88) {
-      if (!this.s.initialized || this.s.soPin === null) throw new SwError(SW_REFERENCE_NOT_FOUND);
+      if (!this.s.initialized || this.s.soPin === null) throw new SwError(SW.REFERENCE_NOT_FOUND);
       if (cmd.data.length === 0) {
-        if (this.s.soPinRetriesLeft === 0) throw new SwError(SW.BLOCKED);
+        if (this.s.soPinRetriesLeft === 0) throw new SwError(SW.AUTH_BLOCKED);
         if (this.soPinVerified) return ok();
-        return this.retriesSw(this.s.soPinRetriesLeft);
+        return retriesSw(this.s.soPinRetriesLeft);
       }
       return (await this.checkSoPin(cmd.data)) ?? ok();
     }
-    throw new SwError(SW_REFERENCE_NOT_FOUND);
+    throw new SwError(SW.REFERENCE_NOT_FOUND);
   }
 
   /** Checks the SO-PIN; returns the failure response, or null when it is right. */
   private async checkSoPin(value: Uint8Array): Promise<Uint8Array | null> {
     this.soPinVerified = false;
-    if (this.s.soPinRetriesLeft === 0) return sw(SW.BLOCKED);
-    if (this.s.soPin === null || !equal(value, unhex(this.s.soPin))) {
-      this.s.soPinRetriesLeft--;
-      await this.store.save();
-      return this.retriesSw(this.s.soPinRetriesLeft);
-    }
+    const refused = await refusal(this.s, 'soPinRetriesLeft', this.s.soPin !== null && equal(value, unhex(this.s.soPin)), this.save);
+    if (refused) return refused;
     this.s.soPinRetriesLeft = SO_PIN_RETRIES;
     await this.store.save();
     this.soPinVerified = true;
@@ -307,17 +278,14 @@ export class ScHsmApplet {
 
   private async changeReference(cmd: CommandApdu): Promise<Uint8Array> {
     if (cmd.p1 !== 0x00) throw new SwError(SW.INCORRECT_P1P2);
-    if (!this.s.initialized) throw new SwError(SW_REFERENCE_NOT_FOUND);
+    if (!this.s.initialized) throw new SwError(SW.REFERENCE_NOT_FOUND);
     if (cmd.p2 === 0x81) {
       const oldLen = unhex(this.s.pin!).length;
       if (cmd.data.length <= oldLen) throw new SwError(SW.WRONG_LENGTH);
-      if (this.s.pinRetriesLeft === 0) throw new SwError(SW.BLOCKED);
+      if (this.s.pinRetriesLeft === 0) throw new SwError(SW.AUTH_BLOCKED);
       this.pinVerified = false;
-      if (!equal(cmd.data.subarray(0, oldLen), unhex(this.s.pin!))) {
-        this.s.pinRetriesLeft--;
-        await this.store.save();
-        return this.retriesSw(this.s.pinRetriesLeft);
-      }
+      const refused = await refusal(this.s, 'pinRetriesLeft', equal(cmd.data.subarray(0, oldLen), unhex(this.s.pin!)), this.save);
+      if (refused) return refused;
       const newPin = cmd.data.subarray(oldLen);
       this.checkNewPin(newPin);
       this.s.pin = hex(newPin);
@@ -334,12 +302,12 @@ export class ScHsmApplet {
       await this.store.save();
       return ok();
     }
-    throw new SwError(SW_REFERENCE_NOT_FOUND);
+    throw new SwError(SW.REFERENCE_NOT_FOUND);
   }
 
   private async resetRetryCounter(cmd: CommandApdu): Promise<Uint8Array> {
-    if (cmd.p2 !== 0x81) throw new SwError(SW_REFERENCE_NOT_FOUND);
-    if (!this.s.initialized) throw new SwError(SW_REFERENCE_NOT_FOUND);
+    if (cmd.p2 !== 0x81) throw new SwError(SW.REFERENCE_NOT_FOUND);
+    if (!this.s.initialized) throw new SwError(SW.REFERENCE_NOT_FOUND);
     if (!(this.s.options & OPT_RRC)) throw new SwError(SW.NOT_ALLOWED);
     if (cmd.p1 === 0x00 || cmd.p1 === 0x02) {
       let newPin: Uint8Array;
@@ -389,7 +357,7 @@ export class ScHsmApplet {
     if (this.s.initialized) {
       // Re-initialisation wipes every key: only with the current SO-PIN as initialisation code.
       const failed = await this.checkSoPin(soPin);
-      if (failed) return sw(SW.SECURITY);
+      if (failed) return sw(SW.SECURITY_STATUS);
     }
     this.s.initialized = true;
     this.s.options = options ? (options[0]! << 8) | options[1]! : 0x0001;
@@ -434,8 +402,8 @@ export class ScHsmApplet {
   // ---- keys ----
 
   private requirePin(): void {
-    if (!this.s.initialized) throw new SwError(SW_REFERENCE_NOT_FOUND);
-    if (!this.pinVerified) throw new SwError(SW.SECURITY);
+    if (!this.s.initialized) throw new SwError(SW.REFERENCE_NOT_FOUND);
+    if (!this.pinVerified) throw new SwError(SW.SECURITY_STATUS);
   }
 
   private async generate(cmd: CommandApdu): Promise<Uint8Array> {
@@ -477,7 +445,7 @@ export class ScHsmApplet {
     this.requirePin();
     const key = this.s.keys[cmd.p1.toString(16).padStart(2, '0')];
     if (!key) throw new SwError(SW.NOT_FOUND);
-    if (cmd.p2 !== ALGO_EC_DH) throw new SwError(SW_WRONG_P1P2);
+    if (cmd.p2 !== ALGO_EC_DH) throw new SwError(SW.WRONG_P1P2);
     if (key.algorithms && !key.algorithms.includes(ALGO_EC_DH)) throw new SwError(SW.CONDITIONS);
     if (this.events.buttonEnabled()) {
       const outcome = await this.events.button();

@@ -2,7 +2,7 @@
  * The virtual Pico HSM in the registry: `keybridge sim picohsm`, `keybridge rig --picohsm`.
  */
 import { FlagError } from '../../term/flags.ts';
-import type { VirtualTokenKind } from '../token.ts';
+import { presenceFlag, stateFlag, stringFlag, type VirtualTokenKind } from '../token.ts';
 
 export const HELP = `Usage: keybridge sim picohsm [options]
 
@@ -37,30 +37,17 @@ export const token: VirtualTokenKind = {
   help: HELP,
   flags: {
     serial: { type: 'string', value: 'S', description: 'serial, 4 to 11 characters A-Z 0-9 (new devices; default random ESPH…)' },
-    state: { type: 'string', value: 'FILE', complete: 'file', description: 'keep keys, PIN/SO-PIN, counters and files in FILE (created 0600)' },
+    state: stateFlag('keys, PIN/SO-PIN, counters and files'),
     uninitialised: { type: 'boolean', description: 'a new device as it leaves the factory (sc-hsm-tool --initialize sets it up)' },
     button: { type: 'string', value: 'MODE', choices: ['off', 'approve', 'deny'], description: 'the press-to-confirm button: off (default), approve, deny, or the milliseconds after which a press times out' },
   },
   rigFlags: ['serial', 'state'],
   async start(values, at) {
-    const b = values.button;
-    let button: 'off' | 'approve' | 'deny' | { timeoutMs: number } = 'off';
-    if (b === 'approve' || b === 'deny' || b === 'off') button = b;
-    else if (typeof b === 'string') {
-      if (!/^\d+$/.test(b) || Number(b) > 600_000) throw new FlagError('rule', '--button needs off, approve, deny or a number of milliseconds up to 600000');
-      button = { timeoutMs: Number(b) };
-    }
-    if (typeof values.serial === 'string' && !/^[A-Z0-9]{4,11}$/.test(values.serial)) throw new FlagError('rule', '--serial needs 4 to 11 characters A-Z 0-9');
+    const button = presenceFlag('button', values.button, ['off', 'approve', 'deny']);
+    const serial = stringFlag(values.serial);
+    if (serial !== undefined && !/^[A-Z0-9]{4,11}$/.test(serial)) throw new FlagError('rule', '--serial needs 4 to 11 characters A-Z 0-9');
     const { startVirtualPicoHsm } = await import('./card.ts');
-    const hsm = await startVirtualPicoHsm({
-      port: at.port,
-      button,
-      log: at.log,
-      ...(at.host ? { host: at.host } : {}),
-      ...(typeof values.serial === 'string' ? { serial: values.serial } : {}),
-      ...(typeof values.state === 'string' ? { statePath: values.state } : {}),
-      ...(values.uninitialised ? { initialise: false as const } : {}),
-    });
+    const hsm = await startVirtualPicoHsm({ ...at, button, serial, statePath: stringFlag(values.state), initialise: values.uninitialised ? false : undefined });
     const s = hsm.store.state;
     return { label: 'virtual Pico HSM', version: s.version.join('.'), id: `serial ${s.serial}${s.initialized ? '' : ' (uninitialised)'}`, stop: () => hsm.stop() };
   },

@@ -4,8 +4,8 @@
  * (approve, deny, or time out), state persists in a file, and the card can be pulled and
  * re-inserted like a real one.
  */
-import { ChainingProcessor, response, SW, SwError, type CommandApdu } from '../apdu.ts';
-import { VpcdLink, type VirtualCard } from '../vpcd.ts';
+import { response, SW, SwError, type CommandApdu } from '../apdu.ts';
+import { PluggedCard, userPresence, type LinkOptions } from '../pluggedCard.ts';
 import { managementProcess, managementSelect } from './management.ts';
 import { PivApplet, type TouchBehaviour } from './piv.ts';
 import { freshState, parseVersion, StateStore } from './state.ts';
@@ -18,45 +18,35 @@ function startsWith(a: Uint8Array, prefix: Uint8Array): boolean {
   return a.length >= prefix.length && prefix.every((b, i) => a[i] === b);
 }
 
-export interface VirtualYubiKeyOptions {
-  port: number;
-  host?: string;
+export interface VirtualYubiKeyOptions extends LinkOptions {
   serial?: number;
   /** Firmware version, e.g. "5.7.1" (default). */
   version?: string;
   /** State file (created 0600 when missing). Without it, state lives in memory only. */
   statePath?: string;
   touch?: TouchBehaviour;
-  log?: (line: string) => void;
 }
 
-export class VirtualYubiKey implements VirtualCard {
+export class VirtualYubiKey extends PluggedCard {
   readonly atr = ATR;
   readonly store: StateStore;
   private readonly piv: PivApplet;
   private selected: 'piv' | 'mgmt' | null = null;
-  private readonly chaining: ChainingProcessor;
-  private readonly link: VpcdLink;
   private touchBehaviour: TouchBehaviour;
   /** Number of touches requested (approved or not). */
   touchRequests = 0;
 
   constructor(opts: VirtualYubiKeyOptions) {
+    super(opts);
     const loaded = opts.statePath ? StateStore.load(opts.statePath) : null;
     const state = loaded ?? freshState(opts.serial ?? 19088743, parseVersion(opts.version ?? '5.7.1'));
     this.store = new StateStore(state, opts.statePath);
     this.touchBehaviour = opts.touch ?? 'approve';
     this.piv = new PivApplet(this.store, { touch: () => this.touch() });
-    this.chaining = new ChainingProcessor((cmd) => this.dispatch(cmd));
-    this.link = new VpcdLink(this, { port: opts.port, ...(opts.host ? { host: opts.host } : {}), ...(opts.log ? { log: opts.log } : {}) });
   }
 
   get serial(): number {
     return this.store.state.serial;
-  }
-
-  get apduCount(): number {
-    return this.link.apduCount;
   }
 
   setTouch(b: TouchBehaviour): void {
@@ -65,24 +55,10 @@ export class VirtualYubiKey implements VirtualCard {
 
   private async touch(): Promise<boolean> {
     this.touchRequests++;
-    const b = this.touchBehaviour;
-    if (b === 'approve') return true;
-    if (b === 'deny') return false;
-    await new Promise((r) => setTimeout(r, b.timeoutMs));
-    return false;
+    return (await userPresence(this.touchBehaviour)) === 'approve';
   }
 
-  powerCycle(): void {
-    this.selected = null;
-    this.piv.reset();
-    this.chaining.reset();
-  }
-
-  process(apdu: Uint8Array): Promise<Uint8Array> {
-    return this.chaining.process(apdu);
-  }
-
-  private async dispatch(cmd: CommandApdu): Promise<Uint8Array> {
+  protected async dispatch(cmd: CommandApdu): Promise<Uint8Array> {
     if (cmd.ins === 0xa4 && (cmd.cla & 0xef) === 0) {
       if (cmd.p1 !== 0x04) throw new SwError(SW.INCORRECT_P1P2);
       if (startsWith(cmd.data, PIV_AID) && cmd.data.length >= 5) {
@@ -100,19 +76,13 @@ export class VirtualYubiKey implements VirtualCard {
     return response(new Uint8Array(0), SW.CONDITIONS);
   }
 
-  /** Plugs the card in (connects to vpcd); resolves once the reader has it. */
-  async insert(): Promise<void> {
-    await this.link.connect();
+  protected clearVolatile(): void {
+    this.selected = null;
+    this.piv.reset();
   }
 
-  /** Pulls the card out. */
-  async remove(): Promise<void> {
-    await this.link.disconnect();
-  }
-
-  async stop(): Promise<void> {
-    await this.remove();
-    await this.store.save();
+  protected save(): Promise<void> {
+    return this.store.save();
   }
 }
 

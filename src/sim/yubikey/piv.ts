@@ -9,8 +9,10 @@ import { p256, p384 } from '@noble/curves/nist.js';
 import { x25519 } from '@noble/curves/ed25519.js';
 import { concatBytes, tlv, tlvMap, TlvError } from '../../transport/tlv.ts';
 import { response, SW, SwError, type CommandApdu } from '../apdu.ts';
+import { refusal, retriesSw } from '../retries.ts';
+import { StoredApplet } from '../applet.ts';
 import type { PresenceBehaviour } from '../pluggedCard.ts';
-import { versionAtLeast, type SlotState, type StateStore } from './state.ts';
+import { versionAtLeast, type SlotState, type YubiKeyState } from './state.ts';
 import { attestationCaCertificate, attestationCertificate } from './attestation.ts';
 
 const ALG = { P256: 0x11, P384: 0x14, X25519: 0xe1, ED25519: 0xe0, TDES: 0x03, AES128: 0x08, AES192: 0x0a, AES256: 0x0c, PIN: 0xff } as const;
@@ -70,7 +72,7 @@ export interface PivEvents {
   touch(): Promise<boolean>;
 }
 
-export class PivApplet {
+export class PivApplet extends StoredApplet<YubiKeyState, PivEvents> {
   // Volatile (cleared on reset / power cycle).
   private pinVerified = false;
   /** PIN policy "always": a verification is consumed by one private-key operation. */
@@ -78,15 +80,6 @@ export class PivApplet {
   private mgmtAuthenticated = false;
   private witness: Uint8Array | null = null;
   private touchedAt = -Infinity;
-
-  constructor(
-    private readonly store: StateStore,
-    private readonly events: PivEvents,
-  ) {}
-
-  private get s() {
-    return this.store.state;
-  }
 
   reset(): void {
     this.pinVerified = false;
@@ -135,10 +128,6 @@ export class PivApplet {
     }
   }
 
-  private retriesSw(left: number): Uint8Array {
-    return response(new Uint8Array(0), left === 0 ? SW.BLOCKED : 0x63c0 | left);
-  }
-
   private async verify(cmd: CommandApdu): Promise<Uint8Array> {
     if (cmd.p1 === 0xff && cmd.p2 === 0x80 && cmd.data.length === 0) {
       this.pinVerified = false;
@@ -148,16 +137,15 @@ export class PivApplet {
     if (cmd.p1 !== 0x00 || cmd.p2 !== 0x80) throw new SwError(SW.WRONG_P1P2);
     if (cmd.data.length === 0) {
       if (this.pinVerified) return response(new Uint8Array(0), SW.OK);
-      return this.retriesSw(this.s.pinRetriesLeft);
+      return retriesSw(this.s.pinRetriesLeft);
     }
     if (cmd.data.length !== 8) throw new SwError(SW.INCORRECT_DATA);
-    if (this.s.pinRetriesLeft === 0) throw new SwError(SW.BLOCKED);
-    if (unpad(cmd.data) !== this.s.pin) {
+    if (this.s.pinRetriesLeft === 0) throw new SwError(SW.AUTH_BLOCKED);
+    const refused = await refusal(this.s, 'pinRetriesLeft', unpad(cmd.data) === this.s.pin, this.save);
+    if (refused) {
       this.pinVerified = false;
       this.pinFresh = false;
-      this.s.pinRetriesLeft--;
-      await this.store.save();
-      return this.retriesSw(this.s.pinRetriesLeft) ;
+      return refused;
     }
     this.s.pinRetriesLeft = this.s.pinRetries;
     await this.store.save();
@@ -175,16 +163,9 @@ export class PivApplet {
     if (cmd.p1 !== 0x00 || (cmd.p2 !== 0x80 && cmd.p2 !== 0x81)) throw new SwError(SW.WRONG_P1P2);
     if (cmd.data.length !== 16) throw new SwError(SW.INCORRECT_DATA);
     const isPin = cmd.p2 === 0x80;
-    const left = isPin ? this.s.pinRetriesLeft : this.s.pukRetriesLeft;
-    if (left === 0) throw new SwError(SW.BLOCKED);
-    const oldValue = unpad(cmd.data.subarray(0, 8));
     const newValue = unpad(cmd.data.subarray(8));
-    if (oldValue !== (isPin ? this.s.pin : this.s.puk)) {
-      if (isPin) this.s.pinRetriesLeft--;
-      else this.s.pukRetriesLeft--;
-      await this.store.save();
-      return this.retriesSw(isPin ? this.s.pinRetriesLeft : this.s.pukRetriesLeft);
-    }
+    const refused = await refusal(this.s, isPin ? 'pinRetriesLeft' : 'pukRetriesLeft', unpad(cmd.data.subarray(0, 8)) === (isPin ? this.s.pin : this.s.puk), this.save);
+    if (refused) return refused;
     this.checkNewPin(newValue);
     if (isPin) {
       this.s.pin = newValue;
@@ -203,12 +184,8 @@ export class PivApplet {
   private async resetRetry(cmd: CommandApdu): Promise<Uint8Array> {
     if (cmd.p1 !== 0x00 || cmd.p2 !== 0x80) throw new SwError(SW.WRONG_P1P2);
     if (cmd.data.length !== 16) throw new SwError(SW.INCORRECT_DATA);
-    if (this.s.pukRetriesLeft === 0) throw new SwError(SW.BLOCKED);
-    if (unpad(cmd.data.subarray(0, 8)) !== this.s.puk) {
-      this.s.pukRetriesLeft--;
-      await this.store.save();
-      return this.retriesSw(this.s.pukRetriesLeft);
-    }
+    const refused = await refusal(this.s, 'pukRetriesLeft', unpad(cmd.data.subarray(0, 8)) === this.s.puk, this.save);
+    if (refused) return refused;
     const newPin = unpad(cmd.data.subarray(8));
     this.checkNewPin(newPin);
     this.s.pin = newPin;
@@ -219,7 +196,7 @@ export class PivApplet {
   }
 
   private async setPinRetries(cmd: CommandApdu): Promise<Uint8Array> {
-    if (!this.mgmtAuthenticated || !this.pinVerified) throw new SwError(SW.SECURITY);
+    if (!this.mgmtAuthenticated || !this.pinVerified) throw new SwError(SW.SECURITY_STATUS);
     if (cmd.p1 < 1 || cmd.p2 < 1 || cmd.p1 > 15 || cmd.p2 > 15) throw new SwError(SW.INCORRECT_P1P2);
     Object.assign(this.s, { pinRetries: cmd.p1, pinRetriesLeft: cmd.p1, pukRetries: cmd.p2, pukRetriesLeft: cmd.p2, pin: '123456', puk: '12345678', pinIsDefault: true, pukIsDefault: true });
     await this.store.save();
@@ -250,12 +227,12 @@ export class PivApplet {
     if (!fields.has(0x82) || (!peer && !challenge)) throw new SwError(SW.INCORRECT_DATA);
     // PIN policy
     const pinPolicy = slot.pinPolicy || defaultPinPolicy(cmd.p2);
-    if (pinPolicy === PIN_POLICY.ONCE && !this.pinVerified) throw new SwError(SW.SECURITY);
-    if (pinPolicy === PIN_POLICY.ALWAYS && !this.pinFresh) throw new SwError(SW.SECURITY);
+    if (pinPolicy === PIN_POLICY.ONCE && !this.pinVerified) throw new SwError(SW.SECURITY_STATUS);
+    if (pinPolicy === PIN_POLICY.ALWAYS && !this.pinFresh) throw new SwError(SW.SECURITY_STATUS);
     // Touch policy
     const touchPolicy = slot.touchPolicy || TOUCH_POLICY.NEVER;
     if (touchPolicy === TOUCH_POLICY.ALWAYS || (touchPolicy === TOUCH_POLICY.CACHED && Date.now() - this.touchedAt > TOUCH_CACHE_MS)) {
-      if (!(await this.events.touch())) throw new SwError(SW.SECURITY);
+      if (!(await this.events.touch())) throw new SwError(SW.SECURITY_STATUS);
       this.touchedAt = Date.now();
     }
     if (pinPolicy === PIN_POLICY.ALWAYS) this.pinFresh = false;
@@ -299,7 +276,7 @@ export class PivApplet {
       this.witness = null;
       if (w.length !== block || c.length !== block || !w.every((b, i) => b === expected[i])) {
         this.mgmtAuthenticated = false;
-        throw new SwError(SW.SECURITY);
+        throw new SwError(SW.SECURITY_STATUS);
       }
       this.mgmtAuthenticated = true;
       return response(tlv(0x7c, tlv(0x82, encryptBlock(alg, key, c))), SW.OK);
@@ -309,7 +286,7 @@ export class PivApplet {
   }
 
   private async generate(cmd: CommandApdu): Promise<Uint8Array> {
-    if (!this.mgmtAuthenticated) throw new SwError(SW.SECURITY);
+    if (!this.mgmtAuthenticated) throw new SwError(SW.SECURITY_STATUS);
     if (cmd.p1 !== 0x00 || !KEY_SLOTS.has(cmd.p2)) throw new SwError(SW.WRONG_P1P2);
     let params: Map<number, Uint8Array>;
     try {
@@ -353,7 +330,7 @@ export class PivApplet {
       // Discovery object: PIV AID and PIN usage policy.
       return response(tlv(0x7e, concatBytes(tlv(0x4f, Uint8Array.from([0xa0, 0, 0, 3, 8, 0, 0, 0x10, 0, 1, 0])), tlv(0x5f2f, Uint8Array.of(0x40, 0x00)))), SW.OK);
     }
-    if (id === '5fc109' && !this.pinVerified) throw new SwError(SW.SECURITY);
+    if (id === '5fc109' && !this.pinVerified) throw new SwError(SW.SECURITY_STATUS);
     if (id === '5fff01') await this.attestationKey();
     const value = this.s.objects[id];
     if (value === undefined) throw new SwError(SW.NOT_FOUND);
@@ -362,7 +339,7 @@ export class PivApplet {
 
   private async putData(cmd: CommandApdu): Promise<Uint8Array> {
     if (cmd.p1 !== 0x3f || cmd.p2 !== 0xff) throw new SwError(SW.WRONG_P1P2);
-    if (!this.mgmtAuthenticated) throw new SwError(SW.SECURITY);
+    if (!this.mgmtAuthenticated) throw new SwError(SW.SECURITY_STATUS);
     let fields: Map<number, Uint8Array>;
     try {
       fields = tlvMap(cmd.data);
@@ -445,7 +422,7 @@ export class PivApplet {
   }
 
   private async setMgmtKey(cmd: CommandApdu): Promise<Uint8Array> {
-    if (!this.mgmtAuthenticated) throw new SwError(SW.SECURITY);
+    if (!this.mgmtAuthenticated) throw new SwError(SW.SECURITY_STATUS);
     if (cmd.p1 !== 0xff || (cmd.p2 !== 0xff && cmd.p2 !== 0xfe)) throw new SwError(SW.WRONG_P1P2);
     const d = cmd.data;
     if (d.length < 3 || d[1] !== 0x9b) throw new SwError(SW.INCORRECT_DATA);

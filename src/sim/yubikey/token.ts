@@ -2,7 +2,7 @@
  * The virtual YubiKey in the registry: `keybridge sim yubikey`, `keybridge rig --yubikey`.
  */
 import { FlagError } from '../../term/flags.ts';
-import type { VirtualTokenKind } from '../token.ts';
+import { presenceFlag, stateFlag, stringFlag, type VirtualTokenKind } from '../token.ts';
 
 export const HELP = `Usage: keybridge sim yubikey [options]
 
@@ -41,24 +41,15 @@ export const token: VirtualTokenKind = {
   flags: {
     serial: { type: 'string', value: 'N', description: 'serial number (default 19088743; ignored when --state already exists)' },
     version: { type: 'string', value: 'X.Y.Z', description: 'firmware version (default 5.7.1: AES-192 default management key, X25519)' },
-    state: { type: 'string', value: 'FILE', complete: 'file', description: 'keep keys, PIN/PUK, counters and objects in FILE (created 0600)' },
+    state: stateFlag('keys, PIN/PUK, counters and objects'),
     touch: { type: 'string', value: 'MODE', choices: ['approve', 'deny'], description: 'approve (default), deny, or the milliseconds after which a touch request times out' },
   },
   rigFlags: ['serial', 'state'],
   async start(values, at) {
     const serial = number('serial', values.serial, 0xffffffff);
-    const t = values.touch;
-    const touch = t === undefined || t === 'approve' ? 'approve' : t === 'deny' ? 'deny' : { timeoutMs: number('touch', t, 600_000)! };
+    const touch = presenceFlag('touch', values.touch, ['approve', 'deny']);
     const { startVirtualYubiKey } = await import('./card.ts');
-    const yk = await startVirtualYubiKey({
-      port: at.port,
-      touch,
-      log: at.log,
-      ...(at.host ? { host: at.host } : {}),
-      ...(serial !== undefined ? { serial } : {}),
-      ...(typeof values.version === 'string' ? { version: values.version } : {}),
-      ...(typeof values.state === 'string' ? { statePath: values.state } : {}),
-    });
+    const yk = await startVirtualYubiKey({ ...at, touch, serial, version: stringFlag(values.version), statePath: stringFlag(values.state) });
     const s = yk.store.state;
     return { label: 'virtual YubiKey', version: s.version.join('.'), id: `serial ${s.serial}`, stop: () => yk.stop() };
   },

@@ -3,18 +3,15 @@
  * instruction bytes, slots, key and management-key algorithms, PIN and touch policies, data
  * object ids.
  */
+import { ISO_INS } from '../../transport/iso7816.ts';
 
 export const PIV_AID = Uint8Array.of(0xa0, 0x00, 0x00, 0x03, 0x08);
 export const YUBICO_MGMT_AID = Uint8Array.of(0xa0, 0x00, 0x00, 0x05, 0x27, 0x47, 0x11, 0x17);
 
 export const Ins = {
-  VERIFY: 0x20,
-  CHANGE_REFERENCE: 0x24,
-  RESET_RETRY: 0x2c,
+  ...ISO_INS,
   GENERATE: 0x47,
   GENERAL_AUTHENTICATE: 0x87,
-  SELECT: 0xa4,
-  GET_RESPONSE: 0xc0,
   GET_DATA: 0xcb,
   PUT_DATA: 0xdb,
   GET_METADATA: 0xf7,

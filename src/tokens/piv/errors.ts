@@ -3,7 +3,7 @@
  * PIN_BLOCKED carry the shared meaning of the token error vocabulary (src/tokens/errors.ts), so
  * the plugin kit's PIN loop treats a PIV card like any other token.
  */
-import { TokenError } from '../errors.ts';
+import { AppletError } from '../errors.ts';
 
 export type PivErrorCode =
   | 'PIN_INVALID'
@@ -18,12 +18,6 @@ export type PivErrorCode =
   | 'BAD_INPUT'
   | 'CARD';
 
-export class PivError extends TokenError {
-  declare readonly code: PivErrorCode;
-  readonly sw?: number;
-  constructor(code: PivErrorCode, message: string, extra: { sw?: number; retriesLeft?: number; cause?: unknown } = {}) {
-    super(code, message, { ...(extra.retriesLeft !== undefined ? { retriesLeft: extra.retriesLeft } : {}), cause: extra.cause });
-    this.name = 'PivError';
-    if (extra.sw !== undefined) this.sw = extra.sw;
-  }
+export class PivError extends AppletError<PivErrorCode> {
+  override readonly name = 'PivError';
 }

@@ -24,6 +24,7 @@ import {
 } from './constants.ts';
 import { PivError } from './errors.ts';
 import { decryptBlock, encryptBlock, mgmtKeySpec, randomChallenge } from './managementKey.ts';
+import { ISO_SW } from '../../transport/iso7816.ts';
 
 export type Version = readonly [number, number, number];
 
@@ -45,13 +46,7 @@ export interface PinStatus {
   retriesLeft?: number;
 }
 
-const SW = {
-  SECURITY_STATUS: 0x6982,
-  AUTH_BLOCKED: 0x6983,
-  NOT_FOUND: 0x6a82,
-  INS_NOT_SUPPORTED: 0x6d00,
-  INCORRECT_PARAMS: 0x6a80,
-} as const;
+const SW = ISO_SW;
 
 function versionAtLeast(v: Version, major: number, minor: number, patch = 0): boolean {
   if (v[0] !== major) return v[0] > major;
@@ -176,7 +171,7 @@ export class PivSession {
     const witness = decryptBlock(algorithm, key, witnessEnc);
     const challenge = randomChallenge(algorithm);
     const r = await this.protocol.sendRaw(0x00, Ins.GENERAL_AUTHENTICATE, algorithm, MGMT_KEY_SLOT, tlv(0x7c, concatBytes(tlv(0x80, witness), tlv(0x81, challenge))));
-    if (r.sw === SW.SECURITY_STATUS || r.sw === SW.INCORRECT_PARAMS || r.sw === SW.AUTH_BLOCKED) {
+    if (r.sw === SW.SECURITY_STATUS || r.sw === SW.INCORRECT_DATA || r.sw === SW.AUTH_BLOCKED) {
       throw new PivError('MGMT_AUTH_FAILED', 'Management key authentication failed', { sw: r.sw });
     }
     if (r.sw !== 0x9000) throw statusError(r.sw, 'management key authentication');

@@ -2,13 +2,12 @@
  * SmartCard-HSM constants (as the Pico HSM implements them): the application id, instructions,
  * status words, device options, file-identifier prefixes and algorithm ids.
  */
+import { ISO_INS, ISO_SW } from '../../transport/iso7816.ts';
+
 export const SCHSM_AID = Uint8Array.of(0xe8, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x81, 0xc3, 0x1f, 0x02, 0x01);
 
 export const Ins = {
-  SELECT: 0xa4,
-  VERIFY: 0x20,
-  CHANGE_REFERENCE: 0x24,
-  RESET_RETRY: 0x2c,
+  ...ISO_INS,
   GENERATE_KEY_PAIR: 0x46,
   ENUMERATE_OBJECTS: 0x58,
   DECIPHER: 0x62,
@@ -17,18 +16,8 @@ export const Ins = {
   DELETE_FILE: 0xe4,
 } as const;
 
-export const Sw = {
-  OK: 0x9000,
-  BUTTON_TIMEOUT: 0x6600,
-  SECURITY_STATUS: 0x6982,
-  PIN_BLOCKED: 0x6983,
-  DATA_INVALID: 0x6984,
-  CONDITIONS: 0x6985,
-  FUNC_NOT_SUPPORTED: 0x6a81,
-  NOT_FOUND: 0x6a82,
-  FILE_FULL: 0x6a84,
-  REFERENCE_NOT_FOUND: 0x6a88,
-} as const;
+/** ISO 7816-4's status words, and the Pico HSM's answer when the button was not pressed in time. */
+export const Sw = { ...ISO_SW, BUTTON_TIMEOUT: 0x6600 } as const;
 
 export const USER_PIN = 0x81;
 export const SO_PIN = 0x88;

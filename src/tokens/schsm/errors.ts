@@ -5,7 +5,7 @@
  * kit's PIN loop and texts treat a Pico HSM like any other token; NOT_INITIALISED and the rest are
  * this applet's. Messages are for users and never contain a PIN or a key.
  */
-import { TokenError, type TokenErrorCode } from '../errors.ts';
+import { AppletError, type TokenErrorCode } from '../errors.ts';
 
 export type ScHsmErrorCode =
   | Exclude<TokenErrorCode, 'UNAVAILABLE'>
@@ -19,12 +19,6 @@ export type ScHsmErrorCode =
   | 'BAD_INPUT'
   | 'CARD';
 
-export class ScHsmError extends TokenError {
-  declare readonly code: ScHsmErrorCode;
-  readonly sw?: number;
-  constructor(code: ScHsmErrorCode, message: string, extra: { sw?: number; retriesLeft?: number; cause?: unknown } = {}) {
-    super(code, message, { ...(extra.retriesLeft !== undefined ? { retriesLeft: extra.retriesLeft } : {}), cause: extra.cause });
-    this.name = 'ScHsmError';
-    if (extra.sw !== undefined) this.sw = extra.sw;
-  }
+export class ScHsmError extends AppletError<ScHsmErrorCode> {
+  override readonly name = 'ScHsmError';
 }

@@ -35,7 +35,7 @@ function statusError(sw: number, what: string): ScHsmError {
   switch (sw) {
     case Sw.SECURITY_STATUS:
       return new ScHsmError('NOT_LOGGED_IN', `${what}: the PIN must be verified first`, { sw });
-    case Sw.PIN_BLOCKED:
+    case Sw.AUTH_BLOCKED:
       return new ScHsmError('PIN_BLOCKED', 'The Pico HSM PIN is blocked', { sw });
     case Sw.BUTTON_TIMEOUT:
       return new ScHsmError('TOUCH_TIMEOUT', 'The button on the Pico HSM was not pressed in time', { sw });
@@ -127,7 +127,7 @@ export class ScHsmSession {
     const r = await this.send(0x00, Ins.VERIFY, 0x00, USER_PIN, new Uint8Array(0));
     if (r.sw === Sw.OK) return { initialised: true, verified: true };
     if ((r.sw & 0xfff0) === 0x63c0) return { initialised: true, verified: false, retriesLeft: r.sw & 0x0f };
-    if (r.sw === Sw.PIN_BLOCKED) return { initialised: true, verified: false, retriesLeft: 0 };
+    if (r.sw === Sw.AUTH_BLOCKED) return { initialised: true, verified: false, retriesLeft: 0 };
     if (r.sw === Sw.REFERENCE_NOT_FOUND) return { initialised: false };
     throw statusError(r.sw, 'PIN status query');
   }
@@ -141,7 +141,7 @@ export class ScHsmSession {
       const left = r.sw & 0x0f;
       throw new ScHsmError('PIN_INVALID', `Invalid PIN (${left} ${left === 1 ? 'try' : 'tries'} remaining before it is blocked)`, { sw: r.sw, retriesLeft: left });
     }
-    if ((r.sw & 0xfff0) === 0x63c0) throw statusError(Sw.PIN_BLOCKED, 'VERIFY');
+    if ((r.sw & 0xfff0) === 0x63c0) throw statusError(Sw.AUTH_BLOCKED, 'VERIFY');
     throw statusError(r.sw, 'VERIFY');
   }
 
