@@ -120,6 +120,24 @@ if (out) process.once('exit', () => writeFileSync(out, script.createCachedData()
 const m = { exports: {}, filename: file, id: file };
 script.runInThisContext()(m.exports, createRequire(file), m, file, require('node:path').dirname(file));
 `;
+/**
+ * Libraries the validate command needs only for some repositories — yaml for the layouts the
+ * line readers leave to a full parse, re2js for path_regex patterns the simple matcher leaves to
+ * RE2 — are imported through stubs whose functions require() the library on first call: esbuild
+ * then bundles each as a lazily evaluated module, not compiled or run when the command loads. A
+ * name the sources import that the stub lacks fails the build ("No matching export").
+ */
+const LAZY_LIBRARIES = {
+  yaml: ['parse', 'parseDocument', 'isAlias', 'isMap', 'isScalar', 'isSeq', 'visit'].map((f) => `export function ${f}(...a) { return require('yaml').${f}(...a); }`).join('\n'),
+  re2js: "export const RE2JS = { compile: (...a) => require('re2js').RE2JS.compile(...a) };",
+};
+const lazyLibraries = {
+  name: 'lazy-libraries',
+  setup(b) {
+    b.onResolve({ filter: /^(yaml|re2js)$/ }, (args) => (args.kind === 'import-statement' && args.namespace !== 'lazy-library' ? { path: args.path, namespace: 'lazy-library' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'lazy-library' }, (args) => ({ contents: LAZY_LIBRARIES[args.path], loader: 'js', resolveDir: root }));
+  },
+};
 const subcommandBundle = (name) => join(root, 'dist', 'commands', `${name}.${HEAVY.includes(name) ? 'mjs' : 'cjs'}`);
 
 await Promise.all([
@@ -167,7 +185,7 @@ await Promise.all([
       ...(HEAVY.includes(name) ? { ...common, banner: { js: banner } } : cjs),
       entryPoints: [join(root, 'src', 'cli', `${name}.ts`)],
       outfile: subcommandBundle(name),
-      plugins: [subcommands(join(root, 'dist', 'commands'))],
+      plugins: [subcommands(join(root, 'dist', 'commands')), ...(name === 'validate' ? [lazyLibraries] : [])],
     }),
   ),
   ...Object.entries(workers).map(([name, entry]) => build({ ...common, banner: { js: banner }, entryPoints: [entry], outfile: join(root, 'dist', 'workers', `${name}.mjs`) })),

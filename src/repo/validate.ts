@@ -51,6 +51,8 @@ export interface ValidateOptions {
   environment?: Environment;
   /** Sighting/file callbacks for progress on big repos. */
   progress?: (what: string) => void;
+  /** When given, milliseconds spent per phase are added to it (config, walk, keys, read, parse, match, rest); for bench/validate. */
+  timings?: Record<string, number>;
 }
 
 export interface ValidationResult {
@@ -147,6 +149,16 @@ function fileArgs(files: string[]): string {
 
 export async function validateRepo(opts: ValidateOptions): Promise<ValidationResult> {
   const root = opts.root;
+  const timings = opts.timings;
+  let lapStart = timings ? performance.now() : 0;
+  /** The time since the previous lap, added to `phase` (only when timings are asked for). */
+  const lap = timings
+    ? (phase: string) => {
+        const now = performance.now();
+        timings[phase] = (timings[phase] ?? 0) + now - lapStart;
+        lapStart = now;
+      }
+    : undefined;
   let fs: RepoFs;
   try {
     fs = new RepoFs(root);
@@ -217,7 +229,9 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
 
   // Files in the repo
   opts.progress?.('walking the repository');
+  lap?.('config');
   const walk = walkRepo(fs, SKIP_DIRS, wanted);
+  lap?.('walk');
   for (const p of walk.problems) unchecked(p.path, p.cause);
   const all = walk.files;
 
@@ -414,7 +428,19 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
   }
 
   // Which files each .sops.yaml key covers (for fixes that re-encrypt them), and the sops checks.
-  const filesOfKey = new Map<string, string[]>();
+  /** Each sops file with the unique recipients of its rule, in walk order; filesOfKey is built from it only when a fix needs it. */
+  const sopsFileNames: string[] = [];
+  const sopsFileKeys: string[][] = [];
+  let filesOfKeyMap: Map<string, string[]> | undefined;
+  const filesOfKey = (key: string): string[] | undefined => {
+    if (!filesOfKeyMap) {
+      filesOfKeyMap = new Map();
+      sopsFileNames.forEach((file, i) => {
+        for (const k of sopsFileKeys[i]!) (filesOfKeyMap!.get(k) ?? filesOfKeyMap!.set(k, []).get(k)!).push(file);
+      });
+    }
+    return filesOfKeyMap.get(key);
+  };
   const clanSecrets = (() => {
     try {
       return readClanSecrets(fs, all);
@@ -429,15 +455,19 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
   const clanSecretFiles = new Set(clanSecrets.map((s) => s.file));
   const fileChecks: { problem?: Problem; keys: string[]; source: ContextKind | null; raw?: string[] }[] = [];
   opts.progress?.('checking encrypted files');
+  lap?.('keys');
   /** Per creation rule, its recipients in order and without repeats (computed once, not per file). */
   const ruleKeys = new Map<SopsConfig['rules'][number], { flat: string[]; unique: string[] }>();
   for (const f of all) {
     if (!DATA_EXT.test(f) || f === '.sops.yaml' || f.endsWith('key.json') || clanSecretFiles.has(f) || f.startsWith('.keybridge')) continue;
+    lap?.('match');
     const text = readText(f);
+    lap?.('read');
     if (text === null || !text.includes('sops')) continue;
     let meta;
     try {
       meta = parseSopsFile(text, f);
+      lap?.('parse');
     } catch (e) {
       if (e instanceof SopsMetadataError) {
         unchecked(f, `${e.message}; not checked`);
@@ -456,7 +486,8 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
     }
     let keys = ruleKeys.get(rule);
     if (!keys) ruleKeys.set(rule, (keys = { flat: rule.groups.flat(), unique: [...new Set(rule.groups.flat())] }));
-    for (const k of keys.unique) (filesOfKey.get(k) ?? filesOfKey.set(k, []).get(k)!).push(f);
+    sopsFileNames.push(f);
+    sopsFileKeys.push(keys.unique);
     const fix = `sops updatekeys -y ${shellQuote(f)}`;
     files.push({ file: f, kind: 'sops', expected: keys.flat.slice(), actual: actual.flat(), fix });
     const n = Math.max(rule.groups.length, actual.length);
@@ -474,6 +505,7 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
     }
   }
 
+  lap?.('match');
   // Mismatches across contexts
   const ignored = new Set(cfg.ignore);
   const byIdentity = new Map<string, Sighting[]>();
@@ -718,6 +750,7 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
 
   const identities = [...byIdentity.keys()].sort();
   const contexts = CONTEXT_ORDER.filter((c) => sightings.some((s) => s.context === c) || invalid.some((i) => i.context === c));
+  lap?.('rest');
   return { root, identities, contexts, sightings, files, problems: ordered, notes, invalid };
 }
 
@@ -733,7 +766,7 @@ function mixCheck(keys: string[], where: string, what: string, problems: Problem
 }
 
 interface FixContext {
-  filesOfKey: Map<string, string[]>;
+  filesOfKey: (key: string) => string[] | undefined;
   machinePrivateKey: Set<string>;
   agenixRel: string | undefined;
 }
@@ -741,7 +774,7 @@ interface FixContext {
 function fixFor(s: Sighting, expected: string, expectedSighting: Sighting, f: FixContext): string {
   switch (s.context) {
     case 'sops-anchor': {
-      const covered = f.filesOfKey.get(s.written ?? s.recipient) ?? [];
+      const covered = f.filesOfKey(s.written ?? s.recipient) ?? [];
       const then = covered.length ? `, then: sops updatekeys -y ${fileArgs(covered)}` : ' (no file is encrypted under its rules yet)';
       return `set &${s.name} in .sops.yaml (line ${s.where.split(':')[1]}) to ${expected}${then}`;
     }
