@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { nativeUnavailableReason } from '../../src/agent/native.ts';
 import { agentRemote } from '../../src/agent/remote.ts';
 import { DIST, keybridge, run } from '../helpers/run.ts';
+import { alive } from '../helpers/rigLock.ts';
 
 const reason = nativeUnavailableReason();
 const isRoot = process.getuid?.() === 0;
@@ -26,14 +27,6 @@ async function waitFor(cond: () => boolean, ms = 10_000): Promise<void> {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe.skipIf(!!reason)(`keybridge agent CLI${reason ? ` [skipped: ${reason}]` : ''}`, () => {
   const dir = mkdtempSync(join(tmpdir(), 'kb-agent-cli-'));

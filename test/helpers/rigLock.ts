@@ -9,7 +9,8 @@ import { join } from 'node:path';
 
 export const LOCK = join(tmpdir(), 'keybridge-rig.lock');
 
-function alive(pid: number): boolean {
+/** Whether process `pid` exists (signal 0). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

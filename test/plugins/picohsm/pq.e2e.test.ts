@@ -18,14 +18,14 @@ import { PicoHsmIdentity } from '../../../src/plugins/picohsm/typage.ts';
 import { ScHsmSession } from '../../../src/tokens/schsm/session.ts';
 import { openPcsc } from '../../../src/transport/pcsc.ts';
 import { startVirtualPicoHsm, type VirtualPicoHsm } from '../../../src/sim/picohsm/card.ts';
+import { ageOnPty as agePty } from '../../helpers/agePty.ts';
 import { describeWithRig, type RigContext } from '../../helpers/rig.ts';
-import { DIST, ROOT, run } from '../../helpers/run.ts';
+import { DIST, run } from '../../helpers/run.ts';
 import { findTool, itWith } from '../../helpers/tools.ts';
 
 const age = findTool('age');
 const python = findTool('python3');
 const PLUGIN = `${DIST}/age-plugin-picohsm.mjs`;
-const PTY = `${ROOT}scripts/pty-run.py`;
 const PIN = '86420975';
 const SO_PIN = '3537363231383830';
 
@@ -34,13 +34,7 @@ function plugin(ctx: RigContext, args: string[], input = '') {
 }
 
 function ageOnPty(ctx: RigContext, args: string[], answers: [RegExp, string][] = [], timeout = 30) {
-  const flags: string[] = [];
-  const env: NodeJS.ProcessEnv = { ...ctx.env };
-  answers.forEach(([re, value], i) => {
-    flags.push('--expect', re.source, '--send', '@env');
-    env[`PTY_SEND_${i + 1}`] = value;
-  });
-  return run('python3', [PTY, '--timeout', String(timeout), ...flags, '--', 'age', ...args], { env, noTty: true, timeoutMs: (timeout + 10) * 1000 });
+  return agePty(ctx.env, args, answers, timeout);
 }
 
 describeWithRig('post-quantum Pico HSM keys (mlkem768p256tag) with the real age CLI and typage', (ctx) => {

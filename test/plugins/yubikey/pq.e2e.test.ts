@@ -18,6 +18,7 @@ import { YubiKeyIdentity } from '../../../src/plugins/yubikey/typage.ts';
 import { parseCertificate } from '../../../src/tokens/piv/certificate.ts';
 import { openPcsc } from '../../../src/transport/pcsc.ts';
 import type { VirtualYubiKey } from '../../../src/sim/yubikey/card.ts';
+import { ageOnPty as agePty } from '../../helpers/agePty.ts';
 import { describeWithRig, type RigContext } from '../../helpers/rig.ts';
 import { DIST, ROOT, run } from '../../helpers/run.ts';
 import { findTool, itWith } from '../../helpers/tools.ts';
@@ -26,7 +27,6 @@ const age = findTool('age');
 const python = findTool('python3');
 const ykman = findTool('ykman');
 const PLUGIN = `${DIST}/age-plugin-yubikey.mjs`;
-const PTY = `${ROOT}scripts/pty-run.py`;
 const NEW_PIN = '582231';
 
 async function plugin(ctx: RigContext, args: string[], input = '') {
@@ -40,13 +40,7 @@ async function plugin(ctx: RigContext, args: string[], input = '') {
 }
 
 function ageOnPty(ctx: RigContext, args: string[], answers: [RegExp, string][] = [], timeout = 30) {
-  const flags: string[] = [];
-  const env: NodeJS.ProcessEnv = { ...ctx.env };
-  answers.forEach(([re, value], i) => {
-    flags.push('--expect', re.source, '--send', '@env');
-    env[`PTY_SEND_${i + 1}`] = value;
-  });
-  return run('python3', [PTY, '--timeout', String(timeout), ...flags, '--', 'age', ...args], { env, noTty: true, timeoutMs: (timeout + 10) * 1000 });
+  return agePty(ctx.env, args, answers, timeout);
 }
 
 describeWithRig('post-quantum YubiKey keys (mlkem768p256tag) with the real age CLI and typage', (ctx) => {
