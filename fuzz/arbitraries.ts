@@ -94,3 +94,11 @@ export const yamlAliasBomb: fc.Arbitrary<string> = fc
     lines.push(`${key}: *a${levels - 1}`);
     return lines.join('\n') + '\n';
   });
+
+/** Every attribute set in a parsed value has no prototype: `__proto__`, `constructor` are ordinary names. */
+export function prototypeFree(v: unknown, depth = 0): boolean {
+  if (depth > 400) return true;
+  if (Array.isArray(v)) return v.every((x) => prototypeFree(x, depth + 1));
+  if (v === null || typeof v !== 'object') return true;
+  return Object.getPrototypeOf(v) === null && Object.values(v).every((x) => prototypeFree(x, depth + 1));
+}

@@ -14,8 +14,8 @@ import { join } from 'node:path';
 import { RepoFs } from '../../src/repo/repoFs.ts';
 import { readClanKeys, readKeyJson } from '../../src/repo/readers/clan.ts';
 import { parseClanNix } from '../../src/repo/readers/clanNix.ts';
-import { NixSubsetError } from '../../src/repo/readers/nix.ts';
-import { deepNesting, hostileText, mutatedText } from '../arbitraries.ts';
+import { NixParser, NixSubsetError } from '../../src/repo/readers/nix.ts';
+import { deepNesting, hostileText, mutatedText, prototypeFree } from '../arbitraries.ts';
 import { MAX_MESSAGE, registerTarget } from '../registry.ts';
 
 const A = 'age1yt3tfqlfrwdwx0z0ynwplcr6qxcxfaqycuprpmy89nr83ltx74tqdpszlw';
@@ -40,7 +40,7 @@ const clanNixSamples = [
   `{ ... }: { clan.core.vars.settings.recipients.hosts."m-1" = [ "${A}" ]; machines = import ./machines.nix; }\n`,
 ];
 const nixValue = fc.oneof(fc.constantFrom(`[ "${A}" ]`, '[ admin ]', '[ 1 ]', '"x"', '{ }', '[ ]', 'null', 'import ./x.nix', `[ "${A}" ] ++ [ "${B}" ]`), hostileText.map((t) => JSON.stringify(t)));
-const hostName = fc.oneof(fc.constantFrom('galena', '"m.1"', '__proto__', 'a-b'), fc.integer({ min: 200, max: 20_000 }).map((n) => 'm'.repeat(n)));
+const hostName = fc.oneof(fc.constantFrom('galena', '"m.1"', '__proto__', '"__proto__"', 'constructor', 'a-b'), fc.integer({ min: 200, max: 20_000 }).map((n) => 'm'.repeat(n)));
 const clanNixGenerated = fc
   .tuple(fc.constantFrom('', 'inventory.', 'clan.core.'), fc.option(nixValue), fc.array(fc.tuple(hostName, nixValue), { maxLength: 3 }), fc.option(nixValue))
   .map(([at, def, hosts, whole]) => `{ self, ... }:\nlet\n  admin = "${A}";\nin\n{\n${whole !== null ? `  ${at}vars.settings.recipients = ${whole};\n` : ''}${def !== null ? `  ${at}vars.settings.recipients.default = ${def};\n` : ''}${hosts.map(([h, v]) => `  ${at}vars.settings.recipients.hosts.${h} = ${v};\n`).join('')}}\n`);
@@ -80,6 +80,13 @@ registerTarget({
       }
     }
     if (viaRepo) readThroughRepo(user, machine);
+    let value: unknown;
+    try {
+      value = new NixParser(nixText, 'clan.nix', true).parseTop(new Map());
+    } catch (e) {
+      if (!documented(e)) throw e;
+    }
+    if (!prototypeFree(value)) throw new TypeError('an attribute set with a prototype (a name such as __proto__ became one)');
     try {
       const r = parseClanNix(nixText);
       if (r) for (const list of [r.default ?? [], ...r.hosts.values()]) if (list.some((x) => typeof x !== 'string')) throw new Error('a recipient that is not a string');

@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { NixParser, NixSubsetError } from '../../src/repo/readers/nix.ts';
 import { parseSecretsNix } from '../../src/repo/readers/agenix.ts';
-import { deepNesting, hostileText, mutatedText } from '../arbitraries.ts';
+import { deepNesting, hostileText, mutatedText, prototypeFree } from '../arbitraries.ts';
 import { MAX_MESSAGE, registerTarget } from '../registry.ts';
 
 const K1 = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHO7RxsrJCOXWqpvNz4yEDZSnmLDfhCvqmV8y0L3CT4h crs58@stibnite';
@@ -36,7 +36,7 @@ const value: fc.Arbitrary<string> = fc.letrec((tie) => ({
   ),
 })).v;
 const generated = fc
-  .tuple(fc.array(fc.tuple(fc.constantFrom('k', 'users', 'x-1', "y'"), value), { maxLength: 3 }), fc.array(fc.tuple(fc.oneof(nixString, fc.constantFrom('a', '__proto__', 'x.y')), value), { maxLength: 4 }))
+  .tuple(fc.array(fc.tuple(fc.constantFrom('k', 'users', 'x-1', "y'"), value), { maxLength: 3 }), fc.array(fc.tuple(fc.oneof(nixString, fc.constantFrom('a', '__proto__', '"__proto__"', 'constructor', 'x.__proto__', 'x.y')), value), { maxLength: 4 }))
   .map(([lets, files]) => `${lets.length ? `let\n${lets.map(([n, v]) => `  ${n} = ${v};\n`).join('')}in\n` : ''}{\n${files.map(([f, v]) => `  ${f}.publicKeys = ${v};\n`).join('')}}\n`);
 const text = fc.oneof(
   { weight: 2, arbitrary: fc.constantFrom(...samples) },
@@ -55,12 +55,13 @@ registerTarget({
   input: text,
   run(t) {
     for (const lenient of [false, true]) {
+      let value: unknown;
       try {
-        const p = new NixParser(t, 'secrets.nix', lenient);
-        p.parseTop(new Map());
+        value = new NixParser(t, 'secrets.nix', lenient).parseTop(new Map());
       } catch (e) {
         if (!documented(e)) throw e;
       }
+      if (!prototypeFree(value)) throw new TypeError('an attribute set with a prototype (a name such as __proto__ became one)');
     }
     const r = parseSecretsNix(t);
     for (const keys of r.files.values()) if (keys.some((k) => typeof k !== 'string')) throw new Error('a public key that is not a string');

@@ -21,12 +21,13 @@ export interface KeyCheck {
   plugin?: string;
 }
 
-const PAYLOAD: Record<string, { kind: KeyKind; bytes: number; pq: boolean }> = {
-  age: { kind: 'x25519', bytes: 32, pq: false },
-  age1pq: { kind: 'pq', bytes: 1216, pq: true },
-  age1tag: { kind: 'tag', bytes: 33, pq: false },
-  age1tagpq: { kind: 'tagpq', bytes: 1249, pq: true },
-};
+/** Looked up by a prefix read from input: a Map, so no name reaches Object.prototype. */
+const PAYLOAD = new Map<string, { kind: KeyKind; bytes: number; pq: boolean }>([
+  ['age', { kind: 'x25519', bytes: 32, pq: false }],
+  ['age1pq', { kind: 'pq', bytes: 1216, pq: true }],
+  ['age1tag', { kind: 'tag', bytes: 33, pq: false }],
+  ['age1tagpq', { kind: 'tagpq', bytes: 1249, pq: true }],
+]);
 
 const checkCache = new Map<string, KeyCheck>();
 
@@ -61,7 +62,7 @@ function classify(s: string): KeyCheck {
     const m = (e as Error).message;
     return { kind: 'invalid', reason: /checksum/i.test(m) ? 'bad Bech32 checksum (a typo?)' : /padding|non-zero/i.test(m) ? 'bad Bech32 padding (wrong length?)' : `not valid Bech32 (${m.slice(0, 60)})` };
   }
-  const known = PAYLOAD[hrp];
+  const known = PAYLOAD.get(hrp);
   if (known) {
     if (bytes.length !== known.bytes) return { kind: 'invalid', reason: `${hrp === 'age' ? 'an X25519 recipient' : hrp + '1…'} holds ${known.bytes} bytes, this one ${bytes.length} (truncated or padded?)` };
     return { kind: known.kind, pq: known.pq };

@@ -16,6 +16,7 @@ import { DIST, keybridge, run } from '../helpers/run.ts';
 import { findTool, itWith } from '../helpers/tools.ts';
 
 const R1 = 'age1yt3tfqlfrwdwx0z0ynwplcr6qxcxfaqycuprpmy89nr83ltx74tqdpszlw';
+const R2 = 'age1tmaae3ld5vpevmsh5yacsauzx8jetg300mpvc4ugp5zr5l6ssq9sla97ep';
 const env = { nixos: false, hasPlugin: () => true };
 const mkfifo = findTool('mkfifo');
 
@@ -139,6 +140,12 @@ describe('validate: bad input gets a message naming the path and the cause, exit
       ['creation_rules:\n  - age: [1, 2]\n', /^\.sops\.yaml:2: creation rule 1: age must hold strings \(age recipients\), found a number$/],
       ['- 1\n- 2\n', /^\.sops\.yaml:1: the top level must be a map with creation_rules, not a list$/],
       ['\u0000\u0001\u00ff binary', /^\.sops\.yaml: is binary, not YAML text$/],
+      // An alias as the whole rules list (or keys list) is named, with what its anchor holds.
+      [`keys:\n  - &a ${R1}\ncreation_rules: *a\n`, /^\.sops\.yaml:3: creation_rules must be a list of rules, not the alias \*a \(line 3\), which names a string \(&a at line 2\)$/],
+      [`keys: &k\n  - ${R1}\ncreation_rules: *k\n`, /^\.sops\.yaml:2: creation rule 1 \(of \*k, the alias creation_rules is at line 3\) must be a map \(path_regex, age or key_groups\), not a string$/],
+      [`x: &m {a: 1}\nkeys: *m\n`, /^\.sops\.yaml:2: keys must be a list of keys, not the alias \*m \(line 2\), which names a map \(&m at line 1\)$/],
+      [`creation_rules: *rules\n`, /^\.sops\.yaml:1: alias \*rules names no anchor \(sops refuses this file: define &rules before it is used\)$/],
+      [`r: &g {age: ${R1}}\ncreation_rules:\n  - key_groups: *g\n`, /^\.sops\.yaml:3: creation rule 1: key_groups must be a list of groups, not the alias \*g \(line 3\), which names a map \(&g at line 1\)$/],
     ];
     for (const [text, want] of cases) {
       const root = repo({ '.sops.yaml': text });
@@ -147,6 +154,18 @@ describe('validate: bad input gets a message naming the path and the cause, exit
     const cli = await keybridge(['validate', repo({ '.sops.yaml': 'keys: 5\n' }), '--no-keys', '--json']);
     expect(cli.code).toBe(2);
     expect(JSON.parse(cli.stdout)).toEqual({ ok: false, exitStatus: 2, error: '.sops.yaml:1: keys must be a list of keys, not a number' });
+  });
+
+  it('an alias naming a list of rules stands for that list, as for sops: consistent, a planted mistake, its fix', async () => {
+    const cfg = `shared: &rules\n  - path_regex: secrets/.*\n    age: ${R1}\ncreation_rules: *rules\n`;
+    const root = repo({ '.sops.yaml': cfg, 'secrets/x.yaml': sopsFile(R1) });
+    expect((await check(root)).problems).toEqual([]);
+    writeFileSync(join(root, 'secrets/x.yaml'), sopsFile(R2));
+    const r = await check(root);
+    expect(r.problems.map((p) => [p.kind, p.file, p.fix])).toEqual([['recipients', 'secrets/x.yaml', 'sops updatekeys -y secrets/x.yaml']]);
+    expect(r.problems[0]!.message).toMatch(/not encrypted to .*age1yt3tfqlf/);
+    writeFileSync(join(root, 'secrets/x.yaml'), sopsFile(R1)); // what sops updatekeys writes: the rule's recipients
+    expect((await check(root)).problems).toEqual([]);
   });
 
   it('malformed Bitwarden exports: null, items without names, keys that are not strings', async () => {

@@ -200,7 +200,9 @@ export class NixParser {
 
   private attrs(env: Map<string, NixValue>): NixValue {
     this.take(/^\{/, '{');
-    const out: Record<string, NixValue> = {};
+    // Null-prototype objects: an attribute named `__proto__` (or `constructor`) is an ordinary
+    // name, never the object's prototype.
+    const out: Record<string, NixValue> = Object.create(null);
     while (!this.peek(/^\}/)) {
       if (this.i >= this.s.length) throw new NixSubsetError(`${this.label}: unterminated attribute set`);
       if (this.peek(/^inherit\b/)) {
@@ -220,7 +222,7 @@ export class NixParser {
       let o = out;
       for (const k of path.slice(0, -1)) {
         const cur = Object.hasOwn(o, k) ? o[k] : undefined;
-        o = (cur && typeof cur === 'object' && !Array.isArray(cur) ? cur : (o[k] = {})) as Record<string, NixValue>;
+        o = (cur && typeof cur === 'object' && !Array.isArray(cur) ? cur : (o[k] = Object.create(null))) as Record<string, NixValue>;
       }
       const last = path[path.length - 1]!;
       const prev = Object.hasOwn(o, last) ? o[last] : undefined;

@@ -230,23 +230,32 @@ export function parseSopsConfigYaml(text: string): SopsConfig {
       if (isScalar(node) && typeof node.value === 'string') anchors.push({ anchor: node.anchor, value: node.value.trim(), line: lineAt(node) });
     },
   });
+  const deref = (n: unknown): unknown => (isAlias(n) ? byAnchor.get(n.source) : n);
+  /** What a node is; an alias is named, with what its anchor holds and where. */
+  const shape = (n: unknown): string => {
+    if (!isAlias(n)) return shapeOf(n);
+    const target = byAnchor.get(n.source);
+    return `the alias *${n.source.slice(0, 60)} (line ${lineAt(n)}), which names ${shapeOf(target)} (&${n.source.slice(0, 60)} at line ${lineAt(target)})`;
+  };
   const top = doc.contents;
   if (top === null || (isScalar(top) && top.value === null)) return { anchors, rules: [] };
   if (!isMap(top)) throw new SopsConfigError(`the top level must be a map with creation_rules, not ${shapeOf(top)}`, lineAt(top));
-  const keysNode = top.get('keys', true);
-  if (keysNode !== undefined && keysNode !== null && !isSeq(keysNode) && !(isScalar(keysNode) && keysNode.value === null)) throw new SopsConfigError(`keys must be a list of keys, not ${shapeOf(keysNode)}`, lineAt(keysNode));
-  const rulesNode = top.get('creation_rules', true);
+  const keysRaw = top.get('keys', true);
+  const keysNode = deref(keysRaw);
+  if (keysNode !== undefined && keysNode !== null && !isSeq(keysNode) && !(isScalar(keysNode) && keysNode.value === null)) throw new SopsConfigError(`keys must be a list of keys, not ${shape(keysRaw)}`, lineAt(keysRaw));
+  // An alias stands for its anchor's value (sops reads .sops.yaml with aliases resolved).
+  const rulesRaw = top.get('creation_rules', true);
+  const rulesNode = deref(rulesRaw);
   if (rulesNode === undefined || rulesNode === null || (isScalar(rulesNode) && rulesNode.value === null)) return { anchors, rules: [] };
-  if (!isSeq(rulesNode)) throw new SopsConfigError(`creation_rules must be a list of rules, not ${shapeOf(rulesNode)}`, lineAt(rulesNode));
+  if (!isSeq(rulesNode)) throw new SopsConfigError(`creation_rules must be a list of rules, not ${shape(rulesRaw)}`, lineAt(rulesRaw));
   if (rulesNode.items.length > LIMITS.rules) throw new SopsConfigError(`more than ${LIMITS.rules} creation rules`);
 
-  const deref = (n: unknown): unknown => (isAlias(n) ? byAnchor.get(n.source) : n);
   // Recipients of an `age` field: a string (comma-split) or a list of strings (each comma-split).
   const keysOf = (field: unknown, where: string): { keys: string[]; lines: number[] } => {
     const out = { keys: [] as string[], lines: [] as number[] };
     const add = (n: unknown) => {
       const v = deref(n);
-      if (!isScalar(v) || typeof v.value !== 'string') throw new SopsConfigError(`${where} must hold strings (age recipients), found ${shapeOf(v)}`, lineAt(n));
+      if (!isScalar(v) || typeof v.value !== 'string') throw new SopsConfigError(`${where} must hold strings (age recipients), found ${shape(n)}`, lineAt(n));
       for (const k of v.value.split(',').map((s) => s.trim()).filter(Boolean)) {
         if (out.keys.length >= LIMITS.recipientsPerGroup) throw new SopsConfigError(`${where} lists more than ${LIMITS.recipientsPerGroup} recipients`, lineAt(n));
         out.keys.push(k);
@@ -262,20 +271,22 @@ export function parseSopsConfigYaml(text: string): SopsConfig {
   const rules: CreationRule[] = [];
   rulesNode.items.forEach((item, index) => {
     const node = deref(item);
-    const where = `creation rule ${index + 1}`;
-    if (!isMap(node)) throw new SopsConfigError(`${where} must be a map (path_regex, age or key_groups), not ${shapeOf(node)}`, lineAt(item));
-    const pr = deref(node.get('path_regex', true));
-    if (pr !== undefined && !(isScalar(pr) && (typeof pr.value === 'string' || pr.value === null))) throw new SopsConfigError(`${where}: path_regex must be a string, not ${shapeOf(pr)}`, lineAt(pr));
+    const where = `creation rule ${index + 1}${isAlias(rulesRaw) ? ` (of *${rulesRaw.source.slice(0, 60)}, the alias creation_rules is at line ${lineAt(rulesRaw)})` : ''}`;
+    if (!isMap(node)) throw new SopsConfigError(`${where} must be a map (path_regex, age or key_groups), not ${shape(item)}`, lineAt(item));
+    const prRaw = node.get('path_regex', true);
+    const pr = deref(prRaw);
+    if (pr !== undefined && !(isScalar(pr) && (typeof pr.value === 'string' || pr.value === null))) throw new SopsConfigError(`${where}: path_regex must be a string, not ${shape(prRaw)}`, lineAt(prRaw));
     const pathRegex = isScalar(pr) && typeof pr.value === 'string' ? pr.value : null;
-    const kg = deref(node.get('key_groups', true));
+    const kgRaw = node.get('key_groups', true);
+    const kg = deref(kgRaw);
     const groups: string[][] = [];
     const lines: number[][] = [];
     if (kg !== undefined && !(isScalar(kg) && kg.value === null)) {
-      if (!isSeq(kg)) throw new SopsConfigError(`${where}: key_groups must be a list of groups, not ${shapeOf(kg)}`, lineAt(kg));
+      if (!isSeq(kg)) throw new SopsConfigError(`${where}: key_groups must be a list of groups, not ${shape(kgRaw)}`, lineAt(kgRaw));
       if (kg.items.length > LIMITS.groups) throw new SopsConfigError(`${where}: more than ${LIMITS.groups} key groups`, lineAt(kg));
       kg.items.forEach((g, gi) => {
         const gm = deref(g);
-        if (!isMap(gm)) throw new SopsConfigError(`${where}: key group ${gi + 1} must be a map (age: […]), not ${shapeOf(gm)}`, lineAt(g));
+        if (!isMap(gm)) throw new SopsConfigError(`${where}: key group ${gi + 1} must be a map (age: […]), not ${shape(g)}`, lineAt(g));
         const k = keysOf(gm.get('age', true), `${where}, key group ${gi + 1}, age`);
         groups.push(k.keys);
         lines.push(k.lines);
