@@ -114,8 +114,11 @@ export async function secretKeyToRecipient(s: string): Promise<string | null> {
   }
 }
 
+const WHITESPACE = /\s/;
+
 /** `ssh-ed25519 AAAA…` without the comment, for comparing SSH keys as written. */
 export function stripComment(ssh: string): string {
+  if (!WHITESPACE.test(ssh)) return ssh; // an age1… key: nothing to strip (no split, no copy)
   return ssh.trim().split(/\s+/).slice(0, 2).join(' ');
 }
 

@@ -12,6 +12,22 @@ function stored(s: Sighting): string {
   return s.written?.startsWith('ssh-') && s.context !== 'clan' ? s.written : s.recipient;
 }
 
+/** The length of `s` in code points (what `[...s].length` counts), without building the array. */
+function codePoints(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n--;
+        i++;
+      }
+    }
+  }
+  return n;
+}
+
 export function renderTable(r: ValidationResult): string {
   const wrong = new Set(r.problems.filter((p) => p.kind === 'mismatch' || p.kind === 'stale').map((p) => `${p.identity}|${p.file}`));
   const cells = new Map<string, Sighting[]>();
@@ -32,8 +48,8 @@ export function renderTable(r: ValidationResult): string {
       return `${bad.length === list.length ? '✗' : '✓'} ${ab.get(stored(shown))}`;
     }),
   ]);
-  const widths = header.map((h, i) => Math.max([...h].length, ...rows.map((row) => [...row[i]!].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c + ' '.repeat(widths[i]! - [...c].length)).join('  ').trimEnd();
+  const widths = header.map((h, i) => rows.reduce((w, row) => Math.max(w, codePoints(row[i]!)), codePoints(h)));
+  const line = (cells: string[]) => cells.map((c, i) => c + ' '.repeat(widths[i]! - codePoints(c))).join('  ').trimEnd();
   const out = [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)];
   const bad = new Set(r.problems.filter((p) => p.kind === 'recipients').map((p) => p.file));
   out.push('', `${r.files.length} encrypted file(s) checked, ${bad.size} with recipients that differ from their rule.`);

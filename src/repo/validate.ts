@@ -126,11 +126,19 @@ function readConfigText(fs: RepoFs, rel: string, max?: number): string | null {
 
 const NO_DIFF: { missing: string[]; extra: string[] } = Object.freeze({ missing: Object.freeze([]) as unknown as string[], extra: Object.freeze([]) as unknown as string[] });
 
-function setDiff(a: string[], b: string[]): { missing: string[]; extra: string[] } {
-  if (a.length === b.length && a.every((x, i) => x === b[i])) return NO_DIFF; // the common case: the same keys in the same order
+function setDiff(a: readonly string[], b: readonly string[]): { missing: string[]; extra: string[] } {
+  if (a === b || sameList(a, b)) return NO_DIFF; // the common case: the same keys in the same order
   const sa = new Set(a);
   const sb = new Set(b);
   return { missing: [...sa].filter((x) => !sb.has(x)), extra: [...sb].filter((x) => !sa.has(x)) };
+}
+
+const NO_KEYS: readonly string[] = Object.freeze([]);
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function shellQuote(s: string): string {
@@ -456,8 +464,15 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
   const fileChecks: { problem?: Problem; keys: string[]; source: ContextKind | null; raw?: string[] }[] = [];
   opts.progress?.('checking encrypted files');
   lap?.('keys');
-  /** Per creation rule, its recipients in order and without repeats (computed once, not per file). */
-  const ruleKeys = new Map<SopsConfig['rules'][number], { flat: string[]; unique: string[] }>();
+  /**
+   * Per creation rule, its recipients in order and without repeats (computed once, not per file).
+   * `flat` is the `expected` list of every file of the rule (one array, shared; never modified),
+   * and the `actual` list of each file whose recipients are exactly the rule's.
+   */
+  const ruleKeys = (sopsCfg?.rules ?? []).map((r) => {
+    const flat = r.groups.flat();
+    return { flat, unique: [...new Set(flat)] };
+  });
   for (const f of all) {
     if (!DATA_EXT.test(f) || f === '.sops.yaml' || f.endsWith('key.json') || clanSecretFiles.has(f) || f.startsWith('.keybridge')) continue;
     lap?.('match');
@@ -478,23 +493,35 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
     if (!meta) continue;
     // .sops.yaml is at the root: paths relative to it are the walked paths.
     const rule = sopsCfg ? ruleIndex(sopsCfg).match(f) : undefined;
-    const actual = meta.groups.map((g) => g.map(own));
     if (!rule) {
-      files.push({ file: f, kind: 'sops', expected: [], actual: actual.flat(), fix: 'add a creation rule for it to .sops.yaml', note: 'no creation rule matches' });
+      files.push({ file: f, kind: 'sops', expected: [], actual: meta.groups.flat().map(own), fix: 'add a creation rule for it to .sops.yaml', note: 'no creation rule matches' });
       problems.push({ kind: 'recipients', file: f, message: `${f}: ${sopsCfg ? 'no creation rule in .sops.yaml matches this file' : 'a sops file, but the repository has no .sops.yaml'}`, fix: `add a creation rule whose path_regex matches ${f} to .sops.yaml, then: sops updatekeys -y ${shellQuote(f)}` });
       continue;
     }
-    let keys = ruleKeys.get(rule);
-    if (!keys) ruleKeys.set(rule, (keys = { flat: rule.groups.flat(), unique: [...new Set(rule.groups.flat())] }));
+    const keys = ruleKeys[rule.index]!;
     sopsFileNames.push(f);
     sopsFileKeys.push(keys.unique);
     const fix = `sops updatekeys -y ${shellQuote(f)}`;
-    files.push({ file: f, kind: 'sops', expected: keys.flat.slice(), actual: actual.flat(), fix });
+    // A group whose recipients are the rule's, in order, is the rule's own list (no copy, and
+    // nothing cut out of the file's text is kept); any other is kept as strings of its own.
+    const got = meta.groups;
+    let same = got.length === rule.groups.length;
+    const actual: (readonly string[])[] = [];
+    for (let g = 0; g < got.length; g++) {
+      const want = rule.groups[g];
+      if (want && sameList(want, got[g]!)) actual.push(want);
+      else {
+        same = false;
+        actual.push(got[g]!.map(own));
+      }
+    }
+    files.push({ file: f, kind: 'sops', expected: keys.flat, actual: same ? keys.flat : actual.flat(), fix });
+    if (same) continue;
     const n = Math.max(rule.groups.length, actual.length);
     const missing: string[] = [];
     const extra: string[] = [];
     for (let g = 0; g < n; g++) {
-      const d = setDiff(rule.groups[g] ?? [], actual[g] ?? []);
+      const d = setDiff(rule.groups[g] ?? NO_KEYS, actual[g] ?? NO_KEYS);
       missing.push(...d.missing);
       extra.push(...d.extra);
     }
@@ -513,7 +540,7 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
     if (ignored.has(s.identity) || ignored.has(s.name)) continue;
     (byIdentity.get(s.identity) ?? byIdentity.set(s.identity, []).get(s.identity)!).push(s);
   }
-  const machinePrivateKey = new Set(all.map((f) => /^sops\/secrets\/([^/]+)-age\.key\/secret$/.exec(f)?.[1]).filter((m): m is string => !!m));
+  const machinePrivateKey = new Set(all.map((f) => (f.startsWith('sops/secrets/') ? /^sops\/secrets\/([^/]+)-age\.key\/secret$/.exec(f)?.[1] : undefined)).filter((m): m is string => !!m));
   // Keys are compared within a family: SSH keys (Bitwarden items, secrets.nix SSH entries, host
   // keys) and age keys (clan, anchors, age entries). Across families only when a Bitwarden item
   // exists: then the identity's age key is meant to be derived from that SSH key. (A clan

@@ -52,6 +52,7 @@ export function readClanKeys(fs: RepoFs, walk: Pick<WalkResult, 'files' | 'dirs'
   const candidates: { kind: 'users' | 'machines'; name: string; file: string; isDir: boolean }[] = [];
   for (const [list, isDir] of [[walk.files, false], [walk.dirs, true], [walk.dirLinks, true]] as const) {
     for (const rel of list) {
+      if (!rel.startsWith('sops/')) continue;
       const m = entry.exec(rel);
       if (m) candidates.push({ kind: m[1] as 'users' | 'machines', name: m[2]!, file: rel, isDir });
     }

@@ -55,6 +55,9 @@ function fromFlat(entries: [string, string][]): SopsMetadata {
   return { groups: Array.from({ length: n }, (_, g) => [...(groups.get(g) ?? new Map<number, string>())].sort((a, b) => a[0] - b[0]).map(([, r]) => r).filter(Boolean)) };
 }
 
+/** A `recipient:` line of the age list (global: read with exec from lastIndex 0). */
+const RECIPIENT_LINE = /^[^\S\n]*(?:- )?recipient:\s*(\S+)\s*$/gm;
+
 /** Parses sops metadata; null when the text is not a sops file. */
 export function parseSopsFile(text: string, fileName: string): SopsMetadata | null {
   const lower = fileName.toLowerCase();
@@ -82,8 +85,15 @@ export function parseSopsFile(text: string, fileName: string): SopsMetadata | nu
     const at = text.search(/^sops:\s*$/m);
     if (at >= 0) {
       const block = text.slice(at);
-      if (!/^[^\S\n]+key_groups:/m.test(block)) {
-        const recipients = [...block.matchAll(/^[^\S\n]*(?:- )?recipient:\s*(\S+)\s*$/gm)].map((m) => m[1]!.replace(/^["']|["']$/g, ''));
+      if (!block.includes('key_groups:') || !/^[^\S\n]+key_groups:/m.test(block)) {
+        const recipients: string[] = [];
+        RECIPIENT_LINE.lastIndex = 0;
+        for (let m = RECIPIENT_LINE.exec(block); m; m = RECIPIENT_LINE.exec(block)) {
+          const r = m[1]!;
+          const q0 = r.charCodeAt(0);
+          const q1 = r.charCodeAt(r.length - 1);
+          recipients.push(q0 === 34 || q0 === 39 || q1 === 34 || q1 === 39 ? r.replace(/^["']|["']$/g, '') : r);
+        }
         return { groups: [recipients] };
       }
     }
