@@ -13,12 +13,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateHybridIdentity, identityToRecipient } from 'age-encryption';
+import { bech32 } from '@scure/base';
 import { ageFile, ageKey, put, sopsYaml, sshKey, type ExampleKey } from './exampleRepo.ts';
 
 export type Layout = 'two-tier' | 'clan-age' | 'agenix';
 
 export const FAULTS: Record<Layout, readonly string[]> = {
-  'two-tier': ['rotated-except-sops', 'stale-keys-txt', 'not-reencrypted', 'alias-without-anchor', 'bad-checksum', 'pq-mixed', 'changed-outside-rule', 'same-key-two-names'],
+  'two-tier': ['rotated-except-sops', 'stale-keys-txt', 'not-reencrypted', 'alias-without-anchor', 'bad-checksum', 'truncated-key', 'pq-mixed', 'changed-outside-rule', 'same-key-two-names'],
   'clan-age': ['admin-added', 'admin-rotated', 'machine-regenerated', 'plugin-without-recipient', 'machine-key-anchor', 'header-changed'],
   agenix: ['host-rekeyed', 'not-rekeyed', 'path-outside', 'changed-outside-rules'],
 };
@@ -74,7 +75,9 @@ async function twoTier(root: string, fault: string | null): Promise<LayoutRepo> 
   const crs58Anchor = f('rotated-except-sops') ? crs58Old.recipient : crs58.recipient;
   // A typo in blackphos's anchor (one character changed: the Bech32 checksum fails).
   const typo = (r: string) => r.slice(0, 20) + (r[20] === 'q' ? 'p' : 'q') + r.slice(21);
-  const blackphosAnchor = f('bad-checksum') ? typo(blackphos.recipient) : blackphos.recipient;
+  // Or the key cut short by one byte, re-encoded with a valid checksum (a wrong length, not a typo).
+  const truncated = (r: string) => bech32.encode('age', bech32.toWords(bech32.fromWords(bech32.decode(r as `${string}1${string}`).words).slice(0, 31)), false);
+  const blackphosAnchor = f('bad-checksum') ? typo(blackphos.recipient) : f('truncated-key') ? truncated(blackphos.recipient) : blackphos.recipient;
   put(
     root,
     '.sops.yaml',

@@ -156,6 +156,21 @@ describe('validate: mistakes in the two-tier layout, and their fixes', () => {
     expect((await check(repo)).problems).toEqual([]);
   });
 
+  itWith([age])('a recipient of the wrong length (valid checksum) is invalid where it stands, never ✓; restoring it clears it', async () => {
+    const repo = await build('truncated-key');
+    const r = await check(repo);
+    expect(r.problems[0]).toMatchObject({ kind: 'invalid', file: '.sops.yaml:6' });
+    expect(r.problems[0]!.message).toMatch(/blackphos's key .* is not a valid recipient: an X25519 recipient holds 32 bytes, this one 31 \(truncated or padded\?\)$/);
+    expect(r.invalid).toEqual([{ context: 'sops-anchor', where: '.sops.yaml:6', name: 'blackphos', reason: 'an X25519 recipient holds 32 bytes, this one 31 (truncated or padded?)' }]);
+    expect(r.problems.slice(1).length).toBeGreaterThan(0);
+    expect(r.problems.slice(1).every((p) => p.kind === 'recipients' && p.followsFrom === r.problems[0]!.message)).toBe(true);
+    const { renderTable } = await import('../../src/repo/report.ts');
+    expect(renderTable(r)).toMatch(/^blackphos .*✗ invalid key/m);
+    expect(renderTable(r)).not.toMatch(/^blackphos .*✓ age1\S+ +✓/m);
+    edit(repo, '.sops.yaml', (s) => s.replace(/&blackphos \S+/, `&blackphos ${repo.keys.blackphos}`));
+    expect((await check(repo)).problems).toEqual([]);
+  });
+
   itWith([age])('post-quantum and classic recipients in one rule', async () => {
     const repo = await build('pq-mixed');
     const r = await check(repo);
@@ -180,6 +195,35 @@ describe('validate: mistakes in the two-tier layout, and their fixes', () => {
   });
 });
 
+describe('validate without Nix: the subset parser', () => {
+  itWith([age, nix])('reads clan.nix and secrets.nix of the example layouts as Nix does: the same problems, consistent or not', async () => {
+    const { readClanNix, parseClanNix } = await import('../../src/repo/readers/clanNix.ts');
+    const cases: [Layout, string | null][] = [['clan-age', null], ['clan-age', 'admin-added'], ['clan-age', 'admin-rotated'], ['agenix', null], ['agenix', 'not-rekeyed']];
+    for (const [layout, fault] of cases) {
+      const repo = await buildLayoutRepo(join(base, `no-nix-${layout}-${fault}`), layout, fault);
+      if (layout === 'clan-age') {
+        const text = readFileSync(join(repo.root, 'clan.nix'), 'utf8');
+        const viaNix = readClanNix(repo.root, join(repo.root, 'clan.nix'), text)!;
+        expect(viaNix.evaluatedWith).toBe('nix');
+        const viaParser = parseClanNix(text)!;
+        expect([viaParser.default, [...viaParser.hosts]]).toEqual([viaNix.default, [...viaNix.hosts]]);
+      }
+      const withNix = await check(repo);
+      const path = process.env.PATH;
+      process.env.PATH = '/nonexistent'; // nix-instantiate is not found: the readers fall back to the subset parser
+      let without: ValidationResult;
+      try {
+        without = await check(repo);
+      } finally {
+        process.env.PATH = path;
+      }
+      expect(without.problems, `${layout} ${fault}`).toEqual(withNix.problems);
+      expect(without.sightings).toEqual(withNix.sightings);
+      expect(withNix.problems.length > 0, `${layout} ${fault}`).toBe(fault !== null);
+    }
+  });
+});
+
 describe('validate: mistakes in the clan age-backend layout, and their fixes', () => {
   const build = (fault: string) => buildLayoutRepo(join(base, `clan-age-${fault}`), 'clan-age', fault);
 
@@ -191,6 +235,10 @@ describe('validate: mistakes in the clan age-backend layout, and their fixes', (
       expect(r.problems.map((p) => [p.kind, p.fix])).toEqual(machines.map((m) => ['recipients', `clan vars fix ${m}`]));
       expect(r.problems[0]!.message).toMatch(/differ from clan\.nix .*clan vars fix was not run/);
       expect(r.contexts).toContain('clan-recipients'); // the admins are in the table
+      const { renderTable } = await import('../../src/repo/report.ts');
+      const table = renderTable(r);
+      expect(table).toMatch(/^identity .* clan\.nix( |$)/m);
+      expect(table).toMatch(/^admin +.*✓ age1\S+/m);
       for (const p of r.problems) clanVarsFix(repo, /clan vars fix (\w+)/.exec(p.fix)![1]!);
       expect((await check(repo)).problems, fault).toEqual([]);
     }
