@@ -36,9 +36,9 @@ export type FileKind = 'sops' | 'clan-secret' | 'agenix' | 'clan-age-sidecar';
 export interface FileCheck {
   file: string;
   kind: FileKind;
-  /** Recipients the applicable rule says the file must have (as written there). */
+  /** Recipients the applicable rule says the file must have (as written there). May be one frozen array shared by the rule's files. */
   expected: string[];
-  /** Recipients the file actually has. */
+  /** Recipients the file actually has (the `expected` array itself when they are the rule's, in order). */
   actual: string[];
   /** For age headers: anonymous X25519 stanzas (can be counted, not named). */
   anonymous?: { expected: number; actual: number };

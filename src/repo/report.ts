@@ -29,11 +29,14 @@ function codePoints(s: string): number {
 }
 
 export function renderTable(r: ValidationResult): string {
-  const wrong = new Set(r.problems.filter((p) => p.kind === 'mismatch' || p.kind === 'stale').map((p) => `${p.identity}|${p.file}`));
-  const cells = new Map<string, Sighting[]>();
+  // identity → the files (where) its mismatch and stale problems name; identity → context → sightings
+  // (nested maps keyed by the strings themselves: no composite key built per sighting or cell).
+  const wrong = new Map<string | undefined, Set<string | undefined>>();
+  for (const p of r.problems) if (p.kind === 'mismatch' || p.kind === 'stale') (wrong.get(p.identity) ?? wrong.set(p.identity, new Set()).get(p.identity)!).add(p.file);
+  const cells = new Map<string, Map<string, Sighting[]>>();
   for (const s of r.sightings) {
-    const k = `${s.identity}|${s.context}`;
-    (cells.get(k) ?? cells.set(k, []).get(k)!).push(s);
+    const byContext = cells.get(s.identity) ?? cells.set(s.identity, new Map()).get(s.identity)!;
+    (byContext.get(s.context) ?? byContext.set(s.context, []).get(s.context)!).push(s);
   }
   const invalidByName = new Map(r.invalid.filter((i) => i.name).map((i) => [`${i.name}|${i.context}`, i]));
   const ab = abbreviations(r.sightings.map(stored));
@@ -41,9 +44,10 @@ export function renderTable(r: ValidationResult): string {
   const rows = r.identities.map((id) => [
     id,
     ...r.contexts.map((c) => {
-      const list = cells.get(`${id}|${c}`) ?? [];
+      const list = cells.get(id)?.get(c) ?? [];
       if (list.length === 0) return invalidByName.has(`${id}|${c}`) ? '✗ invalid key' : '—';
-      const bad = list.filter((s) => wrong.has(`${id}|${s.where}`) || (c === 'keys.txt' && wrong.has(`${id}|${s.where.replace(/:\d+$/, '')}`)));
+      const w = wrong.get(id);
+      const bad = w ? list.filter((s) => w.has(s.where) || (c === 'keys.txt' && w.has(s.where.replace(/:\d+$/, '')))) : [];
       const shown = bad.length === list.length ? list[0]! : list.find((s) => !bad.includes(s))!;
       return `${bad.length === list.length ? '✗' : '✓'} ${ab.get(stored(shown))}`;
     }),

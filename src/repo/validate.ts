@@ -470,7 +470,7 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidationRes
    * and the `actual` list of each file whose recipients are exactly the rule's.
    */
   const ruleKeys = (sopsCfg?.rules ?? []).map((r) => {
-    const flat = r.groups.flat();
+    const flat = Object.freeze(r.groups.flat()) as string[]; // shared by many FileChecks: frozen, so no consumer can change them all
     return { flat, unique: [...new Set(flat)] };
   });
   for (const f of all) {
