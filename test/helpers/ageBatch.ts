@@ -7,8 +7,8 @@
 import { ROOT, run } from './run.ts';
 
 const PTY = `${ROOT}scripts/pty-run.py`;
-/** The PIN prompts of the token families the agent serves (YubiKey, Pico HSM, FIDO2). */
-export const PIN_PROMPT = /Enter PIN for (?:YubiKey with serial \d+|Pico HSM with key "[^"\n]{0,64}")|Please enter your PIN for FIDO2 key at [\w.:[\]-]{1,64}:/g;
+/** The PIN prompts of the token families the agent serves (YubiKey, Pico HSM, fido2-hmac, fido2prf). */
+export const PIN_PROMPT = /Enter PIN for (?:YubiKey with serial \d+|Pico HSM with key "[^"\n]{0,64}")|Please enter your PIN for FIDO2 key at [\w.:[\]-]{1,64}:|Enter the security key PIN for FIDO2 key at [\w.:[\]-]{1,64}:/g;
 
 export interface Decryption {
   code: number | null;
