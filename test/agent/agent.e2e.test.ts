@@ -9,8 +9,9 @@
  * and card removal each make the next decryption ask again; an agent that is alive but does not
  * answer (SIGSTOP) costs a short timeout and the plugin decrypts by itself; killing the agent in
  * the middle of a decryption (held in a touch or a button press) leaves the plugin to decrypt by
- * itself, asking the PIN again; the PIN is in none of the
- * agent's argv, environment or log.
+ * itself, asking the PIN again; a wrong PIN relayed through the agent is asked again with the
+ * tries left and the right one kept; neither PIN is in the transcript or the agent's argv,
+ * environment or log.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -38,6 +39,7 @@ import { nativeUnavailableReason } from '../../src/agent/native.ts';
 const age = findTool('age');
 const python = findTool('python3');
 const NEW_PIN = '471129';
+const WRONG_PIN = '902817';
 const MANY = 100;
 const PAUSED = 5;
 const PAUSE_MS = 2000;
@@ -521,6 +523,24 @@ for (const fam of [YUBIKEY, PICOHSM, FIDO2_HMAC, FIDO2PRF]) {
       for (const t of h.texts) expect(r.out).toContain(t);
       expect(h.prompts).toContain(r.prompts);
     }, 120_000);
+
+    itAgent("a wrong PIN through the agent: asked again with the tries left, the right one kept; neither PIN in the transcript, the agent's argv, environment or log", async () => {
+      if (!agentPid) await startAgent();
+      await lock();
+      if (fam.pcsc) await sleep(PAUSE_MS); // pcscd powers the released card down: its PIN is gone
+      const [file, next] = f.main.files.slice(6, 8);
+      const r = await decryptOnPty(agentEnv, f.main.idFile, file!, [WRONG_PIN, NEW_PIN]);
+      expect(r.code, r.out).toBe(0);
+      expect(r.out).toContain(`secret ${/(\w+)-(\d+)\.age$/.exec(file!)!.slice(1).join(' ')}`);
+      expect(r.prompts).toBe(2);
+      expect(r.out).toMatch(/(?:Invalid PIN \(\d+ tries? remaining before it is blocked\)|Wrong PIN \(\d+ tries? left\))\. /);
+      expect(await batch(f.main, [next!])).toEqual([0]);
+      const log = readFileSync(join(sockDir, 'agent.log'), 'utf8');
+      for (const where of [r.out, log, readFileSync(`/proc/${agentPid}/cmdline`, 'latin1'), readFileSync(`/proc/${agentPid}/environ`, 'latin1')]) {
+        expect(where).not.toContain(WRONG_PIN);
+        expect(where).not.toContain(NEW_PIN);
+      }
+    }, 60_000);
 
     itAgent("the PIN is in none of the agent's argv, environment or log", async () => {
       if (!agentPid) await startAgent();
