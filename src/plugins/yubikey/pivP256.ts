@@ -8,12 +8,12 @@
  * on the card: `ecdh(epkUncompressed)` returns the 32-byte shared x-coordinate.
  */
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
-import { p256 } from '@noble/curves/nist.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { base64nopad } from '@scure/base';
 import type { Stanza } from '../../age/stanza.ts';
 import { p256EphemeralEcdh } from '../../age/ecdh.ts';
+import { isP256Point, uncompressP256 } from '../../age/p256.ts';
 import { YubiKeyError } from './errors.ts';
 import { recipientTag } from './recipient.ts';
 
@@ -67,11 +67,7 @@ export function parsePivP256(stanza: Stanza): PivP256Stanza | null {
   const epk = decodeExact(stanza.args[1]!, 33);
   if (!tag || !epk || stanza.body.length !== 32) return null;
   if (epk[0] !== 2 && epk[0] !== 3) return null;
-  try {
-    p256.Point.fromBytes(epk);
-  } catch {
-    return null;
-  }
+  if (!isP256Point(epk)) return null;
   return { tag, epk, body: stanza.body };
 }
 
@@ -84,7 +80,7 @@ export async function unwrapPivP256(
   pk: Uint8Array,
   ecdh: (peerUncompressed: Uint8Array) => Promise<Uint8Array>,
 ): Promise<Uint8Array> {
-  const epkFull = p256.Point.fromBytes(stanza.epk).toBytes(false);
+  const epkFull = uncompressP256(stanza.epk);
   const sharedX = await ecdh(epkFull);
   if (sharedX.length !== 32) throw new YubiKeyError('DECRYPT_FAILED', 'Failed to decrypt YubiKey stanza');
   try {
