@@ -137,6 +137,31 @@ if (out) process.once('exit', () => { for (const [file, m] of loaded) writeFileS
 load('${name}.cjs');
 `;
 /**
+ * Libraries whose module code builds tables or curves when it runs (ML-KEM, SHA-3, the P-256 and
+ * Curve25519 curves of @noble, AES), which the plugins' start paths import but use only in some
+ * modes (post-quantum keys, the CTAP2 PIN protocol, X25519 identities): a plugin imports each
+ * through a stub whose exports forward to the library, required on first use — esbuild bundles
+ * the library as a lazily evaluated module. The stub's export names are the library's, read here.
+ */
+const PLUGIN_LAZY = ['@noble/post-quantum/ml-kem.js', '@noble/hashes/sha3.js', '@noble/curves/nist.js', '@noble/curves/ed25519.js', '@noble/ciphers/aes.js'];
+const lazyStub = async (lib) => {
+  const lines = [`let m;\nconst real = () => (m ??= require(${JSON.stringify(lib)}));`];
+  lines.push('const forward = (target, k) => new Proxy(target, { get: (_, p) => Reflect.get(real()[k], p), has: (_, p) => p in real()[k], apply: (_, self, a) => Reflect.apply(real()[k], self, a), construct: (_, a) => Reflect.construct(real()[k], a) });');
+  for (const [k, v] of Object.entries(await import(lib))) {
+    if (typeof v === 'function') lines.push(`export const ${k} = forward(function () {}, ${JSON.stringify(k)});`);
+    else if (typeof v === 'object' && v !== null) lines.push(`export const ${k} = forward({}, ${JSON.stringify(k)});`);
+    else lines.push(`export const ${k} = ${JSON.stringify(v)};`);
+  }
+  return lines.join('\n');
+};
+const pluginLazyLibraries = {
+  name: 'plugin-lazy-libraries',
+  setup(b) {
+    b.onResolve({ filter: /^@noble\// }, (args) => (PLUGIN_LAZY.includes(args.path) && args.kind === 'import-statement' && !args.importer.includes('node_modules') ? { path: args.path, namespace: 'plugin-lazy' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'plugin-lazy' }, async (args) => ({ contents: await lazyStub(args.path), loader: 'js', resolveDir: root }));
+  },
+};
+/**
  * A plugin's code: esbuild's ES module output split at dynamic imports (chunks for what several
  * parts share), each file then made CommonJS — its imports require() the other files (through
  * the loader, with their caches), import() becomes a require() on first use (code run by node:vm
@@ -155,6 +180,7 @@ async function buildPlugin(file) {
     outExtension: { '.js': '.cjs' },
     splitting: true,
     write: false,
+    plugins: [pluginLazyLibraries],
   });
   mkdirSync(outdir, { recursive: true });
   for (const f of r.outputFiles) {
