@@ -12,7 +12,7 @@ import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { base64nopad } from '@scure/base';
 import type { Stanza } from '../../age/stanza.ts';
-import { p256EphemeralEcdh } from '../../age/ecdh.ts';
+import { p256EphemeralEcdh, sealWrappedKey } from '../../age/ecdh.ts';
 import { isP256Point, uncompressP256 } from '../../age/p256.ts';
 import { YubiKeyError } from './errors.ts';
 import { recipientTag } from './recipient.ts';
@@ -28,18 +28,22 @@ export interface PivP256Stanza {
   body: Uint8Array;
 }
 
-function wrapKey(sharedX: Uint8Array, epk: Uint8Array, pk: Uint8Array): Uint8Array {
+function wrapSalt(epk: Uint8Array, pk: Uint8Array): Uint8Array {
   const salt = new Uint8Array(66);
   salt.set(epk, 0);
   salt.set(pk, 33);
-  return hkdf(sha256, sharedX, salt, INFO, 32);
+  return salt;
+}
+
+function wrapKey(sharedX: Uint8Array, epk: Uint8Array, pk: Uint8Array): Uint8Array {
+  return hkdf(sha256, sharedX, wrapSalt(epk, pk), INFO, 32);
 }
 
 /** Wraps a 16-byte file key to a compressed P-256 public key. `ephemeralScalar` is for test vectors only. */
 export function wrapPivP256(fileKey: Uint8Array, pk: Uint8Array, ephemeralScalar?: Uint8Array): Stanza {
   if (fileKey.length !== 16) throw new RangeError('file key must be 16 bytes');
   const { publicKey: epk, shared: sharedX } = p256EphemeralEcdh(pk, true, ephemeralScalar);
-  const body = chacha20poly1305(wrapKey(sharedX, epk, pk), ZERO_NONCE).encrypt(fileKey);
+  const body = sealWrappedKey(fileKey, sharedX, wrapSalt(epk, pk), INFO);
   return {
     type: PIV_P256_TYPE,
     args: [base64nopad.encode(recipientTag(pk)), base64nopad.encode(epk)],
