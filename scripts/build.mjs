@@ -11,7 +11,7 @@
 // only the entry (--help, --version, the command table): each subcommand of src/cli/commands.ts
 // is its own bundle in dist/commands/, loaded on use — CommonJS (commands/<name>.cjs), or an
 // ES module (commands/<name>.mjs) for the large ones that are not one-shot (HEAVY).
-import { build } from 'esbuild';
+import { build, transform } from 'esbuild';
 import { existsSync, readdirSync, readFileSync, chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join, dirname, basename, relative } from 'node:path';
@@ -21,7 +21,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const binDir = join(root, 'src', 'bin');
 const entries = readdirSync(binDir).filter((f) => f.endsWith('.ts'));
 const ONE_FILE = new Set(['ssh-to-age.ts', 'keybridge.ts']);
-/** The age plugins: one CommonJS bundle each (dist/lib/), run by a small loader with V8's code cache. */
+/** The age plugins: CommonJS files split at their dynamic imports (dist/lib/<name>/), run by a small loader with V8's code cache. */
 const PLUGINS = entries.filter((f) => f.startsWith('age-plugin-'));
 /** keybridge's subcommand modules: every `import('./X.ts')` of src/cli/commands.ts. */
 const commandsTable = join(root, 'src', 'cli', 'commands.ts');
@@ -96,30 +96,101 @@ const subcommands = (dir) => ({
   },
 });
 /**
- * A plugin's executable, dist/<name>.cjs: runs its bundle (lib/<name>.cjs, CommonJS) through
- * node:vm with the V8 code cache the build made for it with this node (lib/<name>.cjs.cache,
- * scripts/codecache.ts): the functions a run compiles are read from the cache instead of parsed
- * and compiled again. V8 rejects a cache from another node version or other flags, and then
- * compiles as usual; a missing cache is the same. Nothing is written at run time except when the
- * build asks for the cache (KEYBRIDGE_CODE_CACHE_OUT).
+ * A plugin's executable, dist/<name>.cjs: runs its code, the CommonJS files in lib/<name>/ (the
+ * entry <name>.cjs and the chunks esbuild split off at dynamic imports: a mode loads only the
+ * files it reaches, so --version reads a few kilobytes where a card command reads the X.509
+ * code), each through node:vm with the V8 code cache the build made for it with this node
+ * (<file>.cache, scripts/codecache.ts): the functions a run compiles are read from the cache
+ * instead of parsed and compiled again. V8 rejects a cache from another node version or other
+ * flags, and then compiles as usual; a missing cache is the same. Nothing is written at run time
+ * except when the build asks for the caches (KEYBRIDGE_CODE_CACHE_OUT: the directory to write
+ * them to, when the process exits).
  */
 const pluginLoader = (name) => `#!/usr/bin/env node
 'use strict';
-// ${name}: the code is lib/${name}.cjs, run with its V8 code cache (see scripts/build.mjs).
+// ${name}: the code is in lib/${name}/, run with its V8 code caches (see scripts/build.mjs).
 const { readFileSync, writeFileSync } = require('node:fs');
 const { Script } = require('node:vm');
 const { createRequire, wrap } = require('node:module');
-const file = require('node:path').join(__dirname, './lib/${name}.cjs');
-let cachedData;
-try {
-  cachedData = readFileSync(file + '.cache');
-} catch {}
-const script = new Script(wrap(readFileSync(file, 'utf8')), { filename: file, cachedData });
+const { dirname, join } = require('node:path');
+const entry = join(__dirname, './lib/${name}/${name}.cjs');
+const dir = dirname(entry);
+const outside = createRequire(entry);
+const loaded = new Map();
+const own = (id) => (id.startsWith('./') ? load(id.slice(2)) : outside(id));
+function load(file) {
+  let m = loaded.get(file);
+  if (m) return m.exports;
+  const path = join(dir, file);
+  let cachedData;
+  try {
+    cachedData = readFileSync(path + '.cache');
+  } catch {}
+  const script = new Script(wrap(readFileSync(path, 'utf8')), { filename: path, cachedData });
+  m = { exports: {}, filename: path, id: path, script };
+  loaded.set(file, m);
+  script.runInThisContext()(m.exports, own, m, path, dir);
+  return m.exports;
+}
 const out = process.env.KEYBRIDGE_CODE_CACHE_OUT;
-if (out) process.once('exit', () => writeFileSync(out, script.createCachedData()));
-const m = { exports: {}, filename: file, id: file };
-script.runInThisContext()(m.exports, createRequire(file), m, file, require('node:path').dirname(file));
+if (out) process.once('exit', () => { for (const [file, m] of loaded) writeFileSync(join(out, file + '.cache'), m.script.createCachedData()); });
+load('${name}.cjs');
 `;
+/**
+ * Libraries whose module code builds tables or curves when it runs (ML-KEM, SHA-3, the P-256 and
+ * Curve25519 curves of @noble, AES), which the plugins' start paths import but use only in some
+ * modes (post-quantum keys, the CTAP2 PIN protocol, X25519 identities): a plugin imports each
+ * through a stub whose exports forward to the library, required on first use — esbuild bundles
+ * the library as a lazily evaluated module. The stub's export names are the library's, read here.
+ */
+const PLUGIN_LAZY = ['@noble/post-quantum/ml-kem.js', '@noble/hashes/sha3.js', '@noble/curves/nist.js', '@noble/curves/ed25519.js', '@noble/ciphers/aes.js'];
+const lazyStub = async (lib) => {
+  const lines = [`let m;\nconst real = () => (m ??= require(${JSON.stringify(lib)}));`];
+  lines.push('const forward = (target, k) => new Proxy(target, { get: (_, p) => Reflect.get(real()[k], p), has: (_, p) => p in real()[k], apply: (_, self, a) => Reflect.apply(real()[k], self, a), construct: (_, a) => Reflect.construct(real()[k], a) });');
+  for (const [k, v] of Object.entries(await import(lib))) {
+    if (typeof v === 'function') lines.push(`export const ${k} = forward(function () {}, ${JSON.stringify(k)});`);
+    else if (typeof v === 'object' && v !== null) lines.push(`export const ${k} = forward({}, ${JSON.stringify(k)});`);
+    else lines.push(`export const ${k} = ${JSON.stringify(v)};`);
+  }
+  return lines.join('\n');
+};
+const pluginLazyLibraries = {
+  name: 'plugin-lazy-libraries',
+  setup(b) {
+    b.onResolve({ filter: /^@noble\// }, (args) => (PLUGIN_LAZY.includes(args.path) && args.kind === 'import-statement' && !args.importer.includes('node_modules') ? { path: args.path, namespace: 'plugin-lazy' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'plugin-lazy' }, async (args) => ({ contents: await lazyStub(args.path), loader: 'js', resolveDir: root }));
+  },
+};
+/**
+ * A plugin's code: esbuild's ES module output split at dynamic imports (chunks for what several
+ * parts share), each file then made CommonJS — its imports require() the other files (through
+ * the loader, with their caches), import() becomes a require() on first use (code run by node:vm
+ * has no module loader for import()).
+ */
+async function buildPlugin(file) {
+  const name = basename(file, '.ts');
+  const outdir = join(root, 'dist', 'lib', name);
+  const r = await build({
+    ...common,
+    define: { ...define, 'import.meta.url': '__kbImportMetaUrl' },
+    entryPoints: [join(binDir, file)],
+    outdir,
+    entryNames: '[name]',
+    chunkNames: '[name]-[hash]',
+    outExtension: { '.js': '.cjs' },
+    splitting: true,
+    write: false,
+    plugins: [pluginLazyLibraries],
+  });
+  mkdirSync(outdir, { recursive: true });
+  for (const f of r.outputFiles) {
+    const out = await transform(f.text, { format: 'cjs', target: 'node20', supported: { 'dynamic-import': false }, loader: 'js', legalComments: 'none', banner: f.text.includes('__kbImportMetaUrl') ? cjsBanner : '' });
+    writeFileSync(f.path, out.code);
+  }
+  writeFileSync(cjsPath(file), pluginLoader(name), { mode: 0o755 });
+  chmodSync(cjsPath(file), 0o755);
+  writeFileSync(binPath(file), `#!/usr/bin/env node\n// The command is ${name}.cjs (CommonJS: it starts faster); this name keeps working.\nimport './${name}.cjs';\n`, { mode: 0o755 });
+}
 /**
  * Libraries the validate command needs only for some repositories — yaml for the layouts the
  * line readers leave to a full parse, re2js for path_regex patterns the simple matcher leaves to
@@ -166,20 +237,7 @@ await Promise.all([
       writeFileSync(binPath(file), `#!/usr/bin/env node\n// The command is ${basename(cjsPath(file))} (CommonJS: it starts faster); this name keeps working.\nimport './${basename(cjsPath(file))}';\n`, { mode: 0o755 });
     }),
   ),
-  ...PLUGINS.map((file) =>
-    build({
-      ...cjs,
-      // import() of node-hid / node:zlib as require: code run by node:vm has no module loader for import()
-      supported: { 'dynamic-import': false },
-      entryPoints: [join(binDir, file)],
-      outfile: join(root, 'dist', 'lib', basename(file, '.ts') + '.cjs'),
-    }).then(() => {
-      const name = basename(file, '.ts');
-      writeFileSync(cjsPath(file), pluginLoader(name), { mode: 0o755 });
-      chmodSync(cjsPath(file), 0o755);
-      writeFileSync(binPath(file), `#!/usr/bin/env node\n// The command is ${name}.cjs (CommonJS: it starts faster); this name keeps working.\nimport './${name}.cjs';\n`, { mode: 0o755 });
-    }),
-  ),
+  ...PLUGINS.map(buildPlugin),
   ...COMMANDS.map((name) =>
     build({
       ...(HEAVY.includes(name) ? { ...common, banner: { js: banner } } : cjs),

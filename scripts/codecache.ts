@@ -1,11 +1,15 @@
 /**
- * Makes the V8 code cache of each age plugin's bundle (dist/lib/age-plugin-X.cjs.cache), run by
- * scripts/build.mjs with the node that builds: each plugin runs a recipient-v1 wrap as age sends
- * it (scripts/pluginRequests.ts), and its loader (dist/age-plugin-X.cjs) writes the cache of
- * what was compiled to the path given in KEYBRIDGE_CODE_CACHE_OUT when the process exits.
+ * Makes the V8 code caches of each age plugin's files (dist/lib/age-plugin-X/<file>.cache), run
+ * by scripts/build.mjs with the node that builds: each plugin runs what the start-up benchmark
+ * times — an identity-v1 request up to its first card access and a recipient-v1 wrap as age sends
+ * them (scripts/pluginRequests.ts), then --help and --version — and its loader
+ * (dist/age-plugin-X.cjs) writes the cache of each file it loaded to the directory given in
+ * KEYBRIDGE_CODE_CACHE_OUT when the process exits. Each run reads the caches the runs before it
+ * wrote, so the last cache of a file holds what every mode compiled in it.
  *
  *   node build/codecache.mjs DIST
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,9 +20,16 @@ const dir = mkdtempSync(join(tmpdir(), 'kb-codecache-'));
 try {
   for (const p of await pluginRequests()) {
     const name = `age-plugin-${p.name}`;
-    const out = join(dist, 'lib', `${name}.cjs.cache`);
-    const r = await runPlugin([join(dist, `${name}.cjs`), '--age-plugin=recipient-v1'], p.recipientV1, { ...noCardEnv(dir), KEYBRIDGE_CODE_CACHE_OUT: out });
+    const exe = join(dist, `${name}.cjs`);
+    const env = { ...noCardEnv(dir), KEYBRIDGE_CODE_CACHE_OUT: join(dist, 'lib', name) };
+    const i = await runPlugin([exe, '--age-plugin=identity-v1'], p.identityV1, env);
+    if (i.status !== 0 || !/^-> /.test(i.stdout)) throw new Error(`${name} identity-v1 failed (exit ${i.status}): ${i.stderr.slice(0, 300)}`);
+    const r = await runPlugin([exe, '--age-plugin=recipient-v1'], p.recipientV1, env);
     if (r.status !== 0 || !p.recipientReply.test(r.stdout)) throw new Error(`${name} recipient-v1 failed (exit ${r.status}): ${r.stderr.slice(0, 300)}`);
+    for (const flag of ['--help', ...(p.version ? ['--version'] : [])]) {
+      const f = spawnSync(process.execPath, [exe, flag], { env, encoding: 'utf8' });
+      if (f.status !== 0) throw new Error(`${name} ${flag} failed (exit ${f.status}): ${f.stderr.slice(0, 300)}`);
+    }
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

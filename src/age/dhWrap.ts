@@ -7,6 +7,8 @@ import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 
+import { sealWrappedKey } from './ecdh.ts';
+
 const ZERO_NONCE = new Uint8Array(12);
 
 function wrapKey(shared: Uint8Array, salt: Uint8Array, info: string): Uint8Array {
@@ -15,7 +17,7 @@ function wrapKey(shared: Uint8Array, salt: Uint8Array, info: string): Uint8Array
 
 export function sealFileKey(fileKey: Uint8Array, shared: Uint8Array, salt: Uint8Array, info: string): Uint8Array {
   if (fileKey.length !== 16) throw new RangeError('file key must be 16 bytes');
-  return chacha20poly1305(wrapKey(shared, salt, info), ZERO_NONCE).encrypt(fileKey);
+  return sealWrappedKey(fileKey, shared, salt, new TextEncoder().encode(info));
 }
 
 /** The file key, or null when the body does not open with this key (not for this recipient). */

@@ -5,7 +5,7 @@
  * OpenSSL checks the peer point (on the curve, not the identity) and refuses an all-zero X25519
  * output; callers have checked the recipient's encoding before.
  */
-import { createECDH, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createCipheriv, createECDH, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, type KeyObject } from 'node:crypto';
 
 export interface EphemeralEcdh {
   /** The ephemeral public key (P-256: SEC1, compressed or not as asked; X25519: 32 bytes). */
@@ -31,6 +31,18 @@ export function p256EphemeralEcdh(peer: Uint8Array, compressed: boolean, ephemer
     throw new RangeError('Invalid P-256 public key');
   }
   return { publicKey: bytes(ecdh.getPublicKey(null, compressed ? 'compressed' : 'uncompressed')), shared: bytes(shared) };
+}
+
+/**
+ * The body of a wrap (age's X25519 stanza and the stanzas built like it): ChaCha20-Poly1305 with
+ * an all-zero nonce, keyed by HKDF-SHA-256(ikm = `shared`, `salt`, `info`), over the file key:
+ * ciphertext ‖ 16-byte tag. On OpenSSL, as the ECDH before it (the JS hash and cipher run
+ * interpreted in a one-shot process).
+ */
+export function sealWrappedKey(fileKey: Uint8Array, shared: Uint8Array, salt: Uint8Array, info: Uint8Array): Uint8Array {
+  const key = new Uint8Array(hkdfSync('sha256', shared, salt, info, 32));
+  const c = createCipheriv('chacha20-poly1305', key, new Uint8Array(12), { authTagLength: 16 });
+  return bytes(Buffer.concat([c.update(fileKey), c.final(), c.getAuthTag()]));
 }
 
 // X25519 keys as DER (RFC 8410): the fixed prefix of a PKCS#8 private key and of an SPKI public key.

@@ -51,7 +51,8 @@ export interface HybridKem {
   };
 }
 
-const P256_N = p256.Point.CURVE().n;
+/** The group order, read on first use (the curve is built when its module first runs). */
+const p256N = () => p256.Point.CURVE().n;
 
 function bigEndian(b: Uint8Array): bigint {
   let v = 0n;
@@ -80,7 +81,7 @@ export const MLKEM768_P256: HybridKem = {
       for (let o = 0; o + 32 <= stream.length; o += 32) {
         const c = stream.subarray(o, o + 32);
         const v = bigEndian(c);
-        if (v > 0n && v < P256_N) return c.slice();
+        if (v > 0n && v < p256N()) return c.slice();
       }
       throw new Error('P-256 rejection sampling failed');
     },

@@ -12,7 +12,7 @@
  * skipped before any PIN, touch or card command. This module parses and matches stanzas without
  * loading ML-KEM; the key operations are in `mlkem768p256tagKey.ts`.
  */
-import { p256 } from '@noble/curves/nist.js';
+import { isP256Point } from './p256.ts';
 import { extract } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { decodeFixedArg, type Stanza } from './stanza.ts';
@@ -40,8 +40,7 @@ export function parseMlkem768P256Tag(s: Stanza): ParsedStanza<Mlkem768P256TagSta
   if (!tag || !enc) return { malformed: 'invalid mlkem768p256tag stanza: bad tag or encapsulated key' };
   if (s.body.length !== 32) return { malformed: 'invalid mlkem768p256tag stanza: body must be 32 bytes' };
   try {
-    if (enc[1088] !== 4) throw new Error('compressed');
-    p256.Point.fromBytes(enc.subarray(1088));
+    if (enc[1088] !== 4 || !isP256Point(enc.subarray(1088))) throw new Error('not an uncompressed point');
   } catch {
     return { malformed: 'invalid mlkem768p256tag stanza: ephemeral P-256 point' };
   }

@@ -1,34 +1,46 @@
 /**
  * P-256 point helpers shared by every recipient type over P-256 (`piv-p256`, `p256tag`, the
  * SmartCard-HSM's): SEC1 compression with validation, and constant-length byte comparison.
+ * Points are checked and converted by node's OpenSSL (a JS curve builds its tables when first
+ * loaded, milliseconds of a plugin's start). Accepted are exactly the SEC1 encodings the JS curve
+ * takes: 33 bytes 02/03 ‖ X or 65 bytes 04 ‖ X ‖ Y, with X, Y below the field prime, of a point
+ * on the curve (not the hybrid 06/07 form OpenSSL would also read).
  */
-import { p256 } from '@noble/curves/nist.js';
+import { nodeCrypto } from '../nodeCrypto.ts';
+
+function convert(point: Uint8Array, form: 'compressed' | 'uncompressed'): Uint8Array | null {
+  const sec1 = (point.length === 33 && (point[0] === 2 || point[0] === 3)) || (point.length === 65 && point[0] === 4);
+  if (!sec1) return null;
+  try {
+    const b = nodeCrypto().ECDH.convertKey(point, 'prime256v1', undefined, undefined, form) as Buffer;
+    return new Uint8Array(b.buffer, b.byteOffset, b.length);
+  } catch {
+    return null;
+  }
+}
+
+/** Whether `point` is a valid compressed (33-byte) or uncompressed (65-byte) P-256 point. */
+export function isP256Point(point: Uint8Array): boolean {
+  return convert(point, 'compressed') !== null;
+}
 
 /** A 33-byte compressed or 65-byte uncompressed point, validated and returned compressed; throws RangeError. */
 export function compressP256(point: Uint8Array): Uint8Array {
-  try {
-    return p256.Point.fromBytes(point).toBytes(true);
-  } catch {
-    throw new RangeError('Invalid P-256 public key');
-  }
+  const c = convert(point, 'compressed');
+  if (!c) throw new RangeError('Invalid P-256 public key');
+  return c;
 }
 
 /** The point uncompressed (65 bytes); throws RangeError when it is not on the curve. */
 export function uncompressP256(point: Uint8Array): Uint8Array {
-  try {
-    return p256.Point.fromBytes(point).toBytes(false);
-  } catch {
-    throw new RangeError('Invalid P-256 public key');
-  }
+  const u = convert(point, 'uncompressed');
+  if (!u) throw new RangeError('Invalid P-256 public key');
+  return u;
 }
 
 /** The compressed point when `point` is a valid P-256 point, else null. */
 export function tryCompressP256(point: Uint8Array): Uint8Array | null {
-  try {
-    return p256.Point.fromBytes(point).toBytes(true);
-  } catch {
-    return null;
-  }
+  return convert(point, 'compressed');
 }
 
 /** Whether two byte strings are equal (tags and other public values; not for secrets). */

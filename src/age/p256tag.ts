@@ -10,10 +10,10 @@
  * typage's `TagRecipient`.
  */
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
-import { p256 } from '@noble/curves/nist.js';
 import { extract } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { base64nopad } from '@scure/base';
+import { isP256Point, uncompressP256 } from './p256.ts';
 import { dhkemP256SharedSecret, hpkeBaseContext, KEM_DHKEM_P256_HKDF_SHA256 } from './hpke.ts';
 
 export const P256TAG_TYPE = 'p256tag';
@@ -34,7 +34,7 @@ export function parseP256Tag(type: string, args: string[], body: Uint8Array): P2
     const tag = base64nopad.decode(args[0]!);
     const enc = base64nopad.decode(args[1]!);
     if (tag.length !== 4 || enc.length !== 65 || enc[0] !== 4) return null;
-    p256.Point.fromBytes(enc);
+    if (!isP256Point(enc)) return null;
     return { tag, enc, body };
   } catch {
     return null;
@@ -69,7 +69,7 @@ export async function unwrapP256Tag(
   ecdh: (peerUncompressed: Uint8Array) => Promise<Uint8Array>,
 ): Promise<Uint8Array | null> {
   const dh = await ecdh(stanza.enc);
-  const pkFull = p256.Point.fromBytes(compressedPk).toBytes(false);
+  const pkFull = uncompressP256(compressedPk);
   const shared = dhkemP256SharedSecret(dh, stanza.enc, pkFull);
   const { key, nonce } = hpkeBaseContext(KEM_DHKEM_P256_HKDF_SHA256, shared, LABEL);
   try {

@@ -15,7 +15,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes } from '@noble/hashes/utils.js';
 import { base64nopad, bech32 } from '@scure/base';
 import type { Stanza } from './stanza.ts';
-import { x25519EphemeralEcdh } from './ecdh.ts';
+import { sealWrappedKey, x25519EphemeralEcdh } from './ecdh.ts';
 
 export const X25519_TYPE = 'X25519';
 const INFO = new TextEncoder().encode('age-encryption.org/v1/X25519');
@@ -39,7 +39,7 @@ function wrapKey(shared: Uint8Array, share: Uint8Array, recipient: Uint8Array): 
 /** Wraps a file key to an X25519 public key: the stanza's args (without the type) and body. */
 export function wrapX25519(fileKey: Uint8Array, recipient: Uint8Array): Stanza {
   const { publicKey: share, shared } = x25519EphemeralEcdh(recipient);
-  const body = chacha20poly1305(wrapKey(shared, share, recipient), new Uint8Array(12)).encrypt(fileKey);
+  const body = sealWrappedKey(fileKey, shared, concatBytes(share, recipient), INFO);
   return { type: X25519_TYPE, args: [base64nopad.encode(share)], body };
 }
 

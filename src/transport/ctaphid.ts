@@ -41,8 +41,10 @@ export interface CallOptions {
   readonly signal?: AbortSignal;
   /** Longest silence between two packets (keepalives count), default 3000 ms. */
   readonly idleTimeoutMs?: number;
-  /** Longest whole call, default 120 s (authenticators give up on a touch after ~30 s). */
+  /** Longest whole call, default 120 s (authenticators give up on a touch after ~30 s), counted from when the device takes the request. */
   readonly totalTimeoutMs?: number;
+  /** How long a device busy with another channel's request is waited for (CHANNEL_BUSY), default the device's (30 s). */
+  readonly busyLimitMs?: number;
 }
 
 export interface InitInfo {
@@ -53,7 +55,12 @@ export interface InitInfo {
 }
 
 const BUSY_RETRY_MS = 100;
-const BUSY_LIMIT_MS = 3000;
+/**
+ * A device answers CHANNEL_BUSY while another channel's request runs, and one waiting for a touch
+ * runs until the user touches or the authenticator gives up (~30 s): a program that died in the
+ * middle of it (a killed agent) leaves the key busy for that long, so it is waited for that long.
+ */
+const BUSY_LIMIT_MS = 30_000;
 const CANCEL_GRACE_MS = 1500;
 
 export class CtapHidDevice {
@@ -65,17 +72,18 @@ export class CtapHidDevice {
   private constructor(
     readonly info: HidDeviceInfo,
     private readonly connection: HidConnection,
+    private readonly busyLimitMs: number,
   ) {}
 
-  /** Opens the device and allocates a channel. */
-  static async open(info: HidDeviceInfo, options: { idleTimeoutMs?: number } = {}): Promise<CtapHidDevice> {
+  /** Opens the device and allocates a channel; `busyLimitMs` is the default of its calls. */
+  static async open(info: HidDeviceInfo, options: { idleTimeoutMs?: number; busyLimitMs?: number } = {}): Promise<CtapHidDevice> {
     let connection: HidConnection;
     try {
       connection = await info.open();
     } catch (err) {
       throw wrapTransport(err);
     }
-    const device = new CtapHidDevice(info, connection);
+    const device = new CtapHidDevice(info, connection, options.busyLimitMs ?? BUSY_LIMIT_MS);
     try {
       await device.init(options.idleTimeoutMs);
     } catch (err) {
@@ -140,8 +148,9 @@ export class CtapHidDevice {
 
   private async transact(cmd: number, data: Uint8Array, options: CallOptions, initNonce?: Uint8Array): Promise<Uint8Array> {
     const idle = options.idleTimeoutMs ?? 3000;
-    const deadline = Date.now() + (options.totalTimeoutMs ?? 120_000);
-    const busyUntil = Date.now() + BUSY_LIMIT_MS;
+    const total = options.totalTimeoutMs ?? 120_000;
+    let deadline = Date.now() + total;
+    const busyUntil = Date.now() + (options.busyLimitMs ?? this.busyLimitMs);
     let upNotified = false;
     let cancelSent = false;
     const signal = options.signal;
@@ -192,6 +201,7 @@ export class CtapHidDevice {
             if (code === HID_ERR.CHANNEL_BUSY) {
               if (Date.now() >= busyUntil) throw new CtapHidError('BUSY', 'the FIDO2 device is busy with another program; close it and try again', code);
               await sleep(BUSY_RETRY_MS);
+              deadline = Date.now() + total; // the call starts when the device takes it
               break; // resend
             }
             throw new CtapHidError('HID_ERROR', `the FIDO2 device refused the message (CTAPHID ${HID_ERROR_NAMES[code] ?? `error 0x${code.toString(16)}`})`, code);

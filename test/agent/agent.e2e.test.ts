@@ -1,14 +1,17 @@
 /**
  * The agent end to end, per token family (a table: the virtual YubiKey and the virtual Pico HSM,
- * each through pcscd + vpcd in its own rig): the real `age` CLI on a pty running our plugin, and
+ * each through pcscd + vpcd in its own rig, and the virtual FIDO2 authenticator over TCP for
+ * fido2-hmac and fido2prf): the real `age` CLI on a pty running our plugin, and
  * `keybridge agent --daemon`. 100 separate `age -d` processes ask for the PIN once with the agent
  * running (for the YubiKey a PIN-"always" slot; for the Pico HSM, whose PIN is verified per card
  * session, back to back), and so do a few with 2 s pauses between them (the YubiKey's PIN-"once"
  * slot, the Pico HSM), while without the agent each paused file asks again; lock, SIGHUP, expiry
  * and card removal each make the next decryption ask again; an agent that is alive but does not
  * answer (SIGSTOP) costs a short timeout and the plugin decrypts by itself; killing the agent in
- * the middle of a decryption leaves the plugin to decrypt by itself; the PIN is in none of the
- * agent's argv, environment or log.
+ * the middle of a decryption (held in a touch or a button press) leaves the plugin to decrypt by
+ * itself, asking the PIN again; a wrong PIN relayed through the agent is asked again with the
+ * tries left and the right one kept; neither PIN is in the transcript or the agent's argv,
+ * environment or log.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -19,12 +22,16 @@ import type { VirtualYubiKey } from '../../src/sim/yubikey/card.ts';
 import { startVirtualPicoHsm } from '../../src/sim/picohsm/card.ts';
 import { YubiKeyRecipient } from '../../src/plugins/yubikey/typage.ts';
 import { PicoHsmRecipient } from '../../src/plugins/picohsm/typage.ts';
-import { decryptOnPty } from '../helpers/ageBatch.ts';
+import { decryptOnPty, PIN_PROMPT } from '../helpers/ageBatch.ts';
+import { ageOnPty } from '../helpers/agePty.ts';
 import { describeWithRig, type RigContext } from '../helpers/rig.ts';
 import { pluginPath } from '../helpers/ageCli.ts';
 import { startVirtualFido2, type VirtualFido2 } from '../../src/sim/fido2/server.ts';
 import { CtapHidDevice } from '../../src/transport/ctaphid.ts';
 import { Ctap2Session } from '../../src/tokens/ctap2/session.ts';
+import { AuthenticatorSet } from '../../src/tokens/ctap2/authenticators.ts';
+import { fido2DeviceSource } from '../../src/transport/fido2Devices.ts';
+import { Fido2PrfIdentity } from '../../src/plugins/fido2prf/typage.ts';
 import { DIST, keybridge, run } from '../helpers/run.ts';
 import { findTool, itWith, REQUIRE_E2E } from '../helpers/tools.ts';
 import { nativeUnavailableReason } from '../../src/agent/native.ts';
@@ -32,6 +39,7 @@ import { nativeUnavailableReason } from '../../src/agent/native.ts';
 const age = findTool('age');
 const python = findTool('python3');
 const NEW_PIN = '471129';
+const WRONG_PIN = '902817';
 const MANY = 100;
 const PAUSED = 5;
 const PAUSE_MS = 2000;
@@ -87,11 +95,11 @@ interface FamilySetup {
   remove(): Promise<void>;
   insert(): Promise<void>;
   /** Holds the agent inside the card operation (a touch or button press that takes a while); returns the release and how to decrypt then. */
-  holdInOperation?(): Promise<{ key: Key; file: string; waitHeld(): Promise<void>; release(): void; texts: string[]; prompts: number }>;
+  holdInOperation(): Promise<{ key: Key; file: string; waitHeld(): Promise<void>; release(): void; texts: string[]; prompts: readonly number[] }>;
 }
 
 interface FamilyCase {
-  name: 'yubikey' | 'picohsm' | 'fido2-hmac';
+  name: 'yubikey' | 'picohsm' | 'fido2-hmac' | 'fido2prf';
   title: string;
   /** A PC/SC token (pcscd + vpcd, the machine-wide rig) rather than one reached over TCP. */
   pcsc: boolean;
@@ -100,8 +108,11 @@ interface FamilyCase {
 
 type Batch = (key: Key, files: string[], pauseMs?: number) => Promise<number[]>;
 
-/** Writes `n` files for `kind`: the first through the real `age -e` (and the plugin's recipient-v1), the rest in-process. */
-async function encryptFiles(ctx: RigContext, kind: string, recipientText: string, recipient: Recipient | string, n: number): Promise<string[]> {
+/**
+ * Writes `n` files for `kind`: the first through the real `age -e` (to the recipient `to`, or with
+ * `-i` for a symmetric identity, the PIN on a pty), the rest in-process (to `recipient`, by default `to`).
+ */
+async function encryptFiles(ctx: RigContext, kind: string, to: string | { identity: string }, n: number, recipient: Recipient | string = to as string): Promise<string[]> {
   const plain = join(ctx.dir, 'plain');
   mkdirSync(plain, { recursive: true });
   const out: string[] = [];
@@ -110,8 +121,11 @@ async function encryptFiles(ctx: RigContext, kind: string, recipientText: string
     writeFileSync(p, `secret ${kind} ${i}\n`);
     const f = join(ctx.dir, `${kind}-${i}.age`);
     if (i === 0) {
-      const enc = await run('age', ['-r', recipientText, '-o', f, p], { env: ctx.env, noTty: true });
-      expect(enc.code, enc.stderr).toBe(0);
+      const enc =
+        typeof to === 'string'
+          ? await run('age', ['-r', to, '-o', f, p], { env: ctx.env, noTty: true })
+          : await ageOnPty(ctx.env, ['-e', '-i', to.identity, '-o', f, p], [[PIN_PROMPT, NEW_PIN]]);
+      expect(enc.code, enc.stdout + enc.stderr).toBe(0);
     } else {
       const e = new Encrypter();
       e.addRecipient(recipient);
@@ -137,7 +151,7 @@ const YUBIKEY: FamilyCase = {
       const g = await generate(['--slot', slot, '--name', kind, '--pin-policy', policy, '--touch-policy', touch], pins);
       const idFile = join(ctx.dir, `${kind}.txt`);
       writeFileSync(idFile, g.block);
-      return { kind, idFile, files: await encryptFiles(ctx, kind, g.recipient, new YubiKeyRecipient(g.recipient), n) };
+      return { kind, idFile, files: await encryptFiles(ctx, kind, g.recipient, n, new YubiKeyRecipient(g.recipient)) };
     };
     const once = await key('once', '1', 'once', 'never', `123456\n12345678\n${NEW_PIN}\n${NEW_PIN}\n`, PAUSED);
     const always = await key('always', '2', 'always', 'never', `${NEW_PIN}\n${NEW_PIN}\n`, MANY);
@@ -173,7 +187,7 @@ const YUBIKEY: FamilyCase = {
           release: () => yk.setTouch('approve'),
           texts: [`Touch your YubiKey with serial ${yk.serial}`],
           // typed twice: for the agent, then for the plugin decrypting by itself ("always")
-          prompts: 2,
+          prompts: [2],
         };
       },
     };
@@ -191,7 +205,7 @@ const PICOHSM: FamilyCase = {
     const recipient = /^#    Recipient: (age1picohsm1\w+)$/m.exec(r.stdout)![1]!;
     const idFile = join(ctx.dir, 'pico.txt');
     writeFileSync(idFile, r.stdout);
-    const pico: Key = { kind: 'pico', idFile, files: await encryptFiles(ctx, 'pico', recipient, new PicoHsmRecipient(recipient), MANY) };
+    const pico: Key = { kind: 'pico', idFile, files: await encryptFiles(ctx, 'pico', recipient, MANY, new PicoHsmRecipient(recipient)) };
     const listed = JSON.parse((await run(process.execPath, [`${DIST}/age-plugin-picohsm.mjs`, '--list', '--json'], { env: ctx.env, noTty: true })).stdout);
     expect(listed).toMatchObject([{ serial: 'ESPH2000001', label: 'agent' }]);
     return {
@@ -214,51 +228,112 @@ const PICOHSM: FamilyCase = {
         await hsm.insert();
         await ctx.rig.waitForCard(0, 'present');
       },
+      // The press-to-confirm button holds the agent in the ECDH for 4 s (not pressed yet).
+      async holdInOperation() {
+        hsm.setButton({ timeoutMs: 4000 });
+        const presses = hsm.buttonRequests;
+        return {
+          key: pico,
+          file: pico.files[MANY - 1]!,
+          waitHeld: () => waitFor(() => hsm.buttonRequests > presses, 20_000),
+          release: () => hsm.setButton('approve'),
+          texts: ['Press the button on Pico HSM with key "agent" to confirm'],
+          // typed for the agent, then for the plugin decrypting by itself unless the card still
+          // has the PIN the dead agent verified (pcscd may not have reset it yet when the plugin connects)
+          prompts: [1, 2],
+        };
+      },
     };
   },
 };
 
-/** FIDO2 hmac-secret (age-plugin-fido2-hmac, a credential that requires the PIN): the virtual authenticator over TCP. */
-const FIDO2: FamilyCase = {
-  name: 'fido2-hmac',
-  title: 'the virtual FIDO2 authenticator over TCP',
-  pcsc: false,
-  async setup(ctx, batch) {
-    let v: VirtualFido2 = await startVirtualFido2({ port: 0, statePath: join(ctx.dir, 'fido2.json') });
-    const port = Number(/:(\d+)$/.exec(v.endpoint!)![1]);
-    fido2Keys.push(v);
-    const s = await Ctap2Session.open(await CtapHidDevice.open(v.device()));
-    await s.setPin(NEW_PIN);
-    await s.close();
-    const env = { ...ctx.env, KEYBRIDGE_FIDO2_TCP: v.endpoint! };
-    // PIN, "require a PIN for decryption?" yes, "separate identity?" yes
-    const g = await run(process.execPath, [`${DIST}/age-plugin-fido2-hmac.mjs`, '-g'], { env, input: `${NEW_PIN}\ny\ny\n`, noTty: true, timeoutMs: 60_000 });
-    expect(g.code, g.stderr).toBe(0);
-    const recipient = /# public key: (age1\w+)/.exec(g.stdout)![1]!;
-    const idFile = join(ctx.dir, 'fido2.txt');
-    writeFileSync(idFile, g.stdout);
-    // A native age1 recipient: the first file through stock age, the rest in-process.
-    const key: Key = { kind: 'fido', idFile, files: await encryptFiles({ ...ctx, env }, 'fido', recipient, recipient, MANY) };
-    return {
-      deviceId: `fido2-hmac:tcp:${v.endpoint}`,
-      env: { KEYBRIDGE_FIDO2_TCP: v.endpoint! },
-      shown: [`Please touch your token (FIDO2 key at ${v.endpoint})...`],
-      batches: [{ key, files: MANY, pauseMs: 0, withoutAgent: { pauseMs: 0, prompts: [1, 1, 1] } }],
-      async afterForgetting() {
-        expect(await batch(key, key.files.slice(0, 2))).toEqual([1, 0]);
-      },
-      main: key,
-      // Pulled: its connections drop and it answers none until plugged in again (same port, same state).
-      async remove() {
-        await v.stop();
-      },
-      async insert() {
-        v = await startVirtualFido2({ port, statePath: join(ctx.dir, 'fido2.json') });
-        fido2Keys.push(v);
-      },
-    };
-  },
-};
+/**
+ * A FIDO2 family on the virtual authenticator over TCP, a key with its PIN set: `credential`
+ * makes the identity and the files (through the plugin's own generator and the real `age -e`).
+ */
+function fido2Case(name: 'fido2-hmac' | 'fido2prf', touchText: (key: string) => string, credential: (ctx: RigContext, env: NodeJS.ProcessEnv, v: VirtualFido2) => Promise<Key>): FamilyCase {
+  return {
+    name,
+    title: `the virtual FIDO2 authenticator over TCP (${name})`,
+    pcsc: false,
+    async setup(ctx, batch) {
+      const statePath = join(ctx.dir, `${name}.json`);
+      let v: VirtualFido2 = await startVirtualFido2({ port: 0, statePath });
+      const port = Number(/:(\d+)$/.exec(v.endpoint!)![1]);
+      fido2Keys.push(v);
+      const s = await Ctap2Session.open(await CtapHidDevice.open(v.device()));
+      await s.setPin(NEW_PIN);
+      await s.close();
+      const env = { ...ctx.env, KEYBRIDGE_FIDO2_TCP: v.endpoint! };
+      const key = await credential(ctx, env, v);
+      const shown = touchText(`FIDO2 key at ${v.endpoint}`);
+      return {
+        deviceId: `${name}:tcp:${v.endpoint}`,
+        env: { KEYBRIDGE_FIDO2_TCP: v.endpoint! },
+        shown: [shown],
+        batches: [{ key, files: MANY, pauseMs: 0, withoutAgent: { pauseMs: 0, prompts: [1, 1, 1] } }],
+        async afterForgetting() {
+          expect(await batch(key, key.files.slice(0, 2))).toEqual([1, 0]);
+        },
+        main: key,
+        // Pulled: its connections drop and it answers none until plugged in again (same port, same state).
+        async remove() {
+          await v.stop();
+        },
+        async insert() {
+          v = await startVirtualFido2({ port, statePath });
+          fido2Keys.push(v);
+        },
+        // The key holds the agent in getAssertion for 4 s (a touch not yet given).
+        async holdInOperation() {
+          let touches = 0;
+          const off = v.onEvent((e) => e.type === 'touch-requested' && touches++);
+          v.setTouch({ timeoutMs: 4000 });
+          return {
+            key,
+            file: key.files[MANY - 1]!,
+            waitHeld: () => waitFor(() => touches > 0, 20_000),
+            release() {
+              off();
+              v.setTouch('approve');
+            },
+            texts: [shown],
+            // typed twice: for the agent, then for the plugin decrypting by itself
+            prompts: [2],
+          };
+        },
+      };
+    },
+  };
+}
+
+/** age-plugin-fido2-hmac, a credential that requires the PIN, with a separate identity (a native age1 recipient). */
+const FIDO2_HMAC = fido2Case('fido2-hmac', (key) => `Please touch your token (${key})...`, async (ctx, env) => {
+  // PIN, "require a PIN for decryption?" yes, "separate identity?" yes
+  const g = await run(process.execPath, [`${DIST}/age-plugin-fido2-hmac.mjs`, '-g'], { env, input: `${NEW_PIN}\ny\ny\n`, noTty: true, timeoutMs: 60_000 });
+  expect(g.code, g.stderr).toBe(0);
+  const recipient = /# public key: (age1\w+)/.exec(g.stdout)![1]!;
+  const idFile = join(ctx.dir, 'fido2.txt');
+  writeFileSync(idFile, g.stdout);
+  // The first file through stock age, the rest in-process.
+  return { kind: 'fido', idFile, files: await encryptFiles({ ...ctx, env }, 'fido', recipient, MANY) };
+});
+
+/** age-plugin-fido2prf: symmetric, every operation (encryption too) verifies the PIN. */
+const FIDO2PRF = fido2Case('fido2prf', (key) => `Touch your security key (${key})...`, async (ctx, env, v) => {
+  const g = await run(process.execPath, [`${DIST}/age-plugin-fido2prf.mjs`, '-generate', 'example.com'], { env, input: `${NEW_PIN}\n`, noTty: true, timeoutMs: 60_000 });
+  expect(g.code, g.stdout + g.stderr).toBe(0);
+  const idFile = join(ctx.dir, 'prf.txt');
+  writeFileSync(idFile, g.stdout);
+  const keys = new AuthenticatorSet(fido2DeviceSource({ KEYBRIDGE_FIDO2_TCP: v.endpoint! }));
+  try {
+    // The first file through stock age (`age -e -i`, the PIN on a pty), the rest in-process.
+    const files = await encryptFiles({ ...ctx, env }, 'prf', { identity: idFile }, MANY, new Fido2PrfIdentity(g.stdout.trim(), { keys, pin: async () => NEW_PIN }));
+    return { kind: 'prf', idFile, files };
+  } finally {
+    await keys.close();
+  }
+});
 const fido2Keys: VirtualFido2[] = [];
 afterAll(async () => {
   for (const v of fido2Keys) await v.stop().catch(() => undefined);
@@ -278,7 +353,7 @@ async function agentDeviceId(idFile: string): Promise<string> {
   return `picohsm:${deviceRefOf(decodeIdentity(line)).key}`;
 }
 
-for (const fam of [YUBIKEY, PICOHSM, FIDO2]) {
+for (const fam of [YUBIKEY, PICOHSM, FIDO2_HMAC, FIDO2PRF]) {
   (fam.pcsc ? describeWithRig : describeWithoutRig)(`keybridge agent with age and ${fam.title}`, (ctx) => {
     let f: FamilySetup;
     let agentEnv: NodeJS.ProcessEnv;
@@ -430,23 +505,42 @@ for (const fam of [YUBIKEY, PICOHSM, FIDO2]) {
       expect(await batch(f.main, f.main.files.slice(4, 6))).toEqual([1, 0]);
     }, 120_000);
 
-    if (fam.name === 'yubikey')
-      itAgent('killing the agent in the middle of a decryption: the plugin decrypts by itself', async () => {
-        await stopAgent();
-        await startAgent();
-        expect(await batch(f.main, f.main.files.slice(0, 1))).toEqual([1]);
-        const h = await f.holdInOperation!();
-        const pending = decryptOnPty(agentEnv, h.key.idFile, h.file, NEW_PIN, 40, h.prompts);
-        await h.waitHeld();
-        process.kill(agentPid, 'SIGKILL');
-        agentPid = 0;
-        h.release();
-        const r = await pending;
-        expect(r.code, r.out).toBe(0);
-        expect(r.out).toContain(`secret ${h.key.kind} 0`);
-        for (const t of h.texts) expect(r.out).toContain(t);
-        expect(r.prompts).toBe(h.prompts);
-      }, 120_000);
+    itAgent('killing the agent in the middle of a decryption (held in a touch or button press): the plugin decrypts by itself', async () => {
+      await stopAgent();
+      await startAgent();
+      expect(await batch(f.main, f.main.files.slice(0, 1))).toEqual([1]);
+      await lock(); // the agent asks for the PIN again, then holds in the operation
+      if (fam.pcsc) await sleep(PAUSE_MS); // pcscd powers the released card down: its PIN is gone
+      const h = await f.holdInOperation();
+      const pending = decryptOnPty(agentEnv, h.key.idFile, h.file, NEW_PIN, 60, Math.max(...h.prompts));
+      await h.waitHeld();
+      process.kill(agentPid, 'SIGKILL');
+      agentPid = 0;
+      h.release();
+      const r = await pending;
+      expect(r.code, r.out).toBe(0);
+      expect(r.out).toContain(`secret ${/(\w+)-(\d+)\.age$/.exec(h.file)!.slice(1).join(' ')}`);
+      for (const t of h.texts) expect(r.out).toContain(t);
+      expect(h.prompts).toContain(r.prompts);
+    }, 120_000);
+
+    itAgent("a wrong PIN through the agent: asked again with the tries left, the right one kept; neither PIN in the transcript, the agent's argv, environment or log", async () => {
+      if (!agentPid) await startAgent();
+      await lock();
+      if (fam.pcsc) await sleep(PAUSE_MS); // pcscd powers the released card down: its PIN is gone
+      const [file, next] = f.main.files.slice(6, 8);
+      const r = await decryptOnPty(agentEnv, f.main.idFile, file!, [WRONG_PIN, NEW_PIN]);
+      expect(r.code, r.out).toBe(0);
+      expect(r.out).toContain(`secret ${/(\w+)-(\d+)\.age$/.exec(file!)!.slice(1).join(' ')}`);
+      expect(r.prompts).toBe(2);
+      expect(r.out).toMatch(/(?:Invalid PIN \(\d+ tries? remaining before it is blocked\)|Wrong PIN \(\d+ tries? left\))\. /);
+      expect(await batch(f.main, [next!])).toEqual([0]);
+      const log = readFileSync(join(sockDir, 'agent.log'), 'utf8');
+      for (const where of [r.out, log, readFileSync(`/proc/${agentPid}/cmdline`, 'latin1'), readFileSync(`/proc/${agentPid}/environ`, 'latin1')]) {
+        expect(where).not.toContain(WRONG_PIN);
+        expect(where).not.toContain(NEW_PIN);
+      }
+    }, 60_000);
 
     itAgent("the PIN is in none of the agent's argv, environment or log", async () => {
       if (!agentPid) await startAgent();

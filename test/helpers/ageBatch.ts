@@ -7,8 +7,8 @@
 import { ROOT, run } from './run.ts';
 
 const PTY = `${ROOT}scripts/pty-run.py`;
-/** The PIN prompts of the token families the agent serves (YubiKey, Pico HSM, FIDO2). */
-export const PIN_PROMPT = /Enter PIN for (?:YubiKey with serial \d+|Pico HSM with key "[^"\n]{0,64}")|Please enter your PIN for FIDO2 key at [\w.:[\]-]{1,64}:/g;
+/** The PIN prompts of the token families the agent serves (YubiKey, Pico HSM, fido2-hmac, fido2prf). */
+export const PIN_PROMPT = /Enter PIN for (?:YubiKey with serial \d+|Pico HSM with key "[^"\n]{0,64}")|Please enter your PIN for FIDO2 key at [\w.:[\]-]{1,64}:|Enter the security key PIN for FIDO2 key at [\w.:[\]-]{1,64}:/g;
 
 export interface Decryption {
   code: number | null;
@@ -19,15 +19,19 @@ export interface Decryption {
   out: string;
 }
 
-/** `answers`: how many PIN prompts to answer (more are left unanswered until the timeout). */
-export async function decryptOnPty(env: NodeJS.ProcessEnv, identityFile: string, file: string, pin: string, timeoutSec = 30, answers = 1): Promise<Decryption> {
+/**
+ * `pin`: the answer to each PIN prompt, or the answers in order; `answers`: how many prompts to
+ * answer with a single `pin` (more are left unanswered until the timeout).
+ */
+export async function decryptOnPty(env: NodeJS.ProcessEnv, identityFile: string, file: string, pin: string | readonly string[], timeoutSec = 30, answers = 1): Promise<Decryption> {
   const t = process.hrtime.bigint();
+  const pins = typeof pin === 'string' ? Array<string>(answers).fill(pin) : pin;
   const steps: string[] = [];
   const sends: NodeJS.ProcessEnv = {};
-  for (let i = 1; i <= answers; i++) {
+  pins.forEach((p, i) => {
     steps.push('--expect', PIN_PROMPT.source, '--send', '@env');
-    sends[`PTY_SEND_${i}`] = pin;
-  }
+    sends[`PTY_SEND_${i + 1}`] = p;
+  });
   const r = await run('/usr/bin/python3', [PTY, '--timeout', String(timeoutSec), ...steps, '--', 'age', '-d', '-i', identityFile, file], {
     env: { ...env, ...sends },
     noTty: true,

@@ -1,42 +1,76 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { noCardEnv, pluginRequests, runPlugin } from '../../scripts/pluginRequests.ts';
 import { DIST, run } from '../helpers/run.ts';
 
-// The plugins' executables run their bundle with the V8 code cache the build made (scripts/build.mjs).
-const NAMES = ['age-plugin-yubikey', 'age-plugin-picohsm', 'age-plugin-fido2-hmac', 'age-plugin-fido2prf'];
+// The plugins' executables run their files (dist/lib/<name>/) with the V8 code caches the build made (scripts/build.mjs).
+const NAMES = ['yubikey', 'picohsm', 'fido2-hmac', 'fido2prf'];
 const dir = mkdtempSync(join(tmpdir(), 'kb-codecache-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const requests = await pluginRequests();
 
-/** A copy of a plugin's loader and bundle, with `cache` as its code cache (none when undefined). */
-function copy(name: string, cache: Uint8Array | undefined, tag: string): string {
+/** A copy of a plugin's loader and files, with each cache replaced by `cache(original)` (removed when it gives undefined). */
+function copy(name: string, cache: (original: Uint8Array) => Uint8Array | undefined, tag: string): string {
   const d = join(dir, tag);
   mkdirSync(join(d, 'lib'), { recursive: true });
   copyFileSync(join(DIST, `${name}.cjs`), join(d, `${name}.cjs`));
-  copyFileSync(join(DIST, 'lib', `${name}.cjs`), join(d, 'lib', `${name}.cjs`));
-  if (cache) writeFileSync(join(d, 'lib', `${name}.cjs.cache`), cache);
+  cpSync(join(DIST, 'lib', name), join(d, 'lib', name), { recursive: true });
+  for (const f of readdirSync(join(d, 'lib', name)).filter((f) => f.endsWith('.cache'))) {
+    const c = cache(readFileSync(join(d, 'lib', name, f)));
+    if (c) writeFileSync(join(d, 'lib', name, f), c);
+    else rmSync(join(d, 'lib', name, f));
+  }
   return join(d, `${name}.cjs`);
 }
 
+const caches = (d: string) => readdirSync(d).filter((f) => f.endsWith('.cache')).sort();
+
 describe('plugin code cache', () => {
-  it.each(NAMES)('%s: the cache is accepted by this node, and a rejected or missing cache gives the same answer', async (name) => {
-    const cache = readFileSync(join(DIST, 'lib', `${name}.cjs.cache`));
-    const help = async (exe: string) => {
-      const r = await run(process.execPath, [exe, '--help']);
-      return { code: r.code, out: r.stdout + r.stderr };
+  it.each(NAMES)('age-plugin-%s: the caches are accepted by this node, and rejected or missing caches give the same answers', async (family) => {
+    const name = `age-plugin-${family}`;
+    const p = requests.find((r) => r.name === family)!;
+    const answers = async (exe: string) => {
+      const help = await run(process.execPath, [exe, '--help']);
+      const recipient = await runPlugin([exe, '--age-plugin=recipient-v1'], p.recipientV1, noCardEnv(dir));
+      const identity = await runPlugin([exe, '--age-plugin=identity-v1'], p.identityV1, noCardEnv(dir));
+      // a recipient-v1 stanza holds a fresh ephemeral key: compare its shape
+      const shape = (s: string) => s.replace(/^(-> recipient-stanza 0 \S+)( \S+)*\n[A-Za-z0-9+/\n]+/gm, '$1');
+      return { help: [help.code, help.stdout + help.stderr], recipient: [recipient.status, shape(recipient.stdout), recipient.stderr], identity: [identity.status, identity.stdout, identity.stderr] };
     };
-    const expected = await help(join(DIST, `${name}.cjs`));
-    expect(expected.out).toMatch(/Usage/);
-    const damaged = Uint8Array.from(cache);
-    damaged.fill(0x5a, 16, 64);
-    expect(await help(copy(name, damaged, `${name}-damaged`))).toEqual(expected);
-    expect(await help(copy(name, new Uint8Array(3), `${name}-short`))).toEqual(expected);
-    expect(await help(copy(name, undefined, `${name}-none`))).toEqual(expected);
-    // V8 takes the cache the build made (a cache it rejects would be dead weight in the package)
+    const expected = await answers(join(DIST, `${name}.cjs`));
+    expect(expected.help[1]).toMatch(/Usage/);
+    expect(expected.recipient[1]).toMatch(p.recipientReply);
+    expect(await answers(copy(name, (c) => Uint8Array.from(c).fill(0x5a, 16, 64), `${name}-damaged`))).toEqual(expected);
+    expect(await answers(copy(name, () => new Uint8Array(3), `${name}-short`))).toEqual(expected);
+    expect(await answers(copy(name, () => undefined, `${name}-none`))).toEqual(expected);
+    // V8 takes every cache the build made (a cache it rejects would be dead weight in the package)
     const { Script } = await import('node:vm');
     const { wrap } = await import('node:module');
-    const file = join(DIST, 'lib', `${name}.cjs`);
-    expect(new Script(wrap(readFileSync(file, 'utf8')), { filename: file, cachedData: cache }).cachedDataRejected).toBe(false);
+    const lib = join(DIST, 'lib', name);
+    expect(caches(lib).length).toBeGreaterThan(0);
+    for (const f of caches(lib)) {
+      const file = join(lib, f.slice(0, -'.cache'.length));
+      expect(new Script(wrap(readFileSync(file, 'utf8')), { filename: file, cachedData: readFileSync(join(lib, f)) }).cachedDataRejected, f).toBe(false);
+    }
+  });
+
+  it.each(NAMES)('age-plugin-%s: every file that --help, --version, recipient-v1 and identity-v1 load has a cache', async (family) => {
+    const name = `age-plugin-${family}`;
+    const p = requests.find((r) => r.name === family)!;
+    const exe = copy(name, (c) => c, `${name}-modes`);
+    const loaded = join(dir, `${name}-loaded`);
+    mkdirSync(loaded);
+    const env = { ...noCardEnv(dir), KEYBRIDGE_CODE_CACHE_OUT: loaded };
+    await run(process.execPath, [exe, '--help'], { env });
+    if (p.version) await run(process.execPath, [exe, '--version'], { env });
+    await runPlugin([exe, '--age-plugin=recipient-v1'], p.recipientV1, env);
+    await runPlugin([exe, '--age-plugin=identity-v1'], p.identityV1, env);
+    const made = caches(join(DIST, 'lib', name));
+    expect(caches(loaded).length).toBeGreaterThan(1);
+    expect(caches(loaded).filter((f) => !made.includes(f))).toEqual([]);
+    // and the entry does not load the whole plugin: card commands and X.509 stay on disk
+    expect(caches(loaded).length).toBeLessThan(readdirSync(join(DIST, 'lib', name)).filter((f) => f.endsWith('.cjs')).length);
   });
 });

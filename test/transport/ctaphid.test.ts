@@ -134,12 +134,29 @@ describe('CtapHidDevice against the virtual authenticator', () => {
     expect(busySeen).toBe(true);
   });
 
-  it('gives up on CHANNEL_BUSY after a bounded time', async () => {
+  it('gives up on CHANNEL_BUSY after a bounded time (the call\'s or the device\'s limit)', async () => {
     const v = await sim({ port: 0, touch: { timeoutMs: 10_000 } });
     const a = await open(v.device());
     const b = await open(tcpDevice('127.0.0.1', v.port!));
+    const c = await CtapHidDevice.open(tcpDevice('127.0.0.1', v.port!), { busyLimitMs: 500 });
     await new Promise<void>((resolve) => void a.cbor(0x01, makeCredentialRequest(), { onUserPresenceNeeded: resolve }).catch(() => undefined));
-    await expect(b.ping(new Uint8Array([1]))).rejects.toMatchObject({ code: 'BUSY', hidError: 0x06 });
+    const t0 = Date.now();
+    await expect(b.ping(new Uint8Array([1]), { busyLimitMs: 1000 })).rejects.toMatchObject({ code: 'BUSY', hidError: 0x06 });
+    await expect(c.ping(new Uint8Array([1]))).rejects.toMatchObject({ code: 'BUSY', hidError: 0x06 });
+    expect(Date.now() - t0).toBeLessThan(8000);
+  });
+
+  it('a device busy with a dead program\'s touch is waited for until it gives up', async () => {
+    const v = await sim({ port: 0, touch: { timeoutMs: 4000 } });
+    const a = await open(tcpDevice('127.0.0.1', v.port!));
+    await new Promise<void>((resolve) => void a.cbor(0x01, makeCredentialRequest(), { onUserPresenceNeeded: resolve }).catch(() => undefined));
+    await a.close(); // the program is gone; the device still waits for the touch
+    const t0 = Date.now();
+    const b = await open(tcpDevice('127.0.0.1', v.port!));
+    // answered CHANNEL_BUSY for longer than a call's idle and total timeouts, which start when the device takes it
+    expect(await b.ping(new Uint8Array([7]), { idleTimeoutMs: 300, totalTimeoutMs: 600 })).toEqual(new Uint8Array([7]));
+    expect(Date.now() - t0).toBeGreaterThan(1000);
+    await b.close();
   });
 
   it('a device unplugged mid-call is DEVICE_GONE, in-process and over TCP', async () => {

@@ -5,7 +5,6 @@
  * `-a es256` or `-a=es256`, as Go's flag package does. Questions go to the terminal (or, with no
  * terminal, are answered one per line on stdin); the output goes to stdout.
  */
-import { readFile } from 'node:fs/promises';
 import { goOptionDefs, parseGoFlags, type GoFlag } from '../../term/goFlags.ts';
 import type { ProgramSpec } from '../../term/spec.ts';
 import { write, type Io } from '../../term/io.ts';
@@ -112,7 +111,7 @@ export async function runCli(argv: readonly string[], io: Io, runStateMachine: (
     });
   }
   if (flags.toRecipient) {
-    const text = flags.positionals[0] !== undefined ? await readFile(flags.positionals[0], 'utf8') : await readStdin(io);
+    const text = flags.positionals[0] !== undefined ? await (await import('node:fs/promises')).readFile(flags.positionals[0], 'utf8') : await readStdin(io);
     const [{ openKeys }, { fido2HmacFamily }, { wrapContext }, { parseIdentityString, recipientString }, { x25519RecipientString }] = await Promise.all([
       import('./plugin.ts'),
       import('./family.ts'),

@@ -6,8 +6,7 @@
  * The same key's native forms: P-256 keys as `age1tag1…` (33-byte compressed point, p256tag),
  * X25519 keys as plain `age1…` (32 bytes).
  */
-import { p256 } from '@noble/curves/nist.js';
-import { compressP256 } from '../../age/p256.ts';
+import { compressP256, isP256Point } from '../../age/p256.ts';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bech32Decode, bech32Encode } from '../../age/bech32.ts';
 import { PicoHsmError } from './errors.ts';
@@ -20,11 +19,7 @@ export const X25519_RECIPIENT_HRP = 'age';
 export function checkUncompressedP256(point: Uint8Array): Uint8Array {
   if (point.length !== 65) throw new PicoHsmError('INVALID_RECIPIENT', `invalid recipient data length: ${point.length} (expected 65)`);
   if (point[0] !== 0x04) throw new PicoHsmError('INVALID_RECIPIENT', 'public key must be uncompressed (start with 0x04)');
-  try {
-    p256.Point.fromBytes(point);
-  } catch (cause) {
-    throw new PicoHsmError('INVALID_RECIPIENT', 'the recipient is not a valid P-256 public key', { cause });
-  }
+  if (!isP256Point(point)) throw new PicoHsmError('INVALID_RECIPIENT', 'the recipient is not a valid P-256 public key');
   return point;
 }
 

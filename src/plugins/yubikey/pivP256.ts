@@ -8,12 +8,12 @@
  * on the card: `ecdh(epkUncompressed)` returns the 32-byte shared x-coordinate.
  */
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
-import { p256 } from '@noble/curves/nist.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { base64nopad } from '@scure/base';
 import type { Stanza } from '../../age/stanza.ts';
-import { p256EphemeralEcdh } from '../../age/ecdh.ts';
+import { p256EphemeralEcdh, sealWrappedKey } from '../../age/ecdh.ts';
+import { isP256Point, uncompressP256 } from '../../age/p256.ts';
 import { YubiKeyError } from './errors.ts';
 import { recipientTag } from './recipient.ts';
 
@@ -28,18 +28,22 @@ export interface PivP256Stanza {
   body: Uint8Array;
 }
 
-function wrapKey(sharedX: Uint8Array, epk: Uint8Array, pk: Uint8Array): Uint8Array {
+function wrapSalt(epk: Uint8Array, pk: Uint8Array): Uint8Array {
   const salt = new Uint8Array(66);
   salt.set(epk, 0);
   salt.set(pk, 33);
-  return hkdf(sha256, sharedX, salt, INFO, 32);
+  return salt;
+}
+
+function wrapKey(sharedX: Uint8Array, epk: Uint8Array, pk: Uint8Array): Uint8Array {
+  return hkdf(sha256, sharedX, wrapSalt(epk, pk), INFO, 32);
 }
 
 /** Wraps a 16-byte file key to a compressed P-256 public key. `ephemeralScalar` is for test vectors only. */
 export function wrapPivP256(fileKey: Uint8Array, pk: Uint8Array, ephemeralScalar?: Uint8Array): Stanza {
   if (fileKey.length !== 16) throw new RangeError('file key must be 16 bytes');
   const { publicKey: epk, shared: sharedX } = p256EphemeralEcdh(pk, true, ephemeralScalar);
-  const body = chacha20poly1305(wrapKey(sharedX, epk, pk), ZERO_NONCE).encrypt(fileKey);
+  const body = sealWrappedKey(fileKey, sharedX, wrapSalt(epk, pk), INFO);
   return {
     type: PIV_P256_TYPE,
     args: [base64nopad.encode(recipientTag(pk)), base64nopad.encode(epk)],
@@ -67,11 +71,7 @@ export function parsePivP256(stanza: Stanza): PivP256Stanza | null {
   const epk = decodeExact(stanza.args[1]!, 33);
   if (!tag || !epk || stanza.body.length !== 32) return null;
   if (epk[0] !== 2 && epk[0] !== 3) return null;
-  try {
-    p256.Point.fromBytes(epk);
-  } catch {
-    return null;
-  }
+  if (!isP256Point(epk)) return null;
   return { tag, epk, body: stanza.body };
 }
 
@@ -84,7 +84,7 @@ export async function unwrapPivP256(
   pk: Uint8Array,
   ecdh: (peerUncompressed: Uint8Array) => Promise<Uint8Array>,
 ): Promise<Uint8Array> {
-  const epkFull = p256.Point.fromBytes(stanza.epk).toBytes(false);
+  const epkFull = uncompressP256(stanza.epk);
   const sharedX = await ecdh(epkFull);
   if (sharedX.length !== 32) throw new YubiKeyError('DECRYPT_FAILED', 'Failed to decrypt YubiKey stanza');
   try {

@@ -6,10 +6,9 @@
  * The recipient tag (stored in identity stubs and written in `piv-p256` stanzas) is
  * SHA-256(compressed point)[0..4].
  */
-import { p256 } from '@noble/curves/nist.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bech32Decode, bech32Encode } from '../../age/bech32.ts';
-import { compressP256 as compress } from '../../age/p256.ts';
+import { compressP256 as compress, isP256Point } from '../../age/p256.ts';
 import { YubiKeyError } from './errors.ts';
 
 export const RECIPIENT_HRP = 'age1yubikey';
@@ -46,11 +45,7 @@ export function parseRecipientBytes(data: Uint8Array): Uint8Array {
   if (data.length !== 33 || (data[0] !== 2 && data[0] !== 3)) {
     throw new YubiKeyError('INVALID_RECIPIENT', 'Invalid recipient');
   }
-  try {
-    p256.Point.fromBytes(data);
-  } catch (cause) {
-    throw new YubiKeyError('INVALID_RECIPIENT', 'Invalid recipient', { cause });
-  }
+  if (!isP256Point(data)) throw new YubiKeyError('INVALID_RECIPIENT', 'Invalid recipient');
   return data;
 }
 

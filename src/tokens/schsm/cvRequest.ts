@@ -19,19 +19,21 @@ function bigBytes(n: bigint, len: number): Uint8Array {
   return out;
 }
 
-const P = p256.Point.CURVE();
-const P256_PRIME = bigBytes(P.p, 32);
+// The curve's constants are read on first use: @noble builds the curve when its module first runs.
+const P = () => p256.Point.CURVE();
+let p256Prime: Uint8Array | undefined;
+const P256_PRIME = () => (p256Prime ??= bigBytes(P().p, 32));
 const X25519_PRIME = bigBytes(2n ** 255n - 19n, 32);
 const X25519_ORDER = bigBytes(2n ** 252n + 0x14def9dea2f79cd65812631a5cf5d3edn, 32);
 
 function domainParameters(curve: Curve): Uint8Array {
   if (curve === 'p256') {
     return concatBytes(
-      tlv(0x81, P256_PRIME),
-      tlv(0x82, bigBytes(P.a, 32)),
-      tlv(0x83, bigBytes(P.b, 32)),
+      tlv(0x81, P256_PRIME()),
+      tlv(0x82, bigBytes(P().a, 32)),
+      tlv(0x83, bigBytes(P().b, 32)),
       tlv(0x84, p256.Point.BASE.toBytes(false)),
-      tlv(0x85, bigBytes(P.n, 32)),
+      tlv(0x85, bigBytes(P().n, 32)),
       tlv(0x87, Uint8Array.of(1)),
     );
   }
@@ -90,7 +92,7 @@ export function parseCvObject(data: Uint8Array): CvPublicKey {
     const text = (t: number) => new TextDecoder().decode(fields.get(t) ?? new Uint8Array(0));
     const base = { car: text(0x42), chr: text(0x5f20) };
     const point = k.get(0x86);
-    if (point && equal(k.get(0x81), P256_PRIME)) {
+    if (point && equal(k.get(0x81), P256_PRIME())) {
       if (point.length !== 65 || point[0] !== 0x04) throw new TlvError('malformed P-256 point');
       p256.Point.fromBytes(point);
       return { ...base, curve: 'p256', publicKey: Uint8Array.from(point) };

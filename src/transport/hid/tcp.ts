@@ -4,7 +4,8 @@
  * followed by one 64-byte CTAPHID report. `KEYBRIDGE_FIDO2_TCP=HOST:PORT` points the plugins at
  * such an endpoint (the emulator, or `keybridge sim fido2`).
  */
-import { connect, type Socket } from 'node:net';
+import { createRequire } from 'node:module';
+import type { Socket } from 'node:net';
 import { HID_REPORT_SIZE, HidTransportError, ReportQueue, type HidConnection, type HidDeviceInfo } from './connection.ts';
 
 /** Frames one report for the wire. */
@@ -96,7 +97,8 @@ export function tcpDevice(host: string, port: number, connectTimeoutMs = 5000): 
     product: `FIDO2 key at ${host.includes(':') ? `[${host}]` : host}:${port}`,
     open: () =>
       new Promise<HidConnection>((resolve, reject) => {
-        const socket = connect({ host, port });
+        // node:net on first connection: a plugin that never reaches a key does not load it
+        const socket = (createRequire(import.meta.url)('node:net') as typeof import('node:net')).connect({ host, port });
         const timer = setTimeout(() => {
           socket.destroy();
           reject(new HidTransportError('OPEN_FAILED', `no FIDO2 authenticator answers at ${host}:${port} (timed out)`));
