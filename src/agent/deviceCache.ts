@@ -4,7 +4,9 @@
  * whose held card connection carries the device's verified state. A device is forgotten after an
  * idle timeout (no use) or its maximum lifetime (since first use), whichever comes first, and on
  * `forget`/`forgetAll` (lock, SIGHUP, card removal, a rejected PIN); listeners then release the
- * card connections (with a reset, so the card forgets the PIN too).
+ * card connections (with a reset, so the card forgets the PIN too). Expiry waits while an operation
+ * runs (`hold`): resetting a card under a running decryption would fail it, so a device whose time
+ * is up is forgotten when the operation ends, and the next one starts afresh.
  */
 import type { AgentNative } from './native.ts';
 import type { DeviceStatus } from './protocol.ts';
@@ -60,6 +62,7 @@ export class DeviceCache {
   private readonly devices = new Map<string, Device>();
   private readonly listeners: ForgetListener[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private running = 0;
 
   constructor(
     readonly limits: CacheLimits,
@@ -141,8 +144,25 @@ export class DeviceCache {
     for (const id of [...this.devices.keys()]) this.forget(id, reason);
   }
 
-  /** Forgets every device past its idle timeout or lifetime. */
+  /**
+   * Marks an operation running until the returned function is called: until then no device
+   * expires (forget, lock and removal still act at once); afterwards what is due is forgotten.
+   */
+  hold(): () => void {
+    this.running++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.running--;
+      this.sweep();
+      this.schedule();
+    };
+  }
+
+  /** Forgets every device past its idle timeout or lifetime (none while an operation runs). */
   sweep(): void {
+    if (this.running > 0) return;
     const t = this.now();
     for (const d of [...this.devices.values()]) {
       if (t >= d.since + this.limits.maxLifetimeMs) this.forget(d.id, 'lifetime');
@@ -170,6 +190,7 @@ export class DeviceCache {
     if (!this.autoSweep) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.running > 0) return; // re-armed when the operation ends
     let next = Infinity;
     for (const d of this.devices.values()) next = Math.min(next, this.expiresAt(d));
     if (next === Infinity) return;

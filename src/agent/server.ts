@@ -327,6 +327,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
       const files: Stanza[][] = m.files.map((f) => f.map((s) => ({ type: s.type, args: s.args, body: base64.decode(s.body) })));
       const heartbeat = setInterval(() => this.send({ v: PROTOCOL_VERSION, t: 'wait' }), opts.heartbeatMs ?? 1000);
       const used = new Set<string>();
+      const release = cache.hold();
       held.beginRequest();
       const t0 = now();
       try {
@@ -362,6 +363,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
       } finally {
         clearInterval(heartbeat);
         settle(used);
+        release();
       }
     }
   }

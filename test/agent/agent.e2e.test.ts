@@ -470,16 +470,23 @@ for (const fam of [YUBIKEY, PICOHSM, FIDO2_HMAC, FIDO2PRF]) {
       await f.afterForgetting();
       await stopAgent();
 
-      await startAgent(['--idle-timeout', '1h', '--max-lifetime', '3s']);
+      // The lifetime runs from the device's first use, which is after t0: busy use (decryptions
+      // back to back, far inside the 1 h idle timeout) does not extend it, so the PIN is asked
+      // again, and not before 3 s after t0, however slow each decryption is on a loaded machine.
       const t0 = Date.now();
+      await startAgent(['--idle-timeout', '1h', '--max-lifetime', '3s']);
       expect(await batch(f.main, f.main.files.slice(0, 1))).toEqual([1]);
-      // busy use does not extend the lifetime
-      const prompts: number[] = [];
-      while (Date.now() - t0 < 4500) prompts.push(...(await batch(f.main, f.main.files.slice(0, 1))));
-      expect(prompts[0]).toBe(0);
-      expect(prompts.reduce((a, b) => a + b, 0)).toBe(1);
+      const runs: { end: number; prompts: number }[] = [];
+      while (!runs.some((r) => r.prompts > 0) && Date.now() - t0 < 90_000) {
+        const [prompts] = await batch(f.main, f.main.files.slice(0, 1));
+        runs.push({ end: Date.now(), prompts: prompts! });
+      }
+      const again = runs.findIndex((r) => r.prompts > 0);
+      expect(again, `asked again after ${runs.length} back-to-back decryptions`).toBeGreaterThanOrEqual(0);
+      expect(runs[again]!.prompts).toBe(1);
+      expect(runs[again]!.end - t0).toBeGreaterThanOrEqual(3000);
       await stopAgent();
-    }, 120_000);
+    }, 200_000);
 
     itAgent('an agent that is alive but does not answer (SIGSTOP): age -d falls back after a short timeout and decrypts, asking the PIN itself', async () => {
       await startAgent();

@@ -58,6 +58,26 @@ describe.skipIf(!!reason)('DeviceCache', () => {
     expect(cache.status()).toMatchObject([{ id: 'a', secrets: 0 }]);
   });
 
+  it('expiry waits for a running operation; forget does not', () => {
+    const { cache, forgotten, advance } = setup(1000, 3000);
+    cache.putSecret('a', 'pin', new Uint8Array([1]));
+    cache.use('b');
+    const release = cache.hold();
+    advance(5000);
+    cache.use('a');
+    expect(cache.withSecret('a', 'pin', (b) => b[0])).toBe(1);
+    expect(cache.has('b')).toBe(true);
+    cache.forget('b', 'removed');
+    expect(forgotten).toEqual([['b', 'removed', []]]);
+    release();
+    release(); // a second call changes nothing
+    expect(forgotten).toEqual([
+      ['b', 'removed', []],
+      ['a', 'lifetime', []],
+    ]);
+    expect(cache.has('a')).toBe(false);
+  });
+
   it('forgetAll, status, and limits that make no sense', () => {
     const { cache, forgotten } = setup();
     cache.putSecret('a', 'pin', new Uint8Array([1]));
