@@ -28,6 +28,15 @@ const commandsTable = join(root, 'src', 'cli', 'commands.ts');
 const COMMANDS = [...readFileSync(commandsTable, 'utf8').matchAll(/import\(['"]\.\/([\w-]+)\.ts['"]\)/g)].map((m) => m[1]);
 /** keybridge subcommands bundled as ES modules (large, and not one-shot). */
 const HEAVY = ['demo', 'validate', 'sim', 'rig'];
+/**
+ * One-shot commands whose bundle runs with a V8 code cache (cachedLoader): the ssh-to-age
+ * executable (its bundle is dist/lib/ssh-to-age.cjs) and the keybridge subcommands people run
+ * one key at a time (dist/lib/keybridge-<name>.cjs, required through dist/commands/<name>.cjs).
+ * Compiling the bundle was most of what separated them from a bare node; the build makes the
+ * caches by running each (scripts/commandCache.ts).
+ */
+const CACHED_BINS = ['ssh-to-age.ts'];
+const CACHED_COMMANDS = ['bw', 'ssh-to-age'];
 const shared = entries.filter((f) => !ONE_FILE.has(f) && !PLUGINS.includes(f));
 const single = entries.filter((f) => ONE_FILE.has(f));
 // Worker threads' entries: dist/workers/<name>.mjs, found by the code that starts them.
@@ -96,20 +105,21 @@ const subcommands = (dir) => ({
   },
 });
 /**
- * A plugin's executable, dist/<name>.cjs: runs its bundle (lib/<name>.cjs, CommonJS) through
- * node:vm with the V8 code cache the build made for it with this node (lib/<name>.cjs.cache,
- * scripts/codecache.ts): the functions a run compiles are read from the cache instead of parsed
- * and compiled again. V8 rejects a cache from another node version or other flags, and then
- * compiles as usual; a missing cache is the same. Nothing is written at run time except when the
- * build asks for the cache (KEYBRIDGE_CODE_CACHE_OUT).
+ * A loader that runs a CommonJS bundle (`rel`, from the loader's directory) through node:vm with
+ * the V8 code cache the build made for it with this node (<bundle>.cache): the functions a run
+ * compiles are read from the cache instead of parsed and compiled again. V8 rejects a cache from
+ * another node version or other flags, and then compiles as usual; a missing cache is the same.
+ * Nothing is written at run time except when the build asks for the cache
+ * (KEYBRIDGE_CODE_CACHE_OUT). The bundle's exports are the loader's (a keybridge subcommand is
+ * required through its loader).
  */
-const pluginLoader = (name) => `#!/usr/bin/env node
+const cachedLoader = (what, rel) => `#!/usr/bin/env node
 'use strict';
-// ${name}: the code is lib/${name}.cjs, run with its V8 code cache (see scripts/build.mjs).
+// ${what}: the code is ${rel}, run with its V8 code cache (see scripts/build.mjs).
 const { readFileSync, writeFileSync } = require('node:fs');
 const { Script } = require('node:vm');
 const { createRequire, wrap } = require('node:module');
-const file = require('node:path').join(__dirname, './lib/${name}.cjs');
+const file = require('node:path').join(__dirname, '${rel}');
 let cachedData;
 try {
   cachedData = readFileSync(file + '.cache');
@@ -119,7 +129,10 @@ const out = process.env.KEYBRIDGE_CODE_CACHE_OUT;
 if (out) process.once('exit', () => writeFileSync(out, script.createCachedData()));
 const m = { exports: {}, filename: file, id: file };
 script.runInThisContext()(m.exports, createRequire(file), m, file, require('node:path').dirname(file));
+module.exports = m.exports;
 `;
+/** A plugin's executable, dist/<name>.cjs: its bundle is lib/<name>.cjs (CommonJS), run by cachedLoader. */
+const pluginLoader = (name) => cachedLoader(name, `./lib/${name}.cjs`);
 /**
  * Libraries the validate command needs only for some repositories — yaml for the layouts the
  * line readers leave to a full parse, re2js for path_regex patterns the simple matcher leaves to
@@ -138,6 +151,17 @@ const lazyLibraries = {
     b.onLoad({ filter: /.*/, namespace: 'lazy-library' }, (args) => ({ contents: LAZY_LIBRARIES[args.path], loader: 'js', resolveDir: root }));
   },
 };
+/**
+ * esbuild options for a bundle run by cachedLoader: written to dist/lib/<file>, no shebang (the
+ * loader is the executable), no import() left (node:vm gives the code no module loader for it),
+ * and its own directory for the paths of keybridge's subcommands.
+ */
+const cachedBundle = (file) => ({
+  outfile: join(root, 'dist', 'lib', file),
+  banner: { js: cjsBanner },
+  supported: { 'dynamic-import': false },
+  plugins: [subcommands(join(root, 'dist', 'lib'))],
+});
 const subcommandBundle = (name) => join(root, 'dist', 'commands', `${name}.${HEAVY.includes(name) ? 'mjs' : 'cjs'}`);
 
 await Promise.all([
@@ -161,7 +185,9 @@ await Promise.all([
       entryPoints: [join(binDir, file)],
       outfile: cjsPath(file),
       plugins: [subcommands(join(root, 'dist'))],
+      ...(CACHED_BINS.includes(file) ? cachedBundle(`${basename(file, '.ts')}.cjs`) : {}),
     }).then(() => {
+      if (CACHED_BINS.includes(file)) writeFileSync(cjsPath(file), cachedLoader(basename(file, '.ts'), `./lib/${basename(file, '.ts')}.cjs`));
       chmodSync(cjsPath(file), 0o755);
       writeFileSync(binPath(file), `#!/usr/bin/env node\n// The command is ${basename(cjsPath(file))} (CommonJS: it starts faster); this name keeps working.\nimport './${basename(cjsPath(file))}';\n`, { mode: 0o755 });
     }),
@@ -186,6 +212,9 @@ await Promise.all([
       entryPoints: [join(root, 'src', 'cli', `${name}.ts`)],
       outfile: subcommandBundle(name),
       plugins: [subcommands(join(root, 'dist', 'commands')), ...(name === 'validate' ? [lazyLibraries] : [])],
+      ...(CACHED_COMMANDS.includes(name) ? cachedBundle(`keybridge-${name}.cjs`) : {}),
+    }).then(() => {
+      if (CACHED_COMMANDS.includes(name)) writeFileSync(subcommandBundle(name), cachedLoader(`keybridge ${name}`, `../lib/keybridge-${name}.cjs`));
     }),
   ),
   ...Object.entries(workers).map(([name, entry]) => build({ ...common, banner: { js: banner }, entryPoints: [entry], outfile: join(root, 'dist', 'workers', `${name}.mjs`) })),
@@ -213,6 +242,10 @@ execFileSync(process.execPath, [join(root, 'build', 'docs.mjs'), join(root, 'dis
 // The plugins' code caches, made by running each one as age does (scripts/codecache.ts).
 await build({ ...common, entryPoints: [join(root, 'scripts', 'codecache.ts')], outfile: join(root, 'build', 'codecache.mjs'), banner: { js: banner } });
 execFileSync(process.execPath, [join(root, 'build', 'codecache.mjs'), join(root, 'dist')], { stdio: 'inherit' });
+
+// The one-shot commands' code caches, made by running each as people do (scripts/commandCache.ts).
+await build({ ...common, entryPoints: [join(root, 'scripts', 'commandCache.ts')], outfile: join(root, 'build', 'commandcache.mjs'), banner: { js: banner } });
+execFileSync(process.execPath, [join(root, 'build', 'commandcache.mjs'), join(root, 'dist')], { stdio: 'inherit' });
 
 // dist/ holds exactly what this build wrote (npm pack ships all of it): remove leftovers such as
 // the bundle of an executable that no longer exists.
