@@ -37,6 +37,21 @@ const HEAVY = ['demo', 'validate', 'sim', 'rig'];
  */
 const CACHED_BINS = ['ssh-to-age.ts'];
 const CACHED_COMMANDS = ['bw', 'ssh-to-age'];
+/**
+ * Modules a cached subcommand imports with import() for one of its commands only, bundled as
+ * their own file in dist/lib/ and required from there on use: `bw sync`'s keys.txt merge and the
+ * age library it needs are not read at each `bw derive`.
+ */
+const SPLIT = { bw: { [join(root, 'src', 'bitwarden', 'keysFile.ts')]: 'keybridge-bw-sync.cjs' } };
+const splitModules = (name) => ({
+  name: 'split-modules',
+  setup(b) {
+    b.onResolve({ filter: /\.ts$/ }, (args) => {
+      const file = args.kind === 'dynamic-import' ? SPLIT[name]?.[join(args.resolveDir, args.path)] : undefined;
+      return file ? { path: `./${file}`, external: true } : undefined;
+    });
+  },
+});
 const shared = entries.filter((f) => !ONE_FILE.has(f) && !PLUGINS.includes(f));
 const single = entries.filter((f) => ONE_FILE.has(f));
 // Worker threads' entries: dist/workers/<name>.mjs, found by the code that starts them.
@@ -156,11 +171,11 @@ const lazyLibraries = {
  * loader is the executable), no import() left (node:vm gives the code no module loader for it),
  * and its own directory for the paths of keybridge's subcommands.
  */
-const cachedBundle = (file) => ({
+const cachedBundle = (file, name) => ({
   outfile: join(root, 'dist', 'lib', file),
   banner: { js: cjsBanner },
   supported: { 'dynamic-import': false },
-  plugins: [subcommands(join(root, 'dist', 'lib'))],
+  plugins: [subcommands(join(root, 'dist', 'lib')), splitModules(name)],
 });
 const subcommandBundle = (name) => join(root, 'dist', 'commands', `${name}.${HEAVY.includes(name) ? 'mjs' : 'cjs'}`);
 
@@ -212,11 +227,12 @@ await Promise.all([
       entryPoints: [join(root, 'src', 'cli', `${name}.ts`)],
       outfile: subcommandBundle(name),
       plugins: [subcommands(join(root, 'dist', 'commands')), ...(name === 'validate' ? [lazyLibraries] : [])],
-      ...(CACHED_COMMANDS.includes(name) ? cachedBundle(`keybridge-${name}.cjs`) : {}),
+      ...(CACHED_COMMANDS.includes(name) ? cachedBundle(`keybridge-${name}.cjs`, name) : {}),
     }).then(() => {
       if (CACHED_COMMANDS.includes(name)) writeFileSync(subcommandBundle(name), cachedLoader(`keybridge ${name}`, `../lib/keybridge-${name}.cjs`));
     }),
   ),
+  ...Object.values(SPLIT).flatMap((modules) => Object.entries(modules).map(([entry, file]) => build({ ...cjs, entryPoints: [entry], outfile: join(root, 'dist', 'lib', file) }))),
   ...Object.entries(workers).map(([name, entry]) => build({ ...common, banner: { js: banner }, entryPoints: [entry], outfile: join(root, 'dist', 'workers', `${name}.mjs`) })),
   build({
     ...common,
