@@ -28,6 +28,30 @@ const commandsTable = join(root, 'src', 'cli', 'commands.ts');
 const COMMANDS = [...readFileSync(commandsTable, 'utf8').matchAll(/import\(['"]\.\/([\w-]+)\.ts['"]\)/g)].map((m) => m[1]);
 /** keybridge subcommands bundled as ES modules (large, and not one-shot). */
 const HEAVY = ['demo', 'validate', 'sim', 'rig'];
+/**
+ * One-shot commands whose bundle runs with a V8 code cache (cachedLoader): the ssh-to-age
+ * executable (its bundle is dist/lib/ssh-to-age.cjs) and the keybridge subcommands people run
+ * one key at a time (dist/lib/keybridge-<name>.cjs, required through dist/commands/<name>.cjs).
+ * Compiling the bundle was most of what separated them from a bare node; the build makes the
+ * caches by running each (scripts/commandCache.ts).
+ */
+const CACHED_BINS = ['ssh-to-age.ts'];
+const CACHED_COMMANDS = ['bw', 'ssh-to-age'];
+/**
+ * Modules a cached subcommand imports with import() for one of its commands only, bundled as
+ * their own file in dist/lib/ and required from there on use: `bw sync`'s keys.txt merge and the
+ * age library it needs are not read at each `bw derive`.
+ */
+const SPLIT = { bw: { [join(root, 'src', 'bitwarden', 'keysFile.ts')]: 'keybridge-bw-sync.cjs' } };
+const splitModules = (name) => ({
+  name: 'split-modules',
+  setup(b) {
+    b.onResolve({ filter: /\.ts$/ }, (args) => {
+      const file = args.kind === 'dynamic-import' ? SPLIT[name]?.[join(args.resolveDir, args.path)] : undefined;
+      return file ? { path: `./${file}`, external: true } : undefined;
+    });
+  },
+});
 const shared = entries.filter((f) => !ONE_FILE.has(f) && !PLUGINS.includes(f));
 const single = entries.filter((f) => ONE_FILE.has(f));
 // Worker threads' entries: dist/workers/<name>.mjs, found by the code that starts them.
@@ -96,24 +120,25 @@ const subcommands = (dir) => ({
   },
 });
 /**
- * A plugin's executable, dist/<name>.cjs: runs its code, the CommonJS files in lib/<name>/ (the
- * entry <name>.cjs and the chunks esbuild split off at dynamic imports: a mode loads only the
- * files it reaches, so --version reads a few kilobytes where a card command reads the X.509
- * code), each through node:vm with the V8 code cache the build made for it with this node
- * (<file>.cache, scripts/codecache.ts): the functions a run compiles are read from the cache
- * instead of parsed and compiled again. V8 rejects a cache from another node version or other
- * flags, and then compiles as usual; a missing cache is the same. Nothing is written at run time
- * except when the build asks for the caches (KEYBRIDGE_CODE_CACHE_OUT: the directory to write
- * them to, when the process exits).
+ * A loader that runs CommonJS code through node:vm with the V8 code caches the build made for it
+ * with this node: the entry `rel` (from the loader's directory) and the files beside it that it
+ * requires as './X' (a plugin's chunks, which esbuild split off at dynamic imports, or a command's
+ * part used only by some subcommands), each with its own <file>.cache: the functions a run
+ * compiles are read from the cache instead of parsed and compiled again. V8 rejects a cache from
+ * another node version or other flags, and then compiles as usual; a missing cache is the same.
+ * Nothing is written at run time except when the build asks for the caches
+ * (KEYBRIDGE_CODE_CACHE_OUT: the directory to write <file>.cache of every loaded file to, when the
+ * process exits). The entry's exports are the loader's (a keybridge subcommand is required
+ * through its loader).
  */
-const pluginLoader = (name) => `#!/usr/bin/env node
+const cachedLoader = (what, rel) => `#!/usr/bin/env node
 'use strict';
-// ${name}: the code is in lib/${name}/, run with its V8 code caches (see scripts/build.mjs).
+// ${what}: the code is ${rel} and the files it requires beside it, run with their V8 code caches (see scripts/build.mjs).
 const { readFileSync, writeFileSync } = require('node:fs');
 const { Script } = require('node:vm');
 const { createRequire, wrap } = require('node:module');
-const { dirname, join } = require('node:path');
-const entry = join(__dirname, './lib/${name}/${name}.cjs');
+const { basename, dirname, join } = require('node:path');
+const entry = join(__dirname, '${rel}');
 const dir = dirname(entry);
 const outside = createRequire(entry);
 const loaded = new Map();
@@ -134,8 +159,10 @@ function load(file) {
 }
 const out = process.env.KEYBRIDGE_CODE_CACHE_OUT;
 if (out) process.once('exit', () => { for (const [file, m] of loaded) writeFileSync(join(out, file + '.cache'), m.script.createCachedData()); });
-load('${name}.cjs');
+module.exports = load(basename(entry));
 `;
+/** A plugin's executable, dist/<name>.cjs: its code is in lib/<name>/ (the entry <name>.cjs and its chunks), run by cachedLoader. */
+const pluginLoader = (name) => cachedLoader(name, `./lib/${name}/${name}.cjs`);
 /**
  * Libraries whose module code builds tables or curves when it runs (ML-KEM, SHA-3, the P-256 and
  * Curve25519 curves of @noble, AES), which the plugins' start paths import but use only in some
@@ -209,6 +236,17 @@ const lazyLibraries = {
     b.onLoad({ filter: /.*/, namespace: 'lazy-library' }, (args) => ({ contents: LAZY_LIBRARIES[args.path], loader: 'js', resolveDir: root }));
   },
 };
+/**
+ * esbuild options for a bundle run by cachedLoader: written to dist/lib/<file>, no shebang (the
+ * loader is the executable), no import() left (node:vm gives the code no module loader for it),
+ * and its own directory for the paths of keybridge's subcommands.
+ */
+const cachedBundle = (file, name) => ({
+  outfile: join(root, 'dist', 'lib', file),
+  banner: { js: cjsBanner },
+  supported: { 'dynamic-import': false },
+  plugins: [subcommands(join(root, 'dist', 'lib')), splitModules(name)],
+});
 const subcommandBundle = (name) => join(root, 'dist', 'commands', `${name}.${HEAVY.includes(name) ? 'mjs' : 'cjs'}`);
 
 await Promise.all([
@@ -232,7 +270,9 @@ await Promise.all([
       entryPoints: [join(binDir, file)],
       outfile: cjsPath(file),
       plugins: [subcommands(join(root, 'dist'))],
+      ...(CACHED_BINS.includes(file) ? cachedBundle(`${basename(file, '.ts')}.cjs`) : {}),
     }).then(() => {
+      if (CACHED_BINS.includes(file)) writeFileSync(cjsPath(file), cachedLoader(basename(file, '.ts'), `./lib/${basename(file, '.ts')}.cjs`));
       chmodSync(cjsPath(file), 0o755);
       writeFileSync(binPath(file), `#!/usr/bin/env node\n// The command is ${basename(cjsPath(file))} (CommonJS: it starts faster); this name keeps working.\nimport './${basename(cjsPath(file))}';\n`, { mode: 0o755 });
     }),
@@ -244,8 +284,12 @@ await Promise.all([
       entryPoints: [join(root, 'src', 'cli', `${name}.ts`)],
       outfile: subcommandBundle(name),
       plugins: [subcommands(join(root, 'dist', 'commands')), ...(name === 'validate' ? [lazyLibraries] : [])],
+      ...(CACHED_COMMANDS.includes(name) ? cachedBundle(`keybridge-${name}.cjs`, name) : {}),
+    }).then(() => {
+      if (CACHED_COMMANDS.includes(name)) writeFileSync(subcommandBundle(name), cachedLoader(`keybridge ${name}`, `../lib/keybridge-${name}.cjs`));
     }),
   ),
+  ...Object.values(SPLIT).flatMap((modules) => Object.entries(modules).map(([entry, file]) => build({ ...cjs, entryPoints: [entry], outfile: join(root, 'dist', 'lib', file) }))),
   ...Object.entries(workers).map(([name, entry]) => build({ ...common, banner: { js: banner }, entryPoints: [entry], outfile: join(root, 'dist', 'workers', `${name}.mjs`) })),
   build({
     ...common,
@@ -271,6 +315,10 @@ execFileSync(process.execPath, [join(root, 'build', 'docs.mjs'), join(root, 'dis
 // The plugins' code caches, made by running each one as age does (scripts/codecache.ts).
 await build({ ...common, entryPoints: [join(root, 'scripts', 'codecache.ts')], outfile: join(root, 'build', 'codecache.mjs'), banner: { js: banner } });
 execFileSync(process.execPath, [join(root, 'build', 'codecache.mjs'), join(root, 'dist')], { stdio: 'inherit' });
+
+// The one-shot commands' code caches, made by running each as people do (scripts/commandCache.ts).
+await build({ ...common, entryPoints: [join(root, 'scripts', 'commandCache.ts')], outfile: join(root, 'build', 'commandcache.mjs'), banner: { js: banner } });
+execFileSync(process.execPath, [join(root, 'build', 'commandcache.mjs'), join(root, 'dist')], { stdio: 'inherit' });
 
 // dist/ holds exactly what this build wrote (npm pack ships all of it): remove leftovers such as
 // the bundle of an executable that no longer exists.

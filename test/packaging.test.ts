@@ -54,8 +54,8 @@ function reachableDist(entries: string[]): Set<string> {
     }
     // dist/<name>.cjs keeps its former name dist/<name>.mjs as a two-line shim that loads it.
     if (/^dist\/[^/]+\.cjs$/.test(file)) todo.push(file.replace(/\.cjs$/, '.mjs'));
-    // a plugin's files (dist/lib/<name>/) are read with the V8 code cache beside each, made by the build
-    if (/^dist\/lib\/[^/]+\/[^/]+\.cjs$/.test(file) && existsSync(join(ROOT, `${file}.cache`))) todo.push(`${file}.cache`);
+    // the files in dist/lib/ (a plugin's in dist/lib/<name>/) are read with the V8 code cache beside each, made by the build
+    if (/^dist\/lib\/(?:[^/]+\/)?[^/]+\.cjs$/.test(file) && existsSync(join(ROOT, `${file}.cache`))) todo.push(`${file}.cache`);
   }
   return seen;
 }

@@ -21,10 +21,14 @@ export function sshPrivateKeyToAgeIdentity(pem: string, passphrase: string | Uin
   const pass = typeof passphrase === 'string' ? Buffer.from(passphrase, 'utf8') : passphrase;
   const { seed, publicKey, warnings } = parseEd25519PrivateKey(pem, pass);
   try {
+    let recipient: string | undefined;
     return {
       identity: ed25519SeedToAgeIdentity(seed),
-      // the public key the file holds (checked against the seed by OpenSSL), not recomputed here
-      recipient: ed25519PublicKeyToAgeRecipient(publicKey),
+      // the public key the file holds (checked against the seed by OpenSSL), not recomputed
+      // here; converted when first asked for (ssh-to-age -private-key prints only the identity)
+      get recipient() {
+        return (recipient ??= ed25519PublicKeyToAgeRecipient(publicKey));
+      },
       warnings,
     };
   } finally {
