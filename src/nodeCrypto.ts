@@ -9,3 +9,12 @@ let loaded: typeof import('node:crypto') | undefined;
 export function nodeCrypto(): typeof import('node:crypto') {
   return (loaded ??= createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto'));
 }
+
+/**
+ * SHA-256 on node's OpenSSL, for the hashes a start path computes (recipient tags, fingerprints)
+ * where node:crypto is loaded anyway: the JS hash would load its own module for one digest.
+ */
+export function sha256(data: Uint8Array): Uint8Array {
+  const d = nodeCrypto().createHash('sha256').update(data).digest();
+  return new Uint8Array(d.buffer, d.byteOffset, d.length);
+}

@@ -22,11 +22,16 @@ export interface Io {
  * process.stdout/stderr with `write` done by a direct write(2): creating the stream objects loads
  * Node's stream machinery (milliseconds of a one-shot command's start), and on Linux these
  * streams write synchronously anyway, so order is the same. Anything else (isTTY, columns,
- * events…) is the real stream, created on first use. Should the descriptor refuse a direct
+ * events…) is the real stream, created on first use (`destroyed` and `writableEnded` are answered
+ * without it until then). Should the descriptor refuse a direct
  * write (EAGAIN once the real stream made it non-blocking), the real stream takes over.
  */
-function directWriter(fd: 1 | 2, stream: () => NodeJS.WriteStream): Writable {
+function directWriter(fd: 1 | 2, getStream: () => NodeJS.WriteStream): Writable {
   let direct = true;
+  let real: NodeJS.WriteStream | undefined;
+  /** Set when a direct write failed (the reader went away): the stream is as good as destroyed. */
+  let failed = false;
+  const stream = () => (real ??= getStream());
   const write = (chunk: string | Uint8Array, encoding?: BufferEncoding | ((err?: Error | null) => void), cb?: (err?: Error | null) => void): boolean => {
     const done = typeof encoding === 'function' ? encoding : cb;
     if (direct) {
@@ -37,6 +42,7 @@ function directWriter(fd: 1 | 2, stream: () => NodeJS.WriteStream): Writable {
         return true;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') {
+          failed = true;
           if (done) process.nextTick(done, e as Error);
           return false;
         }
@@ -49,6 +55,9 @@ function directWriter(fd: 1 | 2, stream: () => NodeJS.WriteStream): Writable {
   return new Proxy({} as Writable, {
     get(_t, prop) {
       if (prop === 'write') return write;
+      // Asked before each write by the plugin protocol: answered without creating the stream (for
+      // a pipe that is a net.Socket, which loads node:net).
+      if ((prop === 'destroyed' || prop === 'writableEnded') && !real) return prop === 'destroyed' && failed;
       const s = stream();
       const v = Reflect.get(s, prop, s) as unknown;
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(s) : v;
