@@ -111,7 +111,8 @@ const pluginLoader = (name) => `#!/usr/bin/env node
 // ${name}: the code is in lib/${name}/, run with its V8 code caches (see scripts/build.mjs).
 const { readFileSync, writeFileSync } = require('node:fs');
 const { Script } = require('node:vm');
-const { createRequire, wrap } = require('node:module');
+// node's CommonJS Module class, which has both; require('node:module') would also load the ES module loader
+const { createRequire, wrap } = module.constructor;
 const { dirname, join } = require('node:path');
 const entry = join(__dirname, './lib/${name}/${name}.cjs');
 const dir = dirname(entry);
@@ -189,11 +190,15 @@ async function buildPlugin(file) {
     plugins: [pluginLazyLibraries],
   });
   mkdirSync(outdir, { recursive: true });
+  const lazyUsed = new Set();
   for (const f of r.outputFiles) {
     const out = await transform(f.text, { format: 'cjs', target: 'node20', supported: { 'dynamic-import': false }, loader: 'js', legalComments: 'none', banner: f.text.includes('__kbImportMetaUrl') ? cjsBanner : '' });
-    writeFileSync(f.path, out.code);
+    // a lazy library's file as a plain require() of the loader (esbuild's ES module output calls it through its __require shim)
+    writeFileSync(f.path, out.code.replace(/\(0, [\w$]+\.__require\)\(("\.\/lazy-[\w-]+\.cjs")\)/g, 'require($1)'));
+    for (const lib of PLUGIN_LAZY) if (out.code.includes(`"./${lazyFile(lib)}"`)) lazyUsed.add(lib);
   }
-  await Promise.all(PLUGIN_LAZY.map((lib) => build({ ...common, format: 'cjs', absWorkingDir: root, entryPoints: [lib], outfile: join(outdir, lazyFile(lib)) })));
+  // the files of the libraries this plugin imports
+  await Promise.all([...lazyUsed].map((lib) => build({ ...common, format: 'cjs', absWorkingDir: root, entryPoints: [lib], outfile: join(outdir, lazyFile(lib)) })));
   writeFileSync(cjsPath(file), pluginLoader(name), { mode: 0o755 });
   chmodSync(cjsPath(file), 0o755);
   writeFileSync(binPath(file), `#!/usr/bin/env node\n// The command is ${name}.cjs (CommonJS: it starts faster); this name keeps working.\nimport './${name}.cjs';\n`, { mode: 0o755 });

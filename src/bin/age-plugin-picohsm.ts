@@ -1,4 +1,5 @@
-import { pcscReaders, pluginMain } from '../plugins/kit/main.ts';
+import { pluginMain } from '../plugins/kit/main.ts';
+import { pcscReaders } from '../plugins/kit/pcscReaders.ts';
 import { runCli } from '../plugins/picohsm/cli.ts';
 import { agentRemote } from '../agent/remote.ts';
 

@@ -3,10 +3,6 @@
  * code out. Kept tiny: the plugin's own code and the card access load on use.
  */
 import { processIo, type Io } from '../../term/io.ts';
-import type { CardReaders } from '../../transport/readers.ts';
-
-/** The system's PC/SC readers, opened when a family first needs them. */
-export const pcscReaders = async (): Promise<CardReaders> => (await import('../../transport/pcsc.ts')).openPcsc();
 
 /**
  * Runs `run` with the process's I/O and exits with its code as soon as stdout is flushed (a state
