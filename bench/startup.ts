@@ -8,6 +8,13 @@
  * its first card access, which finds no card here (no pcscd socket, no FIDO2 key), so the
  * plugin answers without a file key.
  *
+ * Two baselines: `node -e 0` run by spawnSync, as every other command is, and for the plugin
+ * rows also the least a plugin does, run by the same harness as the plugins (scripts/
+ * pluginRequests.ts runPlugin: an async spawn that writes phase 1, answers each request `ok` and
+ * closes stdin after the plugin's `done`): a `node -e` script that reads stdin up to the end of
+ * phase 1, answers `-> done`, reads stdin to its end and exits. Plugin rows print their ratio to
+ * both.
+ *
  *   npx tsx bench/startup.ts [ROUNDS]     (default 15)
  */
 import { spawnSync } from 'node:child_process';
@@ -44,8 +51,12 @@ const bin = (name: string) => join(ROOT, pkg.bin[name]!);
 const noCard = noCardEnv(dir);
 const plugins = await pluginRequests();
 
+/** The least a plugin does: read phase 1 (up to its `-> done`), answer `-> done`, read stdin to its end (read(2), no streams). */
+const MINIMAL_PLUGIN = "const fs=require('fs');const b=Buffer.alloc(65536);let s='';for(let n;(n=fs.readSync(0,b))>0&&!(s+=b.latin1Slice(0,n)).includes('\\n-> done\\n\\n'););fs.writeSync(1,'-> done\\n\\n');while(fs.readSync(0,b)>0);";
+const HARNESS_BASE = 'node -e (minimal plugin), plugin harness';
 const cases: Case[] = [
   { name: 'node -e 0', args: ['-e', '0'], expect: /^$/ },
+  { name: HARNESS_BASE, args: ['-e', MINIMAL_PLUGIN], input: plugins[0]!.recipientV1, plugin: true, expect: /^-> done\n\n$/ },
   { name: 'ssh-to-age < one public key', args: [bin('ssh-to-age')], input: pub, expect: /^age1/ },
   { name: 'ssh-to-age -private-key -i key', args: [bin('ssh-to-age'), '-private-key', '-i', join(FIX, 'id_ed25519')], expect: /^AGE-SECRET-KEY-1/ },
   { name: 'ssh-to-age -version', args: [bin('ssh-to-age'), '-version'], expect: /^1\.3\.0/ },
@@ -84,8 +95,10 @@ const best = new Map<string, number>(cases.map((c) => [c.name, Infinity]));
 for (const c of cases) await once(c); // warm the page cache
 for (let r = 0; r < ROUNDS; r++) for (const c of cases) best.set(c.name, Math.min(best.get(c.name)!, await once(c)));
 const base = best.get('node -e 0')!;
-console.log(`start-up, best wall time of ${ROUNDS} interleaved rounds, and the ratio to node -e 0`);
+const harness = best.get(HARNESS_BASE)!;
+console.log(`start-up, best wall time of ${ROUNDS} interleaved rounds; ratio to node -e 0 (spawnSync); plugin protocol rows also to a minimal plugin in the same harness (async spawn, ok/done round trips)`);
 for (const c of cases) {
   const ms = best.get(c.name)!;
-  console.log(`  ${c.name.padEnd(38)} ${ms.toFixed(1).padStart(6)} ms  ${(ms / base).toFixed(2)}×`);
+  const vsHarness = c.plugin && c.name !== HARNESS_BASE ? `  ${(ms / harness).toFixed(2)}× harness` : '';
+  console.log(`  ${c.name.padEnd(42)} ${ms.toFixed(1).padStart(6)} ms  ${(ms / base).toFixed(2)}×${vsHarness}`);
 }

@@ -136,7 +136,8 @@ const cachedLoader = (what, rel) => `#!/usr/bin/env node
 // ${what}: the code is ${rel} and the files it requires beside it, run with their V8 code caches (see scripts/build.mjs).
 const { readFileSync, writeFileSync } = require('node:fs');
 const { Script } = require('node:vm');
-const { createRequire, wrap } = require('node:module');
+// node's CommonJS Module class, which has both; require('node:module') would also load the ES module loader
+const { createRequire, wrap } = module.constructor;
 const { basename, dirname, join } = require('node:path');
 const entry = join(__dirname, '${rel}');
 const dir = dirname(entry);
@@ -164,15 +165,20 @@ module.exports = load(basename(entry));
 /** A plugin's executable, dist/<name>.cjs: its code is in lib/<name>/ (the entry <name>.cjs and its chunks), run by cachedLoader. */
 const pluginLoader = (name) => cachedLoader(name, `./lib/${name}/${name}.cjs`);
 /**
- * Libraries whose module code builds tables or curves when it runs (ML-KEM, SHA-3, the P-256 and
- * Curve25519 curves of @noble, AES), which the plugins' start paths import but use only in some
- * modes (post-quantum keys, the CTAP2 PIN protocol, X25519 identities): a plugin imports each
- * through a stub whose exports forward to the library, required on first use — esbuild bundles
- * the library as a lazily evaluated module. The stub's export names are the library's, read here.
+ * Libraries of @noble that the plugins' start paths import but use only in some modes or only
+ * after the first card access (ML-KEM and SHA-3 for post-quantum keys, the P-256 and Curve25519
+ * curves for X25519 identities and the CTAP2 PIN protocol, AES, and the hashes and the cipher an
+ * unwrap runs once the card answered): each is its own file, lib/<name>/lazy-<lib>.cjs (bundled
+ * with what it imports), read and run on first use. The plugin's code imports it through a stub
+ * whose exports forward to the library, required on first use; the stub's export names are the
+ * library's, read here. Bundled into the plugin's chunks instead, a library is read and compiled
+ * at every start even when its module code never runs (hundreds of kilobytes in the FIDO2
+ * plugins). A library imported by a library is bundled into that library's file.
  */
-const PLUGIN_LAZY = ['@noble/post-quantum/ml-kem.js', '@noble/hashes/sha3.js', '@noble/curves/nist.js', '@noble/curves/ed25519.js', '@noble/ciphers/aes.js'];
+const PLUGIN_LAZY = ['@noble/post-quantum/ml-kem.js', '@noble/hashes/sha3.js', '@noble/curves/nist.js', '@noble/curves/ed25519.js', '@noble/ciphers/aes.js', '@noble/ciphers/chacha.js', '@noble/hashes/sha2.js', '@noble/hashes/hkdf.js', '@noble/hashes/hmac.js'];
+const lazyFile = (lib) => `lazy-${lib.replace(/^@noble\//, '').replace(/\.js$/, '').replace(/[^\w-]+/g, '-')}.cjs`;
 const lazyStub = async (lib) => {
-  const lines = [`let m;\nconst real = () => (m ??= require(${JSON.stringify(lib)}));`];
+  const lines = [`let m;\nconst real = () => (m ??= require(${JSON.stringify(`./${lazyFile(lib)}`)}));`];
   lines.push('const forward = (target, k) => new Proxy(target, { get: (_, p) => Reflect.get(real()[k], p), has: (_, p) => p in real()[k], apply: (_, self, a) => Reflect.apply(real()[k], self, a), construct: (_, a) => Reflect.construct(real()[k], a) });');
   for (const [k, v] of Object.entries(await import(lib))) {
     if (typeof v === 'function') lines.push(`export const ${k} = forward(function () {}, ${JSON.stringify(k)});`);
@@ -186,6 +192,7 @@ const pluginLazyLibraries = {
   setup(b) {
     b.onResolve({ filter: /^@noble\// }, (args) => (PLUGIN_LAZY.includes(args.path) && args.kind === 'import-statement' && !args.importer.includes('node_modules') ? { path: args.path, namespace: 'plugin-lazy' } : undefined));
     b.onLoad({ filter: /.*/, namespace: 'plugin-lazy' }, async (args) => ({ contents: await lazyStub(args.path), loader: 'js', resolveDir: root }));
+    b.onResolve({ filter: /^\.\/lazy-[\w-]+\.cjs$/, namespace: 'plugin-lazy' }, (args) => ({ path: args.path, external: true }));
   },
 };
 /**
@@ -210,10 +217,15 @@ async function buildPlugin(file) {
     plugins: [pluginLazyLibraries],
   });
   mkdirSync(outdir, { recursive: true });
+  const lazyUsed = new Set();
   for (const f of r.outputFiles) {
     const out = await transform(f.text, { format: 'cjs', target: 'node20', supported: { 'dynamic-import': false }, loader: 'js', legalComments: 'none', banner: f.text.includes('__kbImportMetaUrl') ? cjsBanner : '' });
-    writeFileSync(f.path, out.code);
+    // a lazy library's file as a plain require() of the loader (esbuild's ES module output calls it through its __require shim)
+    writeFileSync(f.path, out.code.replace(/\(0, [\w$]+\.__require\)\(("\.\/lazy-[\w-]+\.cjs")\)/g, 'require($1)'));
+    for (const lib of PLUGIN_LAZY) if (out.code.includes(`"./${lazyFile(lib)}"`)) lazyUsed.add(lib);
   }
+  // the files of the libraries this plugin imports
+  await Promise.all([...lazyUsed].map((lib) => build({ ...common, format: 'cjs', absWorkingDir: root, entryPoints: [lib], outfile: join(outdir, lazyFile(lib)) })));
   writeFileSync(cjsPath(file), pluginLoader(name), { mode: 0o755 });
   chmodSync(cjsPath(file), 0o755);
   writeFileSync(binPath(file), `#!/usr/bin/env node\n// The command is ${name}.cjs (CommonJS: it starts faster); this name keeps working.\nimport './${name}.cjs';\n`, { mode: 0o755 });

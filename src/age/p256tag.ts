@@ -10,9 +10,8 @@
  * typage's `TagRecipient`.
  */
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
-import { extract } from '@noble/hashes/hkdf.js';
-import { sha256 } from '@noble/hashes/sha2.js';
 import { base64nopad } from '@scure/base';
+import { hkdfExtractSha256, sha256 } from '../nodeCrypto.ts';
 import { isP256Point, uncompressP256 } from './p256.ts';
 import { dhkemP256SharedSecret, hpkeBaseContext, KEM_DHKEM_P256_HKDF_SHA256 } from './hpke.ts';
 
@@ -50,7 +49,8 @@ export function p256TagMatchesRecipientTag(stanza: P256TagStanza, recipientTag: 
   const ikm = new Uint8Array(69);
   ikm.set(stanza.enc, 0);
   ikm.set(recipientTag, 65);
-  const t = extract(sha256, ikm, LABEL).subarray(0, 4);
+  // before any card operation: node's HMAC (node:crypto is loaded for the point check anyway)
+  const t = hkdfExtractSha256(LABEL, ikm).subarray(0, 4);
   return t.every((v, i) => v === stanza.tag[i]);
 }
 

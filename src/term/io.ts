@@ -22,11 +22,25 @@ export interface Io {
  * process.stdout/stderr with `write` done by a direct write(2): creating the stream objects loads
  * Node's stream machinery (milliseconds of a one-shot command's start), and on Linux these
  * streams write synchronously anyway, so order is the same. Anything else (isTTY, columns,
- * events…) is the real stream, created on first use. Should the descriptor refuse a direct
+ * events…) is the real stream, created on first use (`destroyed`, `writableEnded` and 'error'
+ * listeners are handled without it until then). Should the descriptor refuse a direct
  * write (EAGAIN once the real stream made it non-blocking), the real stream takes over.
  */
-function directWriter(fd: 1 | 2, stream: () => NodeJS.WriteStream): Writable {
+function directWriter(fd: 1 | 2, getStream: () => NodeJS.WriteStream): Writable {
   let direct = true;
+  let real: NodeJS.WriteStream | undefined;
+  /** Set when a direct write failed (the reader went away): the stream is as good as destroyed. */
+  let failed = false;
+  /** 'error' listeners added before the real stream exists: told of a failed direct write, moved onto the stream once it is created. */
+  const errorListeners = new Set<(err: Error) => void>();
+  const stream = (): NodeJS.WriteStream => {
+    if (!real) {
+      real = getStream();
+      for (const l of errorListeners) real.on('error', l);
+      errorListeners.clear();
+    }
+    return real;
+  };
   const write = (chunk: string | Uint8Array, encoding?: BufferEncoding | ((err?: Error | null) => void), cb?: (err?: Error | null) => void): boolean => {
     const done = typeof encoding === 'function' ? encoding : cb;
     if (direct) {
@@ -37,7 +51,9 @@ function directWriter(fd: 1 | 2, stream: () => NodeJS.WriteStream): Writable {
         return true;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') {
+          failed = true;
           if (done) process.nextTick(done, e as Error);
+          for (const l of errorListeners) process.nextTick(l, e as Error);
           return false;
         }
         direct = false;
@@ -46,9 +62,25 @@ function directWriter(fd: 1 | 2, stream: () => NodeJS.WriteStream): Writable {
     }
     return done ? stream().write(chunk, done) : stream().write(chunk);
   };
-  return new Proxy({} as Writable, {
+  const proxy: Writable = new Proxy({} as Writable, {
     get(_t, prop) {
       if (prop === 'write') return write;
+      // An 'error' listener (the plugin protocol's: the client went away) is kept here until then.
+      if ((prop === 'on' || prop === 'addListener' || prop === 'off' || prop === 'removeListener') && !real) {
+        return (event: string | symbol, listener: (err: Error) => void) => {
+          if (event !== 'error') {
+            const s = stream();
+            (s[prop] as (e: string | symbol, l: (err: Error) => void) => unknown).call(s, event, listener);
+            return proxy;
+          }
+          if (prop === 'on' || prop === 'addListener') errorListeners.add(listener);
+          else errorListeners.delete(listener);
+          return proxy;
+        };
+      }
+      // Asked before each write by the plugin protocol: answered without creating the stream (for
+      // a pipe that is a net.Socket, which loads node:net).
+      if ((prop === 'destroyed' || prop === 'writableEnded') && !real) return prop === 'destroyed' && failed;
       const s = stream();
       const v = Reflect.get(s, prop, s) as unknown;
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(s) : v;
@@ -57,6 +89,7 @@ function directWriter(fd: 1 | 2, stream: () => NodeJS.WriteStream): Writable {
       return Reflect.set(stream(), prop, value);
     },
   });
+  return proxy;
 }
 
 export function processIo(argv0: string): Io {

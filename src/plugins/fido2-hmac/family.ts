@@ -43,7 +43,6 @@ import {
   type Fido2HmacRecipient,
   type Fido2HmacStanza,
 } from './format.ts';
-import { generate } from './generate.ts';
 import { TEXTS, T } from './texts.ts';
 
 export const SKIP_ENV = 'AGE_PLUGIN_FIDO2_HMAC_SKIP_NOT_FOUND';
@@ -97,6 +96,7 @@ export function fido2HmacFamily(o: HmacFamilyOptions): HmacFamily {
     async recipientOf(id, _devices, _log, ctx) {
       if (id.version === 'dataless') {
         const ui = ctx.ui;
+        const { generate } = await import('./generate.ts');
         const made = await generate(o.keys, { message: (t) => ui.message(t), requestSecret: (p) => ui.requestSecret(p), confirm: async (q) => (await ui.confirm(q, T.yes, T.no)) === true }, o.signal ? { signal: o.signal } : {});
         if (made.recipient.version !== 2) throw fido2HmacError('a new credential must give a v2 recipient');
         return made.recipient;

@@ -13,7 +13,8 @@ import { pinTarget, type Authenticator, type AuthenticatorSet } from '../../toke
 import { keyBlock } from '../kit/identityFile.ts';
 import { verifyPin } from '../kit/pin.ts';
 import { Ctap2Error } from '../../tokens/ctap2/errors.ts';
-import { PERMISSION, type PinToken } from '../../tokens/ctap2/session.ts';
+import type { PinToken } from '../../tokens/ctap2/session.ts';
+import { PERMISSION } from '../../tokens/ctap2/status.ts';
 import { encodeHybridRecipient } from '../../age/pqKeys.ts';
 import { PLUGIN_NAME, RP_ID, identityString, recipientString, recipientV2, recipientV3, type Fido2HmacIdentity, type Fido2HmacRecipient } from './format.ts';
 import { T, TEXTS } from './texts.ts';

@@ -8,7 +8,7 @@ import { pinTarget, type AuthenticatorSet } from '../../tokens/ctap2/authenticat
 import { verifyPin } from '../kit/pin.ts';
 import type { PinSource } from '../kit/pinSource.ts';
 import { Ctap2Error } from '../../tokens/ctap2/errors.ts';
-import { PERMISSION } from '../../tokens/ctap2/session.ts';
+import { PERMISSION } from '../../tokens/ctap2/status.ts';
 import { PLUGIN_NAME, identityString, type Fido2PrfIdentity } from './format.ts';
 import { T, TEXTS } from './texts.ts';
 

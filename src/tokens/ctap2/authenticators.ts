@@ -9,7 +9,8 @@ import { CtapHidDevice } from '../../transport/ctaphid.ts';
 import type { HidDeviceInfo } from '../../transport/hid/connection.ts';
 import type { Fido2DeviceSource } from '../../transport/fido2Devices.ts';
 import { Ctap2Error } from './errors.ts';
-import { Ctap2Session, PERMISSION, type PinToken } from './session.ts';
+import type { Ctap2Session, PinToken } from './session.ts';
+import { PERMISSION } from './status.ts';
 
 export interface Authenticator {
   readonly info: HidDeviceInfo;
@@ -43,7 +44,11 @@ export class AuthenticatorSet {
     for (const info of infos) {
       if (this.opened.has(info.path)) continue;
       try {
-        const session = await Ctap2Session.open(await CtapHidDevice.open(info));
+        const device = await CtapHidDevice.open(info);
+        // The CTAP2 session code (CBOR, the PIN protocol) is loaded once a key answers: a run that
+        // finds none, or needs none (wrapping to a recipient), does without it.
+        const { Ctap2Session } = await import('./session.ts');
+        const session = await Ctap2Session.open(device);
         if (this.options.requireHmacSecret !== false && !session.supportsHmacSecret) {
           this.problems.set(info.path, `${describe(info)} does not support hmac-secret`);
           await session.close();

@@ -21,7 +21,7 @@ import { Ctap2Error, ctapStatusError, fromTransport } from './errors.ts';
 import { PinProtocol, type PinProtocolVersion } from './pinProtocol.ts';
 
 export const CMD = { MAKE_CREDENTIAL: 0x01, GET_ASSERTION: 0x02, GET_INFO: 0x04, CLIENT_PIN: 0x06, RESET: 0x07, SELECTION: 0x0b } as const;
-export const PERMISSION = { MAKE_CREDENTIAL: 0x01, GET_ASSERTION: 0x02 } as const;
+export { PERMISSION } from './status.ts';
 export const COSE_ES256 = -7;
 export const COSE_EDDSA = -8;
 export const COSE_RS256 = -257;

@@ -56,3 +56,6 @@ export function ctapStatusName(status: number): string {
   if (status >= 0xf0) return `VENDOR_${status.toString(16).toUpperCase()}`;
   return `0x${status.toString(16).padStart(2, '0')}`;
 }
+
+/** PIN/UV auth token permissions (CTAP 2.1 §6.5.5.7: `mc` and `ga`). */
+export const PERMISSION = { MAKE_CREDENTIAL: 0x01, GET_ASSERTION: 0x02 } as const;
