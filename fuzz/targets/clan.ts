@@ -14,8 +14,8 @@ import { join } from 'node:path';
 import { RepoFs } from '../../src/repo/repoFs.ts';
 import { readClanKeys, readKeyJson } from '../../src/repo/readers/clan.ts';
 import { parseClanNix } from '../../src/repo/readers/clanNix.ts';
-import { NixParser, NixSubsetError } from '../../src/repo/readers/nix.ts';
-import { deepNesting, hostileText, mutatedText, prototypeFree } from '../arbitraries.ts';
+import { deepNesting, hostileText, mutatedText } from '../arbitraries.ts';
+import { documented, parseNixChecked } from '../nixChecks.ts';
 import { MAX_MESSAGE, registerTarget } from '../registry.ts';
 
 const A = 'age1yt3tfqlfrwdwx0z0ynwplcr6qxcxfaqycuprpmy89nr83ltx74tqdpszlw';
@@ -64,7 +64,6 @@ function repo(): { fs: RepoFs; root: string } {
 }
 const files = ['sops/users/alice/key.json', 'sops/machines/galena/key.json'];
 
-const documented = (e: unknown) => e instanceof Error && (e instanceof NixSubsetError || e.constructor === Error) && e.message.length <= MAX_MESSAGE;
 
 registerTarget({
   name: 'clan',
@@ -80,13 +79,7 @@ registerTarget({
       }
     }
     if (viaRepo) readThroughRepo(user, machine);
-    let value: unknown;
-    try {
-      value = new NixParser(nixText, 'clan.nix', true).parseTop(new Map());
-    } catch (e) {
-      if (!documented(e)) throw e;
-    }
-    if (!prototypeFree(value)) throw new TypeError('an attribute set with a prototype (a name such as __proto__ became one)');
+    parseNixChecked(nixText, 'clan.nix', true);
     try {
       const r = parseClanNix(nixText);
       if (r) for (const list of [r.default ?? [], ...r.hosts.values()]) if (list.some((x) => typeof x !== 'string')) throw new Error('a recipient that is not a string');

@@ -14,20 +14,14 @@ import { validateRepo, ValidationError } from '../../src/repo/validate.ts';
 import { exportSource } from '../../src/bitwarden/source.ts';
 import { DIST, keybridge, run } from '../helpers/run.ts';
 import { findTool, itWith } from '../helpers/tools.ts';
+import { repoWith } from '../helpers/repoFiles.ts';
 
 const R1 = 'age1yt3tfqlfrwdwx0z0ynwplcr6qxcxfaqycuprpmy89nr83ltx74tqdpszlw';
 const R2 = 'age1tmaae3ld5vpevmsh5yacsauzx8jetg300mpvc4ugp5zr5l6ssq9sla97ep';
 const env = { nixos: false, hasPlugin: () => true };
 const mkfifo = findTool('mkfifo');
 
-function repo(files: Record<string, string> = {}): string {
-  const root = mkdtempSync(join(tmpdir(), 'keybridge-hostile-'));
-  for (const [rel, text] of Object.entries(files)) {
-    mkdirSync(join(root, rel, '..'), { recursive: true });
-    writeFileSync(join(root, rel), text);
-  }
-  return root;
-}
+const repo = (files: Record<string, string> = {}) => repoWith('keybridge-hostile-', files);
 
 const check = (root: string) => validateRepo({ root, keysTxt: null, environment: env });
 const sopsFile = (r: string) => `a: ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]\nsops:\n    age:\n        - recipient: ${r}\n          enc: x\n    version: 3.9.4\n`;

@@ -7,8 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NixParser } from '../../src/repo/readers/nix.ts';
 import { parseSecretsNix, readSecretsNix } from '../../src/repo/readers/agenix.ts';
@@ -19,6 +18,8 @@ import { loadConfig, validateRepo } from '../../src/repo/validate.ts';
 import { RepoFs } from '../../src/repo/repoFs.ts';
 import { exportSource } from '../../src/bitwarden/source.ts';
 import { findTool, itWith } from '../helpers/tools.ts';
+import { repoWith } from '../helpers/repoFiles.ts';
+import { prototypeFree } from '../../fuzz/arbitraries.ts';
 
 const R1 = 'age1yt3tfqlfrwdwx0z0ynwplcr6qxcxfaqycuprpmy89nr83ltx74tqdpszlw';
 const R2 = 'age1tmaae3ld5vpevmsh5yacsauzx8jetg300mpvc4ugp5zr5l6ssq9sla97ep';
@@ -27,24 +28,8 @@ const env = { nixos: false, hasPlugin: () => true };
 const age = findTool('age');
 const nix = findTool('nix-instantiate');
 
-function repo(files: Record<string, string> = {}): string {
-  const root = mkdtempSync(join(tmpdir(), 'keybridge-proto-'));
-  for (const [rel, text] of Object.entries(files)) {
-    mkdirSync(join(root, rel, '..'), { recursive: true });
-    writeFileSync(join(root, rel), text);
-  }
-  return root;
-}
+const repo = (files: Record<string, string> = {}) => repoWith('keybridge-proto-', files);
 
-/** Every attribute set in a parsed Nix value has no prototype (no name can have become one). */
-function prototypes(v: unknown, out: unknown[] = []): unknown[] {
-  if (Array.isArray(v)) v.forEach((x) => prototypes(x, out));
-  else if (v && typeof v === 'object') {
-    out.push(Object.getPrototypeOf(v));
-    for (const x of Object.values(v)) prototypes(x, out);
-  }
-  return out;
-}
 
 const SECRETS_NIX = `let\n  __proto__ = "${K1}";\n  constructor = "${R1}";\nin\n{\n  "__proto__".publicKeys = [ __proto__ constructor ];\n  "toString".publicKeys = [ constructor ];\n  x.__proto__.publicKeys = [ constructor ];\n}\n`;
 
@@ -52,7 +37,7 @@ describe('names that are also names of Object.prototype', () => {
   it('the Nix subset parser keeps `__proto__` attributes and bindings as ordinary names', () => {
     const top = new NixParser(SECRETS_NIX, 'secrets.nix').parseTop(new Map()) as Record<string, unknown>;
     expect(Object.keys(top)).toEqual(['__proto__', 'toString', 'x']);
-    expect(prototypes(top).every((p) => p === null)).toBe(true);
+    expect(prototypeFree(top)).toBe(true);
     expect(Object.keys(top.x as object)).toEqual(['__proto__']);
     const r = parseSecretsNix(SECRETS_NIX);
     expect([...r.files]).toEqual([['__proto__', [K1, R1]], ['toString', [R1]]]);
