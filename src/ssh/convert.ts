@@ -4,7 +4,7 @@
  * Other modules (bitwarden/, repo/) call the single-key functions; line handling is in
  * lines.ts and private key containers in privateKey.ts.
  */
-import { sha512 } from '@noble/hashes/sha2.js';
+import { nodeCrypto } from '../nodeCrypto.ts';
 import { bech32 } from '@scure/base';
 import { excerpt } from '../text/excerpt.ts';
 import { KeyConversionError } from './errors.ts';
@@ -44,9 +44,7 @@ export function ed25519PublicKeysToAgeRecipients(pubs: readonly Uint8Array[]): (
  */
 export function ed25519SeedToX25519Scalar(seed: Uint8Array): Uint8Array {
   if (seed.length !== 32) throw new KeyConversionError(`ed25519 seed must be 32 bytes, got ${seed.length}`, 'MALFORMED_PRIVATE_KEY');
-  // @noble/hashes, not node:crypto: one digest does not pay for loading node's crypto and stream
-  // modules (most of the start of `ssh-to-age -private-key` and `keybridge bw derive --identity`).
-  const digest = sha512(seed);
+  const digest = nodeCrypto().createHash('sha512').update(seed).digest();
   try {
     return Uint8Array.from(digest.subarray(0, 32));
   } finally {
