@@ -13,7 +13,8 @@
  * pluginRequests.ts runPlugin: an async spawn that writes phase 1, answers each request `ok` and
  * closes stdin after the plugin's `done`): a `node -e` script that reads stdin up to the end of
  * phase 1, answers `-> done`, reads stdin to its end and exits. Plugin rows print their ratio to
- * both.
+ * both. A third row is the least a P-256 recipient-v1 does: that script plus node:crypto and one
+ * wrap (MINIMAL_WRAP), the part of a plugin's start that is node's own.
  *
  *   npx tsx bench/startup.ts [ROUNDS]     (default 15)
  */
@@ -54,9 +55,22 @@ const plugins = await pluginRequests();
 /** The least a plugin does: read phase 1 (up to its `-> done`), answer `-> done`, read stdin to its end (read(2), no streams). */
 const MINIMAL_PLUGIN = "const fs=require('fs');const b=Buffer.alloc(65536);let s='';for(let n;(n=fs.readSync(0,b))>0&&!(s+=b.latin1Slice(0,n)).includes('\\n-> done\\n\\n'););fs.writeSync(1,'-> done\\n\\n');while(fs.readSync(0,b)>0);";
 const HARNESS_BASE = 'node -e (minimal plugin), plugin harness';
+/**
+ * The least a P-256 plugin's recipient-v1 does: the minimal plugin plus node:crypto and one wrap
+ * (ECDH with an ephemeral key, HKDF-SHA-256, ChaCha20-Poly1305), one stanza and its `ok`. What a
+ * plugin costs beyond this is its own code; up to this is node's.
+ */
+const MINIMAL_WRAP =
+  "const fs=require('fs'),c=require('crypto');const b=Buffer.alloc(65536);let s='';const rd=(end)=>{s='';for(let n;(n=fs.readSync(0,b))>0&&!(s+=b.latin1Slice(0,n)).includes(end););};" +
+  "rd('\\n-> done\\n\\n');const r=c.createECDH('prime256v1');r.generateKeys();const e=c.createECDH('prime256v1');e.generateKeys();" +
+  "const k=Buffer.from(c.hkdfSync('sha256',e.computeSecret(r.getPublicKey()),Buffer.concat([e.getPublicKey(),r.getPublicKey()]),'piv-p256',32));" +
+  "const x=c.createCipheriv('chacha20-poly1305',k,Buffer.alloc(12),{authTagLength:16});const body=Buffer.concat([x.update(Buffer.alloc(16)),x.final(),x.getAuthTag()]);" +
+  "fs.writeSync(1,'-> recipient-stanza 0 piv-p256 '+e.getPublicKey(null,'compressed').toString('base64').replace(/=+$/,'')+'\\n'+body.toString('base64').replace(/=+$/,'')+'\\n');" +
+  "rd('\\n\\n');fs.writeSync(1,'-> done\\n\\n');while(fs.readSync(0,b)>0);";
 const cases: Case[] = [
   { name: 'node -e 0', args: ['-e', '0'], expect: /^$/ },
   { name: HARNESS_BASE, args: ['-e', MINIMAL_PLUGIN], input: plugins[0]!.recipientV1, plugin: true, expect: /^-> done\n\n$/ },
+  { name: 'node -e (minimal P-256 wrap), plugin harness', args: ['-e', MINIMAL_WRAP], input: plugins[0]!.recipientV1, plugin: true, expect: /^-> recipient-stanza 0 piv-p256 / },
   { name: 'ssh-to-age < one public key', args: [bin('ssh-to-age')], input: pub, expect: /^age1/ },
   { name: 'ssh-to-age -private-key -i key', args: [bin('ssh-to-age'), '-private-key', '-i', join(FIX, 'id_ed25519')], expect: /^AGE-SECRET-KEY-1/ },
   { name: 'ssh-to-age -version', args: [bin('ssh-to-age'), '-version'], expect: /^1\.3\.0/ },

@@ -14,6 +14,7 @@
 import { build, transform } from 'esbuild';
 import { existsSync, readdirSync, readFileSync, chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { join, dirname, basename, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -78,7 +79,7 @@ const banner =
   "import { createRequire as __kbCreateRequire } from 'node:module';\n" +
   'const require = __kbCreateRequire(import.meta.url);';
 /** What every bundle of ours shares: ESM for Node 20, the token registry's names, native addons left to node_modules. */
-const common = { bundle: true, platform: 'node', format: 'esm', target: 'node20', define, external: ['pcsclite', 'node-hid'], legalComments: 'none', logLevel: 'warning' };
+const common = { bundle: true, platform: 'node', format: 'esm', target: 'node20', define, external: ['node-hid'], legalComments: 'none', logLevel: 'warning' };
 /**
  * Node's built-in modules through the bundle's `require` instead of `import`: an ES module
  * import of a built-in builds its ESM facade, reading every export — for node:fs that loads the
@@ -92,7 +93,42 @@ const builtinsByRequire = {
     b.onResolve({ filter: /^node:/, namespace: 'node-builtin' }, (args) => ({ path: args.path, external: true }));
   },
 };
-const executable = { ...common, banner: { js: '#!/usr/bin/env node\n' + banner }, plugins: [builtinsByRequire] };
+/**
+ * pcsclite's JavaScript bundled with its addon required by path, where node-gyp builds it: its
+ * own lookup (the `bindings` package: a stack trace and a dozen candidate paths) is most of the
+ * time an identity-v1 spends before its first card access. Should the addon be elsewhere, the
+ * package is required as it is. The build fails if pcsclite's code no longer has that lookup.
+ */
+const PCSCLITE_LOOKUP = "require('bindings')('pcsclite')";
+const pcscliteByPath = {
+  name: 'pcsclite-by-path',
+  setup(b) {
+    b.onResolve({ filter: /^pcsclite$/ }, (args) => (args.namespace === 'pcsclite-by-path' ? { path: 'pcsclite', external: true } : { path: 'pcsclite', namespace: 'pcsclite-by-path' }));
+    b.onResolve({ filter: /^pcsclite\/build\/Release\/pcsclite\.node$/ }, (args) => ({ path: args.path, external: true }));
+    b.onLoad({ filter: /.*/, namespace: 'pcsclite-by-path' }, () => {
+      const lib = readFileSync(createRequire(import.meta.url).resolve('pcsclite/lib/pcsclite.js'), 'utf8');
+      if (lib.split(PCSCLITE_LOOKUP).length !== 2) throw new Error(`pcsclite/lib/pcsclite.js no longer loads its addon with ${PCSCLITE_LOOKUP}: update pcscliteByPath in scripts/build.mjs`);
+      const body = lib.replace(PCSCLITE_LOOKUP, 'addon');
+      return {
+        loader: 'js',
+        resolveDir: root,
+        contents: [
+          'function addonByPath() {',
+          "  try { return require('pcsclite/build/Release/pcsclite.node'); } catch (e) { if (e.code !== 'MODULE_NOT_FOUND') throw e; }",
+          '}',
+          'function fromAddon(addon) {',
+          '  const module = { exports: {} };',
+          body,
+          '  return module.exports;',
+          '}',
+          'const addon = addonByPath();',
+          "module.exports = addon ? fromAddon(addon) : require('pcsclite');",
+        ].join('\n'),
+      };
+    });
+  },
+};
+const executable = { ...common, banner: { js: '#!/usr/bin/env node\n' + banner }, plugins: [builtinsByRequire, pcscliteByPath] };
 const binPath = (file) => join(root, 'dist', basename(file, '.ts') + '.mjs');
 const cjsPath = (file) => join(root, 'dist', basename(file, '.ts') + '.cjs');
 /** CommonJS has no import.meta: the bundle gets its own file URL instead. */
@@ -214,7 +250,7 @@ async function buildPlugin(file) {
     outExtension: { '.js': '.cjs' },
     splitting: true,
     write: false,
-    plugins: [pluginLazyLibraries],
+    plugins: [pluginLazyLibraries, pcscliteByPath],
   });
   mkdirSync(outdir, { recursive: true });
   const lazyUsed = new Set();
@@ -257,7 +293,7 @@ const cachedBundle = (file, name) => ({
   outfile: join(root, 'dist', 'lib', file),
   banner: { js: cjsBanner },
   supported: { 'dynamic-import': false },
-  plugins: [subcommands(join(root, 'dist', 'lib')), splitModules(name)],
+  plugins: [subcommands(join(root, 'dist', 'lib')), splitModules(name), pcscliteByPath],
 });
 const subcommandBundle = (name) => join(root, 'dist', 'commands', `${name}.${HEAVY.includes(name) ? 'mjs' : 'cjs'}`);
 
@@ -281,7 +317,7 @@ await Promise.all([
       banner: { js: '#!/usr/bin/env node\n' + cjsBanner },
       entryPoints: [join(binDir, file)],
       outfile: cjsPath(file),
-      plugins: [subcommands(join(root, 'dist'))],
+      plugins: [subcommands(join(root, 'dist')), pcscliteByPath],
       ...(CACHED_BINS.includes(file) ? cachedBundle(`${basename(file, '.ts')}.cjs`) : {}),
     }).then(() => {
       if (CACHED_BINS.includes(file)) writeFileSync(cjsPath(file), cachedLoader(basename(file, '.ts'), `./lib/${basename(file, '.ts')}.cjs`));
@@ -295,7 +331,7 @@ await Promise.all([
       ...(HEAVY.includes(name) ? { ...common, banner: { js: banner } } : cjs),
       entryPoints: [join(root, 'src', 'cli', `${name}.ts`)],
       outfile: subcommandBundle(name),
-      plugins: [subcommands(join(root, 'dist', 'commands')), ...(name === 'validate' ? [lazyLibraries] : [])],
+      plugins: [subcommands(join(root, 'dist', 'commands')), pcscliteByPath, ...(name === 'validate' ? [lazyLibraries] : [])],
       ...(CACHED_COMMANDS.includes(name) ? cachedBundle(`keybridge-${name}.cjs`, name) : {}),
     }).then(() => {
       if (CACHED_COMMANDS.includes(name)) writeFileSync(subcommandBundle(name), cachedLoader(`keybridge ${name}`, `../lib/keybridge-${name}.cjs`));

@@ -1,8 +1,11 @@
 import { pluginMain } from '../plugins/kit/main.ts';
-import { runCli } from '../plugins/fido2prf/cli.ts';
 import { agentRemote } from '../agent/remote.ts';
+import type { Io } from '../term/io.ts';
 
-pluginMain('age-plugin-fido2prf', (io) =>
-  // The session agent, when its socket is there (src/agent/remote.ts); the family never sees it.
-  runCli(process.argv.slice(2), io, async (sm, io2) => (await import('../plugins/fido2prf/plugin.ts')).runStateMachine(sm, io2, agentRemote(io2.env))),
-);
+/** The state machines, with the session agent when its socket is there (src/agent/remote.ts); the family never sees it. */
+const stateMachine = async (name: string, io: Io) => (await import('../plugins/fido2prf/plugin.ts')).runStateMachine(name, io, agentRemote(io.env));
+
+pluginMain('age-plugin-fido2prf', {
+  stateMachine,
+  cli: async (argv, io) => (await import('../plugins/fido2prf/cli.ts')).runCli(argv, io, stateMachine),
+});

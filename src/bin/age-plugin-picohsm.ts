@@ -1,12 +1,12 @@
 import { pluginMain } from '../plugins/kit/main.ts';
 import { pcscReaders } from '../plugins/kit/pcscReaders.ts';
-import { runCli } from '../plugins/picohsm/cli.ts';
 import { agentRemote } from '../agent/remote.ts';
+import type { Io } from '../term/io.ts';
 
-pluginMain('age-plugin-picohsm', (io) =>
-  runCli(process.argv.slice(2), io, {
-    readers: pcscReaders,
-    // The session agent, when its socket is there (src/agent/remote.ts); the family never sees it.
-    runStateMachine: async (sm, io2) => (await import('../plugins/picohsm/plugin.ts')).runStateMachine(sm, io2, pcscReaders, agentRemote(io2.env)),
-  }),
-);
+/** The state machines, with the session agent when its socket is there (src/agent/remote.ts); the family never sees it. */
+const stateMachine = async (name: string, io: Io) => (await import('../plugins/picohsm/plugin.ts')).runStateMachine(name, io, pcscReaders, agentRemote(io.env));
+
+pluginMain('age-plugin-picohsm', {
+  stateMachine,
+  cli: async (argv, io) => (await import('../plugins/picohsm/cli.ts')).runCli(argv, io, { readers: pcscReaders, runStateMachine: stateMachine }),
+});

@@ -92,11 +92,24 @@ function directWriter(fd: 1 | 2, getStream: () => NodeJS.WriteStream): Writable 
   return proxy;
 }
 
-export function processIo(argv0: string): Io {
+type Chunk = { n: number; buf: Buffer } | { err: NodeJS.ErrnoException };
+/** A read(2) of a descriptor started ahead of its reader: the first `inputChunks` of that descriptor takes it. */
+const prefetched = new Map<number, Promise<Chunk>>();
+
+function readChunk(fd: number): Promise<Chunk> {
+  const buf = Buffer.allocUnsafe(65536);
+  return new Promise((resolve) => read(fd, buf, 0, buf.length, null, (err, n) => resolve(err ? { err } : { n, buf })));
+}
+
+/**
+ * The process's I/O. With `prefetchStdin`, the first read of stdin starts now, on libuv's thread
+ * pool, so a request that is already there has arrived when the code that reads it has loaded.
+ */
+export function processIo(argv0: string, opts: { prefetchStdin?: boolean } = {}): Io {
   // The standard streams are created on first use: setting them up costs milliseconds at start.
   const stdout = directWriter(1, () => process.stdout);
   const stderr = directWriter(2, () => process.stderr);
-  return {
+  const io: Io = {
     get stdin() {
       return process.stdin;
     },
@@ -107,6 +120,8 @@ export function processIo(argv0: string): Io {
     cwd: process.cwd(),
     argv0,
   };
+  if (opts.prefetchStdin && !prefetched.has(0)) prefetched.set(0, readChunk(0));
+  return io;
 }
 
 /**
@@ -118,19 +133,19 @@ export function processIo(argv0: string): Io {
 export function inputChunks(io: Pick<Io, 'stdin' | 'stdinFd'>): AsyncIterable<Uint8Array> {
   const fd = io.stdinFd;
   if (fd === undefined) return io.stdin;
+  let next = prefetched.get(fd);
+  prefetched.delete(fd);
   return (async function* () {
     for (;;) {
-      const buf = Buffer.allocUnsafe(65536);
-      let n: number;
-      try {
-        n = await new Promise<number>((resolve, reject) => read(fd, buf, 0, buf.length, null, (err, bytes) => (err ? reject(err) : resolve(bytes))));
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      const r = await (next ?? readChunk(fd));
+      next = undefined;
+      if ('err' in r) {
+        if (r.err.code !== 'EAGAIN') throw r.err;
         yield* io.stdin;
         return;
       }
-      if (n === 0) return;
-      yield buf.subarray(0, n);
+      if (r.n === 0) return;
+      yield r.buf.subarray(0, r.n);
     }
   })();
 }

@@ -4,7 +4,6 @@
  * preferred, with a 64 KiB receive buffer, and are closed leaving the card powered unless a reset
  * is asked for. The addon is loaded only when a card is actually needed.
  */
-import { createRequire } from 'node:module';
 import { TransportError } from './apdu.ts';
 import type { CardReaders } from './readers.ts';
 import type { ApduTransport } from './types.ts';
@@ -50,10 +49,12 @@ export interface PcscOptions {
 }
 
 export async function openPcsc(opts: PcscOptions = {}): Promise<CardReaders> {
-  const require = createRequire(import.meta.url);
   let factory: () => PcscContext;
   try {
-    factory = require('pcsclite') as () => PcscContext;
+    // An import the bundles resolve to pcsclite's own code with its addon loaded by path
+    // (scripts/build.mjs: pcscliteByPath); from source, the package itself.
+    const mod = (await import('pcsclite')) as unknown as { default?: () => PcscContext };
+    factory = mod.default ?? (mod as unknown as () => PcscContext);
   } catch (cause) {
     throw new TransportError('PCSC_UNAVAILABLE', 'The pcsclite module could not be loaded (was it built? run `npm rebuild pcsclite`)', { cause });
   }

@@ -36,9 +36,6 @@ export interface PluginCli<O extends FlagTable> {
 }
 
 export async function runPluginCli<O extends FlagTable>(argv: string[], io: Io, cli: PluginCli<O>): Promise<number> {
-  // How age runs a plugin, every time: straight to the state machine (what the parser gives for
-  // this argument, without loading node's argument parser).
-  if (argv.length === 1 && argv[0]!.startsWith('--age-plugin=')) return cli.stateMachine(argv[0]!.slice('--age-plugin='.length), io);
   const err = (line: string) => io.stderr.write(line + '\n');
   const table = { ...KIT_FLAGS, ...cli.flags } as PluginFlags<O>;
   let values: FlagValues<PluginFlags<O>>;

@@ -1,17 +1,34 @@
 /**
  * The entry point of a plugin binary (`src/bin/age-plugin-X.ts`): the process's I/O in, the exit
- * code out. Kept tiny: the plugin's own code and the card access load on use.
+ * code out. Kept tiny: how age runs a plugin (`--age-plugin=NAME` alone, every time) loads the
+ * state machine without the command line's code, and starts reading the client's first request
+ * while it loads; the command line, the card access and the rest load on use.
  */
 import { processIo, type Io } from '../../term/io.ts';
 
+export interface PluginEntry {
+  /** Runs the named state machine of the age plugin protocol; resolves with the exit code. */
+  stateMachine(name: string, io: Io): Promise<number>;
+  /** The family's command line (everything but a lone `--age-plugin=NAME`). */
+  cli(argv: string[], io: Io): Promise<number>;
+}
+
+/** The state machine named by a lone `--age-plugin=NAME` (what the flag parser gives for it). */
+export function protocolArgument(argv: readonly string[]): string | undefined {
+  return argv.length === 1 && argv[0]!.startsWith('--age-plugin=') ? argv[0]!.slice('--age-plugin='.length) : undefined;
+}
+
 /**
- * Runs `run` with the process's I/O and exits with its code as soon as stdout is flushed (a state
- * machine that ended because the client went away may leave card I/O pending). Anything thrown
- * is an internal error, reported by its message only (never an object that may hold secrets).
+ * Runs the plugin with the process's I/O and exits with its code as soon as stdout is flushed (a
+ * state machine that ended because the client went away may leave card I/O pending). Anything
+ * thrown is an internal error, reported by its message only (never an object that may hold
+ * secrets).
  */
-export function pluginMain(binary: string, run: (io: Io) => Promise<number>): void {
-  const io = processIo(binary);
-  run(io).then(
+export function pluginMain(binary: string, entry: PluginEntry): void {
+  const argv = process.argv.slice(2);
+  const stateMachine = protocolArgument(argv);
+  const io = processIo(binary, { prefetchStdin: stateMachine !== undefined });
+  (stateMachine !== undefined ? entry.stateMachine(stateMachine, io) : entry.cli(argv, io)).then(
     (code) => {
       // Through io.stdout, which writes directly: process.stdout would set up node's streams.
       io.stdout.write('', () => process.exit(code));
