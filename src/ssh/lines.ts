@@ -12,7 +12,8 @@
  */
 import { excerpt } from '../text/excerpt.ts';
 import { KeyConversionError } from './errors.ts';
-import { ed25519FromSshBlob, ed25519PublicKeysToAgeRecipients, sshBlobKeyType } from './convert.ts';
+import { ed25519FromSshBlob, ed25519PublicKeysToAgeRecipients, sshBlobKeyType, x25519ToAgeRecipient } from './convert.ts';
+import { startEdwardsToMontgomeryPacked, type PackedMontgomery, type PendingMontgomery } from './montgomery.ts';
 
 export type LineOutcome =
   | { readonly kind: 'blank' }
@@ -184,6 +185,8 @@ export class PublicKeyLineConverter {
   private readonly keyLines = new Int32Array(BATCH);
   private keyCount = 0;
   private skipped: { line: number; keyType: string }[] = [];
+  /** The batch the worker threads convert while the next lines are read. */
+  private inFlight: { job: PendingMontgomery; lines: Int32Array; skipped: { line: number; keyType: string }[] } | undefined;
   private error: PublicKeysConversion['error'];
 
   constructor(private readonly onResult: (r: LineResult) => void) {}
@@ -223,29 +226,46 @@ export class PublicKeyLineConverter {
   /** Converts what is pending; returns the first error, if any. */
   finish(): PublicKeysConversion['error'] {
     this.flush();
+    this.flush();
     return this.error;
   }
 
   private fail(line: number, error: KeyConversionError): void {
-    this.flush(); // an invalid point on an earlier line wins
+    // an invalid point on an earlier line wins
+    this.flush();
+    this.flush();
     this.error ??= { line, error };
   }
 
+  /**
+   * Collects the batch in flight, starts the one just read (worker threads convert it while the
+   * next lines are read), then hands out the results of the collected one.
+   */
   private flush(): void {
+    const previous = this.inFlight;
+    this.inFlight = undefined;
+    const converted = previous?.job.finish();
     const count = this.keyCount;
     const skipped = this.skipped;
     this.keyCount = 0;
     this.skipped = [];
-    if (this.error || (count === 0 && skipped.length === 0)) return;
-    const views: Uint8Array[] = [];
-    for (let i = 0; i < count; i++) views.push(this.keys.subarray(32 * i, 32 * i + 32));
-    const recipients = ed25519PublicKeysToAgeRecipients(views);
+    if (!this.error && (count > 0 || skipped.length > 0)) {
+      this.inFlight = { job: startEdwardsToMontgomeryPacked(this.keys, count), lines: this.keyLines.slice(0, count), skipped };
+    }
+    if (previous && converted) this.emit(converted, previous.lines, previous.skipped);
+    if (this.error && this.inFlight) {
+      this.inFlight.job.finish();
+      this.inFlight = undefined;
+    }
+  }
+
+  private emit({ us, valid }: PackedMontgomery, lines: Int32Array, skipped: { line: number; keyType: string }[]): void {
+    if (this.error) return;
     let s = 0;
-    for (let k = 0; k < count; k++) {
-      const line = this.keyLines[k]!;
+    for (let k = 0; k < lines.length; k++) {
+      const line = lines[k]!;
       for (; s < skipped.length && skipped[s]!.line < line; s++) this.onResult({ line: skipped[s]!.line, skippedKeyType: skipped[s]!.keyType });
-      const recipient = recipients[k];
-      if (recipient === null || recipient === undefined) {
+      if (!valid[k]) {
         this.error = {
           line,
           error: new KeyConversionError(
@@ -255,7 +275,7 @@ export class PublicKeyLineConverter {
         };
         return;
       }
-      this.onResult({ line, recipient });
+      this.onResult({ line, recipient: x25519ToAgeRecipient(us.subarray(32 * k, 32 * k + 32)) });
     }
     for (; s < skipped.length; s++) this.onResult({ line: skipped[s]!.line, skippedKeyType: skipped[s]!.keyType });
   }
