@@ -230,7 +230,7 @@ export function startInParallel(inputs: Uint8Array, count: number, op: PoolOp, i
   if (count > CAPACITY) throw new RangeError(`internal: at most ${CAPACITY} values per started batch`);
   if (pool?.busy) {
     // Another caller's batch is in the pool (two conversions interleaved): this one runs here, in finish().
-    const input = inputs.slice(0, 32 * count);
+    const input = new Uint8Array(inputs.subarray(0, 32 * count)); // a copy (Buffer#slice would be a view)
     return {
       finish() {
         const results = new Uint8Array(32 * count);
