@@ -43,6 +43,9 @@ function inputName(opts: SshToAgeOptions): string {
   return opts.input === '-' ? 'stdin' : opts.input;
 }
 
+/** Chunk buffers read by openInput itself: nothing else refers to them, so they can be transferred to a worker rather than copied. */
+const ownBuffers = new WeakSet<ArrayBufferLike>();
+
 /** The input as a stream (a FIFO or `<(…)` works; nothing is read until asked). */
 type Input = AsyncIterable<Buffer | string> & { destroy(): void };
 
@@ -63,7 +66,8 @@ function openInput(opts: SshToAgeOptions, io: Io): Input {
   async function* chunks(): AsyncGenerator<Buffer | string> {
     fd = path === undefined ? io.stdinFd! : openSync(path, 'r');
     for (;;) {
-      const buf = Buffer.allocUnsafe(64 << 10);
+      const buf = Buffer.allocUnsafeSlow(64 << 10);
+      ownBuffers.add(buf.buffer);
       let n: number;
       try {
         n = readSync(fd, buf, 0, buf.length, null);
@@ -335,7 +339,10 @@ async function collectInWorker(opts: SshToAgeOptions, head: (Buffer | string)[],
       while (inFlight >= IN_FLIGHT && !settled) await new Promise<void>((r) => (wake = r));
       if (settled) return false;
       inFlight++;
-      worker.postMessage({ chunk: typeof chunk === 'string' ? Buffer.from(chunk) : chunk } satisfies ToWorker);
+      if (typeof chunk !== 'string' && ownBuffers.has(chunk.buffer)) {
+        // moved, not copied: the reading thread keeps no garbage of the whole input
+        worker.postMessage({ chunk } satisfies ToWorker, [chunk.buffer as ArrayBuffer]);
+      } else worker.postMessage({ chunk: typeof chunk === 'string' ? Buffer.from(chunk) : chunk } satisfies ToWorker);
       return true;
     };
     let more = true;
