@@ -113,25 +113,27 @@ async function readBounded(stream: Input | Readable, max: number, what: string):
   }
 }
 
-/** Lines of a stream (split on `\n`, decoded as UTF-8), as they arrive. */
-async function* streamLines(stream: AsyncIterable<Buffer | string>): AsyncGenerator<string> {
+/**
+ * Hands each line of a stream (split on `\n`, without it) to `push` as bytes, as they arrive,
+ * until `push` returns false. An endless line is cut at MAX_LINE_BYTES (the converter refuses it).
+ */
+async function feedLines(stream: AsyncIterable<Buffer | string>, converter: PublicKeyLineConverter): Promise<void> {
   let rest: Buffer = Buffer.alloc(0);
   for await (const chunk of stream) {
     let data = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
     if (rest.length) data = Buffer.concat([rest, data]);
     let start = 0;
     for (let nl = data.indexOf(0x0a); nl !== -1; nl = data.indexOf(0x0a, start)) {
-      yield data.toString('utf8', start, nl);
+      if (!converter.pushBytes(data, start, nl)) return;
       start = nl + 1;
     }
     rest = data.subarray(start);
-    // An endless line (/dev/zero) is cut here; the converter refuses it.
     if (rest.length > MAX_LINE_BYTES) {
-      yield rest.toString('latin1');
+      converter.push(rest.toString('latin1'));
       return;
     }
   }
-  yield rest.toString('utf8');
+  converter.pushBytes(rest, 0, rest.length);
 }
 const MAX_LINE_BYTES = (1 << 20) + 1;
 
@@ -206,9 +208,7 @@ async function collectPublic(opts: SshToAgeOptions, input: AsyncIterable<Buffer 
     } else if (opts.json) skipped.push({ line: r.line, keyType: r.skippedKeyType });
     else messages += `${skippedKeyMessage(r.skippedKeyType)}\n`;
   });
-  for await (const line of streamLines(input)) {
-    if (!converter.push(line)) break;
-  }
+  await feedLines(input, converter);
   const error = converter.finish();
   return {
     output: opts.json ? `${JSON.stringify({ recipients, skipped })}\n` : out.pieces(),
