@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { Worker as WorkerType } from 'node:worker_threads';
 import { PublicKeyLineConverter, skippedKeyMessage } from '../ssh/lines.ts';
 import { KeyConversionError } from '../ssh/errors.ts';
+import { prepareLargeConversion } from '../ssh/montgomery.ts';
 import { CliError, write, type Io } from './io.ts';
 import type { SshToAgeOptions } from './ssh-to-age.ts';
 
@@ -383,6 +384,8 @@ export async function publicWorkerMain(): Promise<void> {
     }
   }
   port.postMessage({ ready: true } satisfies FromWorker);
+  // This thread is only for large inputs: its helper threads start while the first lines arrive.
+  prepareLargeConversion();
   const r = await collectPublic((workerData as { opts: SshToAgeOptions }).opts, chunks());
   const output = typeof r.output === 'string' ? r.output : r.output.map((b) => ({ buffer: b.buffer as ArrayBuffer, offset: b.byteOffset, length: b.length }));
   port.postMessage({ result: { ...r, output } } satisfies FromWorker, typeof output === 'string' ? [] : [...new Set(output.map((o) => o.buffer))]);

@@ -15,7 +15,7 @@
  */
 import { FpInvertBatch } from '@noble/curves/abstract/modular.js';
 import { Fp, P, areSquares, isSquare, quadraticResidueBackend, selectQuadraticResidueBackend, type QuadraticResidueBackend } from './quadraticResidue.ts';
-import { nativeMontgomeryAvailable, startNativeEdwardsToMontgomery, type PackedMontgomery, type PendingMontgomery } from './nativeMontgomery.ts';
+import { nativeMontgomeryAvailable, prepareNativeEdwardsToMontgomery, startNativeEdwardsToMontgomery, type PackedMontgomery, type PendingMontgomery } from './nativeMontgomery.ts';
 
 export type { PackedMontgomery, PendingMontgomery } from './nativeMontgomery.ts';
 
@@ -76,6 +76,11 @@ export function selectMontgomeryBackend(wanted: MontgomeryBackend): MontgomeryBa
 /** The backend a batch of `count` keys uses (loads the addon to find out, for `count` ≥ NATIVE_FROM). */
 export function montgomeryBackend(count = NATIVE_FROM): MontgomeryBackend {
   return usesNative(count) ? 'native' : quadraticResidueBackend();
+}
+
+/** For an input known to be large: loads the native addon and starts its worker threads now, while the first keys are read. */
+export function prepareLargeConversion(): void {
+  if (nativeWanted) prepareNativeEdwardsToMontgomery();
 }
 
 function usesNative(count: number): boolean {

@@ -6,7 +6,7 @@
  * that load the same addon.
  */
 import { loadAddon } from '../nativeAddon.ts';
-import { startInParallel, workerCountFor } from './parallelEuler.ts';
+import { preparePool, startInParallel, workerCountFor } from './parallelEuler.ts';
 
 interface BignumAddon {
   /** keys: n packed 32-byte keys (n ≤ 8192); us: 32n bytes; valid: n bytes. Returns the number of valid keys. */
@@ -89,6 +89,13 @@ export function nativeMontgomeryUnavailableReason(): string | undefined {
 /** True when the native conversion can be used (loads the addon on first call). */
 export function nativeMontgomeryAvailable(): boolean {
   return load().addon !== undefined;
+}
+
+/** Loads the addon and starts the worker threads for large batches ahead of the first one; false when the addon is unavailable. */
+export function prepareNativeEdwardsToMontgomery(): boolean {
+  const { path } = load();
+  if (path) preparePool({ kind: 'native', path }, PIECE);
+  return path !== undefined;
 }
 
 function callAddon(addon: BignumAddon, keys: Uint8Array, us: Uint8Array, valid: Uint8Array, start: number, end: number): void {

@@ -148,6 +148,11 @@ function poolFor(op: PoolOp, wanted: number): Pool {
   return p;
 }
 
+/** Starts the workers a batch of `count` values would use, now (they start while the caller reads its input). */
+export function preparePool(op: PoolOp, count: number): void {
+  if (!pool?.busy) poolFor(op, workerCountFor(count));
+}
+
 /** Stops the worker threads (they are unref'd, so this is optional). */
 export function closeExponentiationPool(): void {
   const p = pool;
