@@ -97,6 +97,7 @@ static long convert(const unsigned char *keys, unsigned char *us, unsigned char 
   BN_CTX_start(b.ctx);
   BIGNUM *p = BN_CTX_get(b.ctx), *one = BN_CTX_get(b.ctx), *d = BN_CTX_get(b.ctx), *y = BN_CTX_get(b.ctx);
   BIGNUM *t = BN_CTX_get(b.ctx), *num = BN_CTX_get(b.ctx), *w = BN_CTX_get(b.ctx), *inv = BN_CTX_get(b.ctx);
+  /* once BN_CTX_get fails, every later call returns NULL too: checking the last one suffices */
   if (!inv || !BN_bin2bn(P_BE, 32, p) || !BN_bin2bn(D_BE, 32, d)) goto done;
   if (!(b.mont = BN_MONT_CTX_new()) || !BN_MONT_CTX_set(b.mont, p, b.ctx)) goto done;
   if (!BN_to_montgomery(one, BN_value_one(), b.mont, b.ctx) || !BN_to_montgomery(d, d, b.mont, b.ctx)) goto done;
