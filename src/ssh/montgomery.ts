@@ -56,8 +56,13 @@ function pointValidity(y: bigint): boolean {
 
 export type MontgomeryBackend = 'native' | QuadraticResidueBackend;
 
-/** Batches from this many keys use the native addon (a one-key conversion never loads it). */
-export const NATIVE_FROM = 32;
+/**
+ * Batches from this many keys use the native addon; a one-key conversion never loads it. Loading
+ * it and its self-check cost about 5 ms here, what the JS path (OpenSSL exponentiation through
+ * node:crypto, about 45 µs a key in small batches) spends on 100–150 keys; once loaded, the
+ * addon is about 3× faster per key.
+ */
+export const NATIVE_FROM = 128;
 
 /** KEYBRIDGE_NO_NATIVE_BIGNUM=1 keeps the addon unloaded (the JS backends then do all the work). */
 let nativeWanted = process.env.KEYBRIDGE_NO_NATIVE_BIGNUM !== '1';

@@ -78,7 +78,7 @@ describe.skipIf(!!reason)(`native bignum addon${reason ? ` [skipped: ${reason}]`
 
   it('random 32-byte inputs (about half invalid): native = noble BigInt = OpenSSL RSA backend = model', () => {
     fc.assert(
-      fc.property(fc.array(fc.uint8Array({ minLength: 32, maxLength: 32 }), { minLength: NATIVE_FROM, maxLength: 3 * NATIVE_FROM }), (pubs) => {
+      fc.property(fc.array(fc.uint8Array({ minLength: 32, maxLength: 32 }), { minLength: NATIVE_FROM, maxLength: NATIVE_FROM + 64 }), (pubs) => {
         const keys = pack(pubs);
         const n = withBackend('native', () => edwardsToMontgomeryPacked(keys, pubs.length));
         const noble = withBackend('noble', () => edwardsToMontgomeryPacked(keys, pubs.length));
@@ -89,7 +89,7 @@ describe.skipIf(!!reason)(`native bignum addon${reason ? ` [skipped: ${reason}]`
           expect(n.valid[i] ? n.us.slice(32 * i, 32 * i + 32) : null).toEqual(expected);
         });
       }),
-      { numRuns: 60 },
+      { numRuns: 25 },
     );
     const pubs = Array.from({ length: 500 }, () => new Uint8Array(randomBytes(32)));
     const keys = pack(pubs);
