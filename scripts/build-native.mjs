@@ -1,7 +1,12 @@
-// Builds native/keybridge_native.node (the agent's peer check, locked memory, non-dumpable
-// process) with the node-gyp that ships with npm, against the local Node headers only: nothing
-// is downloaded. A failure is reported loudly but does not fail the install: every command
-// except `keybridge agent` works without it, and the agent refuses to start and says why.
+// Builds the native addons with the node-gyp that ships with npm, against the local Node headers
+// only: nothing is downloaded. Two separate targets, each built on its own so that a failure of
+// one never costs the other:
+// - native/build/Release/keybridge_native.node (native/agent.c): the agent's peer check, locked
+//   memory, non-dumpable process; without it `keybridge agent` refuses to start and says why;
+// - native/build/Release/keybridge_bignum.node (native/bignum.c): ssh-to-age's batch point
+//   check and conversion through the OpenSSL BIGNUM functions node exports; without it large
+//   inputs convert through node:crypto and BigInt instead (same output, slower).
+// A failure is reported loudly but does not fail the install.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -10,12 +15,23 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const quiet = process.argv.includes('--quiet');
 
-function fail(why) {
+const AGENT = 'keybridge_native';
+const BIGNUM = 'keybridge_bignum';
+
+function report(target, why) {
+  const what =
+    target === AGENT
+      ? '  Everything works except `keybridge agent`, which refuses to start without it.\n'
+      : '  ssh-to-age works without it; only inputs of thousands of keys convert more slowly.\n';
   process.stderr.write(
-    `keybridge: native/keybridge_native.node was not built (${why}).\n` +
-      '  Everything works except `keybridge agent`, which refuses to start without it.\n' +
+    `keybridge: native/build/Release/${target}.node was not built (${why}).\n` +
+      what +
       '  Needs a C compiler, make, python3 and the Node headers (Debian: build-essential, nodejs-dev or a nodedir); then run: node scripts/build-native.mjs\n',
   );
+}
+
+function fail(why) {
+  for (const t of [AGENT, BIGNUM]) report(t, why);
   process.exit(0);
 }
 
@@ -42,11 +58,19 @@ const gyp = nodeGyp();
 if (!gyp) fail('node-gyp not found: it ships with npm');
 const nodedir = nodeDir();
 if (!nodedir) fail('no Node headers (include/node/node_api.h) found; set npm_config_nodedir');
-const r = spawnSync(process.execPath, [gyp, 'rebuild', `--nodedir=${nodedir}`, '--directory', join(root, 'native'), '--loglevel=error'], {
-  stdio: quiet ? ['ignore', 'ignore', 'pipe'] : ['ignore', 'inherit', 'inherit'],
-  env: { ...process.env, npm_config_nodedir: nodedir, npm_config_offline: 'true' },
-});
-if (r.status !== 0) {
+function gypRun(args) {
+  const r = spawnSync(process.execPath, [gyp, ...args, `--nodedir=${nodedir}`, '--directory', join(root, 'native'), '--loglevel=error'], {
+    stdio: quiet ? ['ignore', 'ignore', 'pipe'] : ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, npm_config_nodedir: nodedir, npm_config_offline: 'true' },
+  });
+  if (r.status === 0) return undefined;
   if (quiet && r.stderr) process.stderr.write(r.stderr);
-  fail(r.error ? r.error.message : `node-gyp exited with ${r.status ?? r.signal}`);
+  return r.error ? r.error.message : `node-gyp exited with ${r.status ?? r.signal}`;
+}
+
+const configured = gypRun(['clean']) ?? gypRun(['configure']);
+if (configured) fail(configured);
+for (const target of [AGENT, BIGNUM]) {
+  const why = gypRun(['build', target]);
+  if (why) report(target, why);
 }

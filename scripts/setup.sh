@@ -43,7 +43,11 @@ fi
 
 node scripts/build.mjs
 if [ -f native/Makefile ]; then make -s -C native; fi
-# The agent's addon (peer credentials, locked memory, non-dumpable process): rebuilt when its source changes.
-if [ ! -f native/build/Release/keybridge_native.node ] || [ native/agent.c -nt native/build/Release/keybridge_native.node ] || [ native/binding.gyp -nt native/build/Release/keybridge_native.node ]; then
-  node scripts/build-native.mjs --quiet
-fi
+# The addons (the agent's peer credentials, locked memory, non-dumpable process; ssh-to-age's batch
+# point conversion): rebuilt when a source changes.
+stale=0
+for pair in keybridge_native:agent.c keybridge_bignum:bignum.c; do
+  addon=native/build/Release/${pair%%:*}.node src=native/${pair#*:}
+  if [ ! -f "$addon" ] || [ "$src" -nt "$addon" ] || [ native/binding.gyp -nt "$addon" ]; then stale=1; fi
+done
+if [ "$stale" = 1 ]; then node scripts/build-native.mjs --quiet; fi

@@ -4,10 +4,7 @@
  * it is missing the agent refuses to start and `nativeUnavailableReason()` says why, while every
  * other command keeps working.
  */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { loadAddon } from '../nativeAddon.ts';
 
 export interface PeerCredentials {
   pid: number;
@@ -27,35 +24,12 @@ export interface AgentNative {
   zero(buf: ArrayBufferView | ArrayBuffer): void;
 }
 
-const ADDON = join('native', 'build', 'Release', 'keybridge_native.node');
-
-/** The package root: the nearest directory above this module that holds native/ (src/agent/ in a checkout, dist/ or dist/chunks/ in the bundle). */
-function addonPath(): string | undefined {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    const p = join(dir, ADDON);
-    if (existsSync(p)) return p;
-    const up = dirname(dir);
-    if (up === dir) break;
-    dir = up;
-  }
-  return undefined;
-}
-
 let loaded: { native?: AgentNative; reason?: string } | undefined;
 
 function load(): { native?: AgentNative; reason?: string } {
   if (loaded) return loaded;
-  const path = addonPath();
-  if (!path) {
-    loaded = { reason: `the native addon (${ADDON}) is not built; build it with \`node scripts/build-native.mjs\` (needs a C compiler and the Node headers)` };
-    return loaded;
-  }
-  try {
-    loaded = { native: createRequire(import.meta.url)(path) as AgentNative };
-  } catch (e) {
-    loaded = { reason: `the native addon ${path} cannot be loaded (${(e as Error).message}); rebuild it with \`node scripts/build-native.mjs\`` };
-  }
+  const { addon, reason } = loadAddon<AgentNative>('keybridge_native');
+  loaded = addon ? { native: addon } : { reason };
   return loaded;
 }
 

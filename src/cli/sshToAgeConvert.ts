@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { Worker as WorkerType } from 'node:worker_threads';
 import { PublicKeyLineConverter, skippedKeyMessage } from '../ssh/lines.ts';
 import { KeyConversionError } from '../ssh/errors.ts';
+import { prepareLargeConversion } from '../ssh/montgomery.ts';
 import { CliError, write, type Io } from './io.ts';
 import type { SshToAgeOptions } from './ssh-to-age.ts';
 
@@ -43,6 +44,9 @@ function inputName(opts: SshToAgeOptions): string {
   return opts.input === '-' ? 'stdin' : opts.input;
 }
 
+/** Chunk buffers read by openInput itself: nothing else refers to them, so they can be transferred to a worker rather than copied. */
+const ownBuffers = new WeakSet<ArrayBufferLike>();
+
 /** The input as a stream (a FIFO or `<(…)` works; nothing is read until asked). */
 type Input = AsyncIterable<Buffer | string> & { destroy(): void };
 
@@ -63,7 +67,8 @@ function openInput(opts: SshToAgeOptions, io: Io): Input {
   async function* chunks(): AsyncGenerator<Buffer | string> {
     fd = path === undefined ? io.stdinFd! : openSync(path, 'r');
     for (;;) {
-      const buf = Buffer.allocUnsafe(64 << 10);
+      const buf = Buffer.allocUnsafeSlow(64 << 10);
+      ownBuffers.add(buf.buffer);
       let n: number;
       try {
         n = readSync(fd, buf, 0, buf.length, null);
@@ -109,25 +114,27 @@ async function readBounded(stream: Input | Readable, max: number, what: string):
   }
 }
 
-/** Lines of a stream (split on `\n`, decoded as UTF-8), as they arrive. */
-async function* streamLines(stream: AsyncIterable<Buffer | string>): AsyncGenerator<string> {
+/**
+ * Hands each line of a stream (split on `\n`, without it) to `push` as bytes, as they arrive,
+ * until `push` returns false. An endless line is cut at MAX_LINE_BYTES (the converter refuses it).
+ */
+async function feedLines(stream: AsyncIterable<Buffer | string>, converter: PublicKeyLineConverter): Promise<void> {
   let rest: Buffer = Buffer.alloc(0);
   for await (const chunk of stream) {
     let data = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
     if (rest.length) data = Buffer.concat([rest, data]);
     let start = 0;
     for (let nl = data.indexOf(0x0a); nl !== -1; nl = data.indexOf(0x0a, start)) {
-      yield data.toString('utf8', start, nl);
+      if (!converter.pushBytes(data, start, nl)) return;
       start = nl + 1;
     }
     rest = data.subarray(start);
-    // An endless line (/dev/zero) is cut here; the converter refuses it.
     if (rest.length > MAX_LINE_BYTES) {
-      yield rest.toString('latin1');
+      converter.push(rest.toString('latin1'));
       return;
     }
   }
-  yield rest.toString('utf8');
+  converter.pushBytes(rest, 0, rest.length);
 }
 const MAX_LINE_BYTES = (1 << 20) + 1;
 
@@ -202,9 +209,7 @@ async function collectPublic(opts: SshToAgeOptions, input: AsyncIterable<Buffer 
     } else if (opts.json) skipped.push({ line: r.line, keyType: r.skippedKeyType });
     else messages += `${skippedKeyMessage(r.skippedKeyType)}\n`;
   });
-  for await (const line of streamLines(input)) {
-    if (!converter.push(line)) break;
-  }
+  await feedLines(input, converter);
   const error = converter.finish();
   return {
     output: opts.json ? `${JSON.stringify({ recipients, skipped })}\n` : out.pieces(),
@@ -335,7 +340,10 @@ async function collectInWorker(opts: SshToAgeOptions, head: (Buffer | string)[],
       while (inFlight >= IN_FLIGHT && !settled) await new Promise<void>((r) => (wake = r));
       if (settled) return false;
       inFlight++;
-      worker.postMessage({ chunk: typeof chunk === 'string' ? Buffer.from(chunk) : chunk } satisfies ToWorker);
+      if (typeof chunk !== 'string' && ownBuffers.has(chunk.buffer)) {
+        // moved, not copied: the reading thread keeps no garbage of the whole input
+        worker.postMessage({ chunk } satisfies ToWorker, [chunk.buffer as ArrayBuffer]);
+      } else worker.postMessage({ chunk: typeof chunk === 'string' ? Buffer.from(chunk) : chunk } satisfies ToWorker);
       return true;
     };
     let more = true;
@@ -376,6 +384,8 @@ export async function publicWorkerMain(): Promise<void> {
     }
   }
   port.postMessage({ ready: true } satisfies FromWorker);
+  // This thread is only for large inputs: its helper threads start while the first lines arrive.
+  prepareLargeConversion();
   const r = await collectPublic((workerData as { opts: SshToAgeOptions }).opts, chunks());
   const output = typeof r.output === 'string' ? r.output : r.output.map((b) => ({ buffer: b.buffer as ArrayBuffer, offset: b.byteOffset, length: b.length }));
   port.postMessage({ result: { ...r, output } } satisfies FromWorker, typeof output === 'string' ? [] : [...new Set(output.map((o) => o.buffer))]);

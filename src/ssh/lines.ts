@@ -12,7 +12,8 @@
  */
 import { excerpt } from '../text/excerpt.ts';
 import { KeyConversionError } from './errors.ts';
-import { ed25519FromSshBlob, ed25519PublicKeysToAgeRecipients, sshBlobKeyType } from './convert.ts';
+import { ed25519FromSshBlob, ed25519PublicKeysToAgeRecipients, sshBlobKeyType, x25519ToAgeRecipient } from './convert.ts';
+import { startEdwardsToMontgomeryPacked, type PackedMontgomery, type PendingMontgomery } from './montgomery.ts';
 
 export type LineOutcome =
   | { readonly kind: 'blank' }
@@ -102,6 +103,11 @@ function reference(line: string): Candidate | undefined {
 const ED25519_BLOB_PREFIX = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI';
 const ED25519_LINE_KEY_END = 12 + 68; // "ssh-ed25519 " + 68 base64 characters (51 bytes)
 
+/** Decodes the 68-character key field of a plain line into `blob` (51 bytes); false when it is not an ssh-ed25519 blob. */
+function plainBlob(field: string, blob: Buffer): boolean {
+  return BASE64.test(field) && blob.write(field, 0, 'base64') === 51 && blob[18] === 0x20;
+}
+
 /**
  * The common line `ssh-ed25519 <blob> [comment]`, read without splitting the line: what the
  * general path gives for it, with a fraction of the garbage (it matters for 100,000 lines).
@@ -109,11 +115,27 @@ const ED25519_LINE_KEY_END = 12 + 68; // "ssh-ed25519 " + 68 base64 characters (
 function plainEd25519(line: string): LineOutcome | undefined {
   if (!line.startsWith(ED25519_BLOB_PREFIX) || line.length < ED25519_LINE_KEY_END) return undefined;
   if (line.length > ED25519_LINE_KEY_END && line[ED25519_LINE_KEY_END] !== ' ' && line[ED25519_LINE_KEY_END] !== '\t') return undefined;
-  const field = line.slice(12, ED25519_LINE_KEY_END);
-  if (!BASE64.test(field)) return undefined;
-  const blob = Buffer.from(field, 'base64');
-  if (blob.length !== 51 || blob[18] !== 0x20) return undefined;
-  return { kind: 'ed25519', publicKey: blob.subarray(19) };
+  const blob = Buffer.allocUnsafe(51);
+  return plainBlob(line.slice(12, ED25519_LINE_KEY_END), blob) ? { kind: 'ed25519', publicKey: blob.subarray(19) } : undefined;
+}
+
+const PREFIX_BYTES = Buffer.from(ED25519_BLOB_PREFIX, 'latin1');
+
+/**
+ * plainEd25519 on the bytes of a raw line (no string for the line): true when `data[start, end)`
+ * is such a line, its blob decoded into `blob`. A line it does not take goes the string way.
+ * The line starts with the prefix (so there is nothing to trim before it); the key field must end
+ * at the end of the line, at a space or tab (its end as trimmed) or at a CR (where the line is cut).
+ */
+function plainEd25519Bytes(data: Buffer, start: number, end: number, blob: Buffer): boolean {
+  const length = end - start;
+  if (length < ED25519_LINE_KEY_END || length > MAX_LINE_LENGTH) return false;
+  if (data.compare(PREFIX_BYTES, 0, PREFIX_BYTES.length, start, start + PREFIX_BYTES.length) !== 0) return false;
+  if (length > ED25519_LINE_KEY_END) {
+    const c = data[start + ED25519_LINE_KEY_END];
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0d) return false;
+  }
+  return plainBlob(data.toString('latin1', start + 12, start + ED25519_LINE_KEY_END), blob);
 }
 
 /** Classifies one input line (without its `\n`). Never throws. */
@@ -182,8 +204,11 @@ export class PublicKeyLineConverter {
   // The batch is kept packed (no object per key: fewer survivors for the young-generation GC).
   private readonly keys = Buffer.alloc(32 * BATCH);
   private readonly keyLines = new Int32Array(BATCH);
+  private readonly blob = Buffer.alloc(51);
   private keyCount = 0;
   private skipped: { line: number; keyType: string }[] = [];
+  /** The batch the worker threads convert while the next lines are read. */
+  private inFlight: { job: PendingMontgomery; lines: Int32Array; skipped: { line: number; keyType: string }[] } | undefined;
   private error: PublicKeysConversion['error'];
 
   constructor(private readonly onResult: (r: LineResult) => void) {}
@@ -213,39 +238,70 @@ export class PublicKeyLineConverter {
         if (this.skipped.length >= BATCH) this.flush();
         return !this.error;
       case 'ed25519':
-        this.keys.set(outcome.publicKey, 32 * this.keyCount);
-        this.keyLines[this.keyCount++] = line;
-        if (this.keyCount >= BATCH) this.flush();
-        return !this.error;
+        return this.addKey(line, outcome.publicKey);
     }
+  }
+
+  /**
+   * push() for a line given as bytes (`data[start, end)`, without its `\n`, UTF-8): the common
+   * plain `ssh-ed25519` line is read from the bytes, any other decoded and pushed.
+   */
+  pushBytes(data: Buffer, start: number, end: number): boolean {
+    if (this.error) return false;
+    if (!plainEd25519Bytes(data, start, end, this.blob)) return this.push(data.toString('utf8', start, end));
+    return this.addKey(++this.lineNo, this.blob.subarray(19));
+  }
+
+  private addKey(line: number, publicKey: Uint8Array): boolean {
+    this.keys.set(publicKey, 32 * this.keyCount);
+    this.keyLines[this.keyCount++] = line;
+    if (this.keyCount >= BATCH) this.flush();
+    return !this.error;
   }
 
   /** Converts what is pending; returns the first error, if any. */
   finish(): PublicKeysConversion['error'] {
     this.flush();
+    this.flush();
     return this.error;
   }
 
   private fail(line: number, error: KeyConversionError): void {
-    this.flush(); // an invalid point on an earlier line wins
+    // an invalid point on an earlier line wins
+    this.flush();
+    this.flush();
     this.error ??= { line, error };
   }
 
+  /**
+   * Collects the batch in flight, starts the one just read (worker threads convert it while the
+   * next lines are read), then hands out the results of the collected one.
+   */
   private flush(): void {
+    const previous = this.inFlight;
+    this.inFlight = undefined;
+    const converted = previous?.job.finish();
     const count = this.keyCount;
     const skipped = this.skipped;
     this.keyCount = 0;
     this.skipped = [];
-    if (this.error || (count === 0 && skipped.length === 0)) return;
-    const views: Uint8Array[] = [];
-    for (let i = 0; i < count; i++) views.push(this.keys.subarray(32 * i, 32 * i + 32));
-    const recipients = ed25519PublicKeysToAgeRecipients(views);
+    if (!this.error && (count > 0 || skipped.length > 0)) {
+      this.inFlight = { job: startEdwardsToMontgomeryPacked(this.keys, count), lines: this.keyLines.slice(0, count), skipped };
+    }
+    if (previous && converted) this.emit(converted, previous.lines, previous.skipped);
+    if (this.error && this.inFlight) {
+      this.inFlight.job.finish();
+      this.inFlight = undefined;
+    }
+  }
+
+  private emit({ us, valid }: PackedMontgomery, lines: Int32Array, skipped: { line: number; keyType: string }[]): void {
+    if (this.error) return;
     let s = 0;
-    for (let k = 0; k < count; k++) {
-      const line = this.keyLines[k]!;
+    for (let k = 0; k < lines.length; k++) {
+      const line = lines[k]!;
       for (; s < skipped.length && skipped[s]!.line < line; s++) this.onResult({ line: skipped[s]!.line, skippedKeyType: skipped[s]!.keyType });
-      const recipient = recipients[k];
-      if (recipient === null || recipient === undefined) {
+      if (!valid[k]) {
         this.error = {
           line,
           error: new KeyConversionError(
@@ -255,7 +311,7 @@ export class PublicKeyLineConverter {
         };
         return;
       }
-      this.onResult({ line, recipient });
+      this.onResult({ line, recipient: x25519ToAgeRecipient(us.subarray(32 * k, 32 * k + 32)) });
     }
     for (; s < skipped.length; s++) this.onResult({ line: skipped[s]!.line, skippedKeyType: skipped[s]!.keyType });
   }

@@ -1,6 +1,8 @@
 /**
  * Euler's criterion modulo p = 2^255 − 19: w is a square iff w^((p−1)/2) ∈ {0, 1}. This is the
- * expensive half of Ed25519 point decompression.
+ * expensive half of Ed25519 point decompression. It serves the JS conversion in montgomery.ts:
+ * single keys, small batches, and every batch when the native addon (nativeMontgomery.ts, which
+ * takes the Kronecker symbol in OpenSSL instead) is unavailable.
  *
  * The exponentiation runs in OpenSSL through node:crypto: the raw RSA public operation (no
  * padding) with modulus p and public exponent (p−1)/2 is exactly w ↦ w^((p−1)/2) mod p, about

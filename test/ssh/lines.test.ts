@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { convertPublicKeyLines, ed25519PublicKeyToAgeRecipient, parsePublicKeyLine, sshPublicKeyToAgeRecipient } from '../../src/index.ts';
+import { PublicKeyLineConverter, type LineResult } from '../../src/ssh/lines.ts';
 
 const FIXTURES = new URL('../fixtures/ssh-to-age/', import.meta.url);
 const fixture = (name: string) => readFileSync(new URL(name, FIXTURES), 'utf8');
@@ -172,6 +173,69 @@ describe('property: one key, one recipient, whatever the line form', () => {
         expect(whole.results.map((r) => ('recipient' in r ? r.recipient : null))).toEqual(forms.map(() => expected));
       }),
       { numRuns: 150 },
+    );
+  });
+});
+
+describe('PublicKeyLineConverter.pushBytes (lines read from the bytes, as the CLI streams them)', () => {
+  /** Every line through push(string) and through pushBytes: the same results and the same error. */
+  function bothWays(lines: Buffer[]) {
+    const viaString: LineResult[] = [];
+    const viaBytes: LineResult[] = [];
+    const a = new PublicKeyLineConverter((r) => viaString.push(r));
+    const b = new PublicKeyLineConverter((r) => viaBytes.push(r));
+    const data = Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')]));
+    let start = 0;
+    for (const l of lines) {
+      a.push(data.toString('utf8', start, start + l.length));
+      b.pushBytes(data, start, start + l.length);
+      start += l.length + 1;
+    }
+    const ea = a.finish();
+    const eb = b.finish();
+    expect(viaBytes).toEqual(viaString);
+    expect(eb?.line).toBe(ea?.line);
+    expect(eb?.error.code).toBe(ea?.error.code);
+    return viaString;
+  }
+
+  it('plain lines and their near misses read the same from bytes as from strings', () => {
+    const plain = `ssh-ed25519 ${B64}`;
+    const variants = [
+      plain,
+      `${plain} comment`,
+      `${plain}\tcomment`,
+      `${plain}\r`,
+      `${plain}\r trailing`,
+      `${plain}x`,
+      `${plain}\u00a0`,
+      `${plain} Jörg`,
+      `${plain.slice(0, 79)}`,
+      `${plain.slice(0, 40)}-${plain.slice(41)}`,
+      `${plain.slice(0, 40)}_${plain.slice(41)}`,
+      `${plain.slice(0, 40)}\r${plain.slice(41)}`,
+      `${plain.slice(0, 78)}==`,
+      ` ${plain}`,
+      `\ufeff${plain}`,
+      `ssh-ed25519 ${ed25519Blob(new Uint8Array(32).fill(0).fill(2, 0, 1))}`,
+      `ssh-ed25519 ${ecdsaBlob}`,
+      '',
+      '# comment',
+    ];
+    const converted = variants.filter((v) => bothWays([Buffer.from(v)]).some((r) => 'recipient' in r));
+    expect(converted.length).toBeGreaterThan(6);
+    bothWays(variants.map((v) => Buffer.from(v)));
+    // and invalid UTF-8 after the key, a lone CR, a line of 2^20 + 1 characters
+    bothWays([Buffer.concat([Buffer.from(`${plain} `), Buffer.from([0xff, 0xfe, 0xc3])]), Buffer.from('\r'), Buffer.from(`${plain} ${'x'.repeat(1 << 20)}`)]);
+  });
+
+  it('random lines around the plain form (fast-check)', () => {
+    const pieces = [`ssh-ed25519 ${B64}`, 'ssh-ed25519 ', 'AAAAC3NzaC1lZDI1NTE5AAAAI', B64, ' ', '\t', '\r', '=', '-', '#', 'é', 'comment', 'ssh-rsa '];
+    fc.assert(
+      fc.property(fc.array(fc.array(fc.constantFrom(...pieces), { maxLength: 5 }), { minLength: 1, maxLength: 6 }), (lines) => {
+        bothWays(lines.map((l) => Buffer.from(l.join(''))));
+      }),
+      { numRuns: 300 },
     );
   });
 });

@@ -1,0 +1,40 @@
+/**
+ * Finding and loading keybridge's native addons (native/build/Release/<name>.node, built at
+ * install by scripts/build-native.mjs) from a checkout (src/…) or the bundle (dist/, dist/chunks/,
+ * dist/lib/…): the nearest directory above the calling module that holds the file.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The addon's path, relative to the package root. */
+export function addonRelativePath(name: string): string {
+  return join('native', 'build', 'Release', `${name}.node`);
+}
+
+/** The addon's absolute path, or undefined when it is not built. */
+export function findAddon(name: string, from: string = import.meta.url): string | undefined {
+  const rel = addonRelativePath(name);
+  let dir = dirname(fileURLToPath(from));
+  for (let i = 0; i < 5; i++) {
+    const p = join(dir, rel);
+    if (existsSync(p)) return p;
+    const up = dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return undefined;
+}
+
+/** The addon's exports, or why it is unavailable. */
+export function loadAddon<T>(name: string): { addon?: T; path?: string; reason?: string } {
+  const rel = addonRelativePath(name);
+  const path = findAddon(name);
+  if (!path) return { reason: `the native addon (${rel}) is not built; build it with \`node scripts/build-native.mjs\` (needs a C compiler and the Node headers)` };
+  try {
+    return { addon: createRequire(import.meta.url)(path) as T, path };
+  } catch (e) {
+    return { path, reason: `the native addon ${path} cannot be loaded (${(e as Error).message}); rebuild it with \`node scripts/build-native.mjs\`` };
+  }
+}
