@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The addon's path, relative to the package root. */
-export function addonRelativePath(name: string): string {
+function addonRelativePath(name: string): string {
   return join('native', 'build', 'Release', `${name}.node`);
 }
 

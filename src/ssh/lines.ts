@@ -261,16 +261,19 @@ export class PublicKeyLineConverter {
 
   /** Converts what is pending; returns the first error, if any. */
   finish(): PublicKeysConversion['error'] {
-    this.flush();
-    this.flush();
+    this.drain();
     return this.error;
   }
 
   private fail(line: number, error: KeyConversionError): void {
-    // an invalid point on an earlier line wins
-    this.flush();
-    this.flush();
+    this.drain(); // an invalid point on an earlier line wins
     this.error ??= { line, error };
+  }
+
+  /** Converts every key read so far: the first flush starts the pending batch, the second collects it. */
+  private drain(): void {
+    this.flush();
+    this.flush();
   }
 
   /**

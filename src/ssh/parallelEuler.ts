@@ -2,13 +2,13 @@
  * Spreads per-value OpenSSL work over worker threads, synchronously: either the point conversion
  * of the native addon (native/bignum.c, see nativeMontgomery.ts: 32-byte key in, 32-byte u and a
  * validity byte out) or the exponentiation w ↦ w^e mod n as the raw RSA public operation (see
- * quadraticResidue.ts). The calling thread works too and the calling thread works too and
- * then waits on a shared counter. The workers are started once and kept (unref'd, so they never
- * hold the process open) for the batches that follow: a streamed conversion hands over one batch
- * after another without paying for new threads. Work is handed out in chunks through one shared
- * ticket word holding (batch generation, chunk index), claimed with compare-and-swap, so a worker
- * that is late for a batch can never take work from the next one. The workers run a few lines of
- * node:crypto code given as a string, so this works the same from source and from a bundle.
+ * quadraticResidue.ts). The calling thread works too and then waits on a shared counter. The
+ * workers are started once and kept (unref'd, so they never hold the process open) for the
+ * batches that follow: a streamed conversion hands over one batch after another without paying
+ * for new threads. Work is handed out in chunks through one shared ticket word holding (batch
+ * generation, chunk index), claimed with compare-and-swap, so a worker that is late for a batch
+ * can never take work from the next one. The workers run a few lines of code given as a string
+ * (requiring node:crypto or the addon), so this works the same from source and from a bundle.
  */
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';

@@ -14,7 +14,7 @@ export interface PluginEntry {
 }
 
 /** The state machine named by a lone `--age-plugin=NAME` (what the flag parser gives for it). */
-export function protocolArgument(argv: readonly string[]): string | undefined {
+function protocolArgument(argv: readonly string[]): string | undefined {
   return argv.length === 1 && argv[0]!.startsWith('--age-plugin=') ? argv[0]!.slice('--age-plugin='.length) : undefined;
 }
 
