@@ -11,10 +11,18 @@
  * Two baselines: `node -e 0` run by spawnSync, as every other command is, and for the plugin
  * rows also the least a plugin does, run by the same harness as the plugins (scripts/
  * pluginRequests.ts runPlugin: an async spawn that writes phase 1, answers each request `ok` and
- * closes stdin after the plugin's `done`): a `node -e` script that reads stdin up to the end of
- * phase 1, answers `-> done`, reads stdin to its end and exits. Plugin rows print their ratio to
- * both. A third row is the least a P-256 recipient-v1 does: that script plus node:crypto and one
- * wrap (MINIMAL_WRAP), the part of a plugin's start that is node's own.
+ * closes stdin after the plugin's `done`): a script file that reads stdin up to the end of phase
+ * 1, answers `-> done`, reads stdin to its end and exits. Plugin rows print their ratio to both.
+ * Two more rows are floors of node's own: a script file that only loads node:crypto (what any
+ * command that hashes or does curve arithmetic through OpenSSL pays first), and the least a P-256
+ * recipient-v1 does (MINIMAL_WRAP: the minimal plugin plus node:crypto and one wrap). The floors
+ * are files, not `node -e`: `-e` loads node:crypto before the script runs.
+ *
+ * Every row runs without NODE_EXTRA_CA_CERTS: node reads and parses that file at every start,
+ * before any script (a system CA bundle costs tens of milliseconds, more than a bare node's whole
+ * start without it), for TLS that none of these commands makes; left in, it would shrink every
+ * ratio. When it is set (here, or by scripts/bench.sh through KEYBRIDGE_BENCH_EXTRA_CA_CERTS),
+ * `node -e 0` with it is one more row, so its cost is in the figures.
  *
  *   npx tsx bench/startup.ts [ROUNDS]     (default 15)
  */
@@ -49,12 +57,15 @@ interface Case {
 
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
 const bin = (name: string) => join(ROOT, pkg.bin[name]!);
+const extraCaCerts = process.env.NODE_EXTRA_CA_CERTS || process.env.KEYBRIDGE_BENCH_EXTRA_CA_CERTS;
+delete process.env.NODE_EXTRA_CA_CERTS;
+delete process.env.KEYBRIDGE_BENCH_EXTRA_CA_CERTS;
 const noCard = noCardEnv(dir);
 const plugins = await pluginRequests();
 
 /** The least a plugin does: read phase 1 (up to its `-> done`), answer `-> done`, read stdin to its end (read(2), no streams). */
 const MINIMAL_PLUGIN = "const fs=require('fs');const b=Buffer.alloc(65536);let s='';for(let n;(n=fs.readSync(0,b))>0&&!(s+=b.latin1Slice(0,n)).includes('\\n-> done\\n\\n'););fs.writeSync(1,'-> done\\n\\n');while(fs.readSync(0,b)>0);";
-const HARNESS_BASE = 'node -e (minimal plugin), plugin harness';
+const HARNESS_BASE = 'minimal plugin, plugin harness';
 /**
  * The least a P-256 plugin's recipient-v1 does: the minimal plugin plus node:crypto and one wrap
  * (ECDH with an ephemeral key, HKDF-SHA-256, ChaCha20-Poly1305), one stanza and its `ok`. What a
@@ -67,10 +78,18 @@ const MINIMAL_WRAP =
   "const x=c.createCipheriv('chacha20-poly1305',k,Buffer.alloc(12),{authTagLength:16});const body=Buffer.concat([x.update(Buffer.alloc(16)),x.final(),x.getAuthTag()]);" +
   "fs.writeSync(1,'-> recipient-stanza 0 piv-p256 '+e.getPublicKey(null,'compressed').toString('base64').replace(/=+$/,'')+'\\n'+body.toString('base64').replace(/=+$/,'')+'\\n');" +
   "rd('\\n\\n');fs.writeSync(1,'-> done\\n\\n');while(fs.readSync(0,b)>0);";
+/** A floor as a script file in the benchmark's directory. */
+const script = (name: string, code: string) => {
+  const file = join(dir, name);
+  writeFileSync(file, code);
+  return file;
+};
 const cases: Case[] = [
   { name: 'node -e 0', args: ['-e', '0'], expect: /^$/ },
-  { name: HARNESS_BASE, args: ['-e', MINIMAL_PLUGIN], input: plugins[0]!.recipientV1, plugin: true, expect: /^-> done\n\n$/ },
-  { name: 'node -e (minimal P-256 wrap), plugin harness', args: ['-e', MINIMAL_WRAP], input: plugins[0]!.recipientV1, plugin: true, expect: /^-> recipient-stanza 0 piv-p256 / },
+  ...(extraCaCerts ? [{ name: 'node -e 0 with NODE_EXTRA_CA_CERTS', args: ['-e', '0'], env: { ...process.env, NODE_EXTRA_CA_CERTS: extraCaCerts }, expect: /^$/ }] : []),
+  { name: 'node FILE (loads node:crypto)', args: [script('crypto.cjs', "require('node:crypto');")], expect: /^$/ },
+  { name: HARNESS_BASE, args: [script('minimal-plugin.cjs', MINIMAL_PLUGIN)], input: plugins[0]!.recipientV1, plugin: true, expect: /^-> done\n\n$/ },
+  { name: 'minimal P-256 wrap, plugin harness', args: [script('minimal-wrap.cjs', MINIMAL_WRAP)], input: plugins[0]!.recipientV1, plugin: true, expect: /^-> recipient-stanza 0 piv-p256 / },
   { name: 'ssh-to-age < one public key', args: [bin('ssh-to-age')], input: pub, expect: /^age1/ },
   { name: 'ssh-to-age -private-key -i key', args: [bin('ssh-to-age'), '-private-key', '-i', join(FIX, 'id_ed25519')], expect: /^AGE-SECRET-KEY-1/ },
   { name: 'ssh-to-age -version', args: [bin('ssh-to-age'), '-version'], expect: /^1\.3\.0/ },
@@ -110,9 +129,9 @@ for (const c of cases) await once(c); // warm the page cache
 for (let r = 0; r < ROUNDS; r++) for (const c of cases) best.set(c.name, Math.min(best.get(c.name)!, await once(c)));
 const base = best.get('node -e 0')!;
 const harness = best.get(HARNESS_BASE)!;
-console.log(`start-up, best wall time of ${ROUNDS} interleaved rounds; ratio to node -e 0 (spawnSync); plugin protocol rows also to a minimal plugin in the same harness (async spawn, ok/done round trips)`);
+console.log(`start-up, best wall time of ${ROUNDS} interleaved rounds, without NODE_EXTRA_CA_CERTS; ratio to node -e 0 (spawnSync); plugin protocol rows also to a minimal plugin in the same harness (async spawn, ok/done round trips)`);
 for (const c of cases) {
   const ms = best.get(c.name)!;
   const vsHarness = c.plugin && c.name !== HARNESS_BASE ? `  ${(ms / harness).toFixed(2)}× harness` : '';
-  console.log(`  ${c.name.padEnd(42)} ${ms.toFixed(1).padStart(6)} ms  ${(ms / base).toFixed(2)}×${vsHarness}`);
+  console.log(`  ${c.name.padEnd(44)} ${ms.toFixed(1).padStart(6)} ms  ${(ms / base).toFixed(2)}×${vsHarness}`);
 }
