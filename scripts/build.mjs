@@ -12,7 +12,8 @@
 // is its own bundle in dist/commands/, loaded on use — CommonJS (commands/<name>.cjs), or an
 // ES module (commands/<name>.mjs) for the large ones that are not one-shot (HEAVY).
 import { build, transform } from 'esbuild';
-import { existsSync, readdirSync, readFileSync, chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join, dirname, basename, relative } from 'node:path';
@@ -162,12 +163,16 @@ const subcommands = (dir) => ({
  * part used only by some subcommands), each with its own <file>.cache: the functions a run
  * compiles are read from the cache instead of parsed and compiled again. V8 rejects a cache from
  * another node version or other flags, and then compiles as usual; a missing cache is the same.
+ * With `pack` (the plugins), how age runs a plugin — a lone `--age-plugin=NAME`, every time —
+ * takes the files it loads from one file beside them, PACK_FILE (packFile): one read and one cache
+ * for the two dozen files of that path instead of a read, a cache and a compile for each.
  * Nothing is written at run time except when the build asks for the caches
  * (KEYBRIDGE_CODE_CACHE_OUT: the directory to write <file>.cache of every loaded file to, when the
- * process exits). The entry's exports are the loader's (a keybridge subcommand is required
- * through its loader).
+ * process exits; KEYBRIDGE_CODE_CACHE_LIST: a file to append the names of the loaded files to).
+ * The entry's exports are the loader's (a keybridge subcommand is required through its loader).
  */
-const cachedLoader = (what, rel) => `#!/usr/bin/env node
+const PACK_FILE = 'start.pack.cjs';
+const cachedLoader = (what, rel, pack = false) => `#!/usr/bin/env node
 'use strict';
 // ${what}: the code is ${rel} and the files it requires beside it, run with their V8 code caches (see scripts/build.mjs).
 const { readFileSync, writeFileSync } = require('node:fs');
@@ -180,24 +185,40 @@ const dir = dirname(entry);
 const outside = createRequire(entry);
 const loaded = new Map();
 const own = (id) => (id.startsWith('./') ? load(id.slice(2)) : outside(id));
-function load(file) {
+${pack ? 'let pack;\n' : ''}function load(file) {
   let m = loaded.get(file);
   if (m) return m.exports;
   const path = join(dir, file);
-  let cachedData;
-  try {
-    cachedData = readFileSync(path + '.cache');
-  } catch {}
-  const script = new Script(wrap(readFileSync(path, 'utf8')), { filename: path, cachedData });
+  let fn${pack ? ' = pack?.[file]' : ''}, script;
+  if (!fn) {
+    let cachedData;
+    try {
+      cachedData = readFileSync(path + '.cache');
+    } catch {}
+    script = new Script(wrap(readFileSync(path, 'utf8')), { filename: path, cachedData });
+    fn = script.runInThisContext();
+  }
   m = { exports: {}, filename: path, id: path, script };
   loaded.set(file, m);
-  script.runInThisContext()(m.exports, own, m, path, dir);
+  fn(m.exports, own, m, path, dir);
   return m.exports;
 }
 const out = process.env.KEYBRIDGE_CODE_CACHE_OUT;
-if (out) process.once('exit', () => { for (const [file, m] of loaded) writeFileSync(join(out, file + '.cache'), m.script.createCachedData()); });
-module.exports = load(basename(entry));
+if (out) process.once('exit', () => { for (const [file, m] of loaded) if (m.script) writeFileSync(join(out, file + '.cache'), m.script.createCachedData()); });
+const list = process.env.KEYBRIDGE_CODE_CACHE_LIST;
+if (list) process.once('exit', () => require('node:fs').appendFileSync(list, [...loaded.keys()].map((f) => f + '\\n').join('')));
+${pack ? `// the age plugin protocol (a lone --age-plugin=NAME, as src/plugins/kit/main.ts reads it): its files from ./${PACK_FILE}
+pack = process.argv.length === 3 && process.argv[2].startsWith('--age-plugin=') ? load('${PACK_FILE}') : undefined;
+` : ''}module.exports = load(basename(entry));
 `;
+/**
+ * A plugin's pack (cachedLoader's `pack`): a CommonJS module whose exports are the module
+ * functions of `files`, each with the file's code as it is (the files stay beside it for the
+ * plugin's other modes).
+ */
+const packFile = (what, dir, files) =>
+  `// ${what}: the files of this directory that the age plugin protocol loads, as one file (see scripts/build.mjs)\n` +
+  files.map((f) => `exports[${JSON.stringify(f)}] = function (exports, require, module, __filename, __dirname) {\n${readFileSync(join(dir, f), 'utf8')}\n};\n`).join('');
 /** A plugin's executable, dist/<name>.cjs: its code is in lib/<name>/ (the entry <name>.cjs and its chunks), run by cachedLoader. */
 const pluginLoader = (name) => cachedLoader(name, `./lib/${name}/${name}.cjs`);
 /**
@@ -361,7 +382,23 @@ rmSync(join(root, 'dist', 'completions'), { recursive: true, force: true });
 execFileSync(process.execPath, [join(root, 'build', 'docs.mjs'), join(root, 'dist')], { stdio: 'inherit' });
 
 // The plugins' code caches, made by running each one as age does (scripts/codecache.ts).
+// A first run also lists the files each mode loads: what the protocol modes (identity-v1,
+// recipient-v1) load goes into the plugin's pack (cachedLoader), and a second run makes the
+// packs' caches.
 await build({ ...common, entryPoints: [join(root, 'scripts', 'codecache.ts')], outfile: join(root, 'build', 'codecache.mjs'), banner: { js: banner } });
+const loadLists = mkdtempSync(join(tmpdir(), 'kb-build-lists-'));
+try {
+  execFileSync(process.execPath, [join(root, 'build', 'codecache.mjs'), join(root, 'dist'), loadLists], { stdio: 'inherit' });
+  for (const file of PLUGINS) {
+    const name = basename(file, '.ts');
+    const lib = join(root, 'dist', 'lib', name);
+    const packed = [...new Set(['identity-v1', 'recipient-v1'].flatMap((m) => readFileSync(join(loadLists, `${name}.${m}`), 'utf8').split('\n').filter(Boolean)))];
+    writeFileSync(join(lib, PACK_FILE), packFile(name, lib, packed));
+    writeFileSync(cjsPath(file), cachedLoader(name, `./lib/${name}/${name}.cjs`, true), { mode: 0o755 });
+  }
+} finally {
+  rmSync(loadLists, { recursive: true, force: true });
+}
 execFileSync(process.execPath, [join(root, 'build', 'codecache.mjs'), join(root, 'dist')], { stdio: 'inherit' });
 
 // The one-shot commands' code caches, made by running each as people do (scripts/commandCache.ts).

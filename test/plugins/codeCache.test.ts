@@ -56,6 +56,24 @@ describe('plugin code cache', () => {
     }
   });
 
+  it.each(NAMES)('age-plugin-%s: a lone --age-plugin=NAME takes its files from the pack', async (family) => {
+    const name = `age-plugin-${family}`;
+    const p = requests.find((r) => r.name === family)!;
+    const exe = copy(name, (c) => c, `${name}-packed`);
+    const lib = join(dir, `${name}-packed`, 'lib', name);
+    const packed = [...readFileSync(join(lib, 'start.pack.cjs'), 'utf8').matchAll(/^exports\[("[\w.-]+")\] = function /gm)].map((m) => JSON.parse(m[1]!) as string);
+    expect(packed).toContain(`${name}.cjs`);
+    for (const f of packed) rmSync(join(lib, f)), rmSync(join(lib, `${f}.cache`), { force: true });
+    const shape = (s: string) => s.replace(/^(-> recipient-stanza 0 \S+)( \S+)*\n[A-Za-z0-9+/\n]+/gm, '$1');
+    for (const [mode, input] of [['recipient-v1', p.recipientV1], ['identity-v1', p.identityV1]] as const) {
+      const fromDist = await runPlugin([join(DIST, `${name}.cjs`), `--age-plugin=${mode}`], input, noCardEnv(dir));
+      const fromPack = await runPlugin([exe, `--age-plugin=${mode}`], input, noCardEnv(dir));
+      expect([fromPack.status, shape(fromPack.stdout), fromPack.stderr], mode).toEqual([fromDist.status, shape(fromDist.stdout), fromDist.stderr]);
+    }
+    // the files stay beside the pack for the other modes
+    expect((await run(process.execPath, [exe, '--help'])).code).not.toBe(0);
+  });
+
   it.each(NAMES)('age-plugin-%s: every file that --help, --version, recipient-v1 and identity-v1 load has a cache', async (family) => {
     const name = `age-plugin-${family}`;
     const p = requests.find((r) => r.name === family)!;
