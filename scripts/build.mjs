@@ -132,9 +132,35 @@ const pcscliteByPath = {
 const executable = { ...common, banner: { js: '#!/usr/bin/env node\n' + banner }, plugins: [builtinsByRequire, pcscliteByPath] };
 const binPath = (file) => join(root, 'dist', basename(file, '.ts') + '.mjs');
 const cjsPath = (file) => join(root, 'dist', basename(file, '.ts') + '.cjs');
-/** CommonJS has no import.meta: the bundle gets its own file URL instead. */
-const cjsBanner = "const __kbImportMetaUrl = require('node:url').pathToFileURL(__filename).href;";
-const cjs = { ...common, format: 'cjs', define: { ...define, 'import.meta.url': '__kbImportMetaUrl' }, banner: { js: cjsBanner } };
+/** CommonJS has no import.meta: the bundle gets its own file URL instead, made on first use. */
+const cjsBanner = "const __kbImportMeta = { get url() { return (this.href ??= require('node:url').pathToFileURL(__filename).href); } };";
+const IMPORT_META_URL = '__kbImportMeta.url';
+/**
+ * node:module as the sources use it — createRequire(import.meta.url) to load a built-in module or
+ * an addon on first use — without loading it until something else than a built-in is required:
+ * requiring node:module sets up node's ES module loader. Built-ins come from the bundle's own
+ * require; the rest (addons, packages, require.resolve) from node's createRequire.
+ */
+const lazyNodeModule = {
+  name: 'lazy-node-module',
+  setup(b) {
+    b.onResolve({ filter: /^node:module$/ }, (args) => (args.namespace === 'lazy-node-module' ? { path: args.path, external: true } : args.kind === 'import-statement' && !args.importer.includes('node_modules') ? { path: args.path, namespace: 'lazy-node-module' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'lazy-node-module' }, () => ({
+      loader: 'js',
+      contents: [
+        'let nodeModule;',
+        'export function createRequire(url) {',
+        "  let outside;",
+        "  const node = () => (outside ??= (nodeModule ??= require('node:module')).createRequire(url));",
+        "  const req = (id) => (typeof id === 'string' && id.startsWith('node:') ? require(id) : node()(id));",
+        '  req.resolve = (id, options) => node().resolve(id, options);',
+        '  return req;',
+        '}',
+      ].join('\n'),
+    }));
+  },
+};
+const cjs = { ...common, format: 'cjs', define: { ...define, 'import.meta.url': IMPORT_META_URL }, banner: { js: cjsBanner } };
 /**
  * The subcommands of src/cli/commands.ts as separate bundles, for a bundle written to `dir`:
  * import('./bw.ts') becomes require('./commands/bw.cjs') (no ESM loader) and
@@ -263,7 +289,7 @@ async function buildPlugin(file) {
   const outdir = join(root, 'dist', 'lib', name);
   const r = await build({
     ...common,
-    define: { ...define, 'import.meta.url': '__kbImportMetaUrl' },
+    define: { ...define, 'import.meta.url': IMPORT_META_URL },
     entryPoints: [join(binDir, file)],
     outdir,
     entryNames: '[name]',
@@ -271,12 +297,12 @@ async function buildPlugin(file) {
     outExtension: { '.js': '.cjs' },
     splitting: true,
     write: false,
-    plugins: [pluginLazyLibraries, pcscliteByPath],
+    plugins: [lazyNodeModule, pluginLazyLibraries, pcscliteByPath],
   });
   mkdirSync(outdir, { recursive: true });
   const lazyUsed = new Set();
   for (const f of r.outputFiles) {
-    const out = await transform(f.text, { format: 'cjs', target: 'node20', supported: { 'dynamic-import': false }, loader: 'js', legalComments: 'none', banner: f.text.includes('__kbImportMetaUrl') ? cjsBanner : '' });
+    const out = await transform(f.text, { format: 'cjs', target: 'node20', supported: { 'dynamic-import': false }, loader: 'js', legalComments: 'none', banner: f.text.includes('__kbImportMeta') ? cjsBanner : '' });
     // a lazy library's file as a plain require() of the loader (esbuild's ES module output calls it through its __require shim)
     writeFileSync(f.path, out.code.replace(/\(0, [\w$]+\.__require\)\(("\.\/lazy-[\w-]+\.cjs")\)/g, 'require($1)'));
     for (const lib of PLUGIN_LAZY) if (out.code.includes(`"./${lazyFile(lib)}"`)) lazyUsed.add(lib);
@@ -314,7 +340,7 @@ const cachedBundle = (file, name) => ({
   outfile: join(root, 'dist', 'lib', file),
   banner: { js: cjsBanner },
   supported: { 'dynamic-import': false },
-  plugins: [subcommands(join(root, 'dist', 'lib')), splitModules(name), pcscliteByPath],
+  plugins: [lazyNodeModule, subcommands(join(root, 'dist', 'lib')), splitModules(name), pcscliteByPath],
 });
 const subcommandBundle = (name) => join(root, 'dist', 'commands', `${name}.${HEAVY.includes(name) ? 'mjs' : 'cjs'}`);
 
@@ -338,7 +364,7 @@ await Promise.all([
       banner: { js: '#!/usr/bin/env node\n' + cjsBanner },
       entryPoints: [join(binDir, file)],
       outfile: cjsPath(file),
-      plugins: [subcommands(join(root, 'dist')), pcscliteByPath],
+      plugins: [lazyNodeModule, subcommands(join(root, 'dist')), pcscliteByPath],
       ...(CACHED_BINS.includes(file) ? cachedBundle(`${basename(file, '.ts')}.cjs`) : {}),
     }).then(() => {
       if (CACHED_BINS.includes(file)) writeFileSync(cjsPath(file), cachedLoader(basename(file, '.ts'), `./lib/${basename(file, '.ts')}.cjs`));
@@ -352,7 +378,7 @@ await Promise.all([
       ...(HEAVY.includes(name) ? { ...common, banner: { js: banner } } : cjs),
       entryPoints: [join(root, 'src', 'cli', `${name}.ts`)],
       outfile: subcommandBundle(name),
-      plugins: [subcommands(join(root, 'dist', 'commands')), pcscliteByPath, ...(name === 'validate' ? [lazyLibraries] : [])],
+      plugins: [lazyNodeModule, subcommands(join(root, 'dist', 'commands')), pcscliteByPath, ...(name === 'validate' ? [lazyLibraries] : [])],
       ...(CACHED_COMMANDS.includes(name) ? cachedBundle(`keybridge-${name}.cjs`, name) : {}),
     }).then(() => {
       if (CACHED_COMMANDS.includes(name)) writeFileSync(subcommandBundle(name), cachedLoader(`keybridge ${name}`, `../lib/keybridge-${name}.cjs`));

@@ -52,6 +52,9 @@ function reachableDist(entries: string[]): Set<string> {
       const target = norm.join('/');
       if (existsSync(join(ROOT, target))) todo.push(target);
     }
+    // a plugin's loader takes the files of the protocol path from the pack beside its entry (scripts/build.mjs cachedLoader)
+    const pack = /const entry = join\(__dirname, '\.\/(lib\/[^']+)\/[^/']+\.cjs'\);[\s\S]*\bload\('([\w.-]+\.cjs)'\)/.exec(text);
+    if (pack) todo.push(`${dir}/${pack[1]}/${pack[2]}`);
     // dist/<name>.cjs keeps its former name dist/<name>.mjs as a two-line shim that loads it.
     if (/^dist\/[^/]+\.cjs$/.test(file)) todo.push(file.replace(/\.cjs$/, '.mjs'));
     // the files in dist/lib/ (a plugin's in dist/lib/<name>/) are read with the V8 code cache beside each, made by the build
