@@ -197,12 +197,4 @@ export function openPrompter(stdin: Readable & { isTTY?: boolean; fd?: number },
   return openTerminal() ?? new LinePrompter(stdin, stderr);
 }
 
-/** Whether a controlling terminal exists (someone could be asked). */
-export function hasTerminal(): boolean {
-  try {
-    closeSync(openSync('/dev/tty', 'r'));
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { hasTerminal } from './terminal.ts';
