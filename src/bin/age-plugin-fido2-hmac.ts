@@ -7,5 +7,6 @@ const stateMachine = async (name: string, io: Io) => (await import('../plugins/f
 
 pluginMain('age-plugin-fido2-hmac', {
   stateMachine,
+  loneFlags: async () => (await import('../plugins/fido2-hmac/about.ts')).LONE_FLAGS,
   cli: async (argv, io) => (await import('../plugins/fido2-hmac/cli.ts')).runCli(argv, io, stateMachine),
 });

@@ -7,5 +7,6 @@ const stateMachine = async (name: string, io: Io) => (await import('../plugins/f
 
 pluginMain('age-plugin-fido2prf', {
   stateMachine,
+  loneFlags: async () => (await import('../plugins/fido2prf/about.ts')).LONE_FLAGS,
   cli: async (argv, io) => (await import('../plugins/fido2prf/cli.ts')).runCli(argv, io, stateMachine),
 });

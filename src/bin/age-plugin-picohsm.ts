@@ -8,5 +8,6 @@ const stateMachine = async (name: string, io: Io) => (await import('../plugins/p
 
 pluginMain('age-plugin-picohsm', {
   stateMachine,
+  loneFlags: async () => (await import('../plugins/picohsm/about.ts')).LONE_FLAGS,
   cli: async (argv, io) => (await import('../plugins/picohsm/cli.ts')).runCli(argv, io, { readers: pcscReaders, runStateMachine: stateMachine }),
 });

@@ -15,5 +15,6 @@ async function stateMachine(name: string, io: Io): Promise<number> {
 
 pluginMain('age-plugin-yubikey', {
   stateMachine,
+  loneFlags: async () => (await import('../plugins/yubikey/about.ts')).LONE_FLAGS,
   cli: async (argv, io) => (await import('../plugins/yubikey/cli.ts')).runCli(argv, io, { readers: pcscReaders, runStateMachine: stateMachine }),
 });

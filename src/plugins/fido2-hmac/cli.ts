@@ -11,11 +11,9 @@ import { write, type Io } from '../../term/io.ts';
 import { openPrompter, type Prompter } from '../../term/prompt.ts';
 import type { PluginUi } from '../../age/plugin/ui.ts';
 import { parseOrUsage } from '../kit/cli.ts';
-import { VERSION } from '../../version.ts';
 import type { GenerateUi } from './generate.ts';
-import { T, USAGE } from './texts.ts';
-
-export const REFERENCE_VERSION = '0.4.0';
+import { T } from './texts.ts';
+import { REFERENCE_VERSION, USAGE, VERSION_LINE } from './about.ts';
 
 /** The flags (Go's grammar), described for the parser, the completions and the man page. */
 export const FLAGS = {
@@ -146,7 +144,7 @@ export async function runCli(argv: readonly string[], io: Io, runStateMachine: (
     });
   }
   if (flags.version) {
-    await write(io.stdout, `${REFERENCE_VERSION} (keybridge ${VERSION})\n`);
+    await write(io.stdout, VERSION_LINE);
     return 0;
   }
   await write(io.stderr, `${USAGE}\n`);

@@ -9,7 +9,8 @@ import type { ProgramSpec } from '../../term/spec.ts';
 import { write, type Io } from '../../term/io.ts';
 import { openPrompter } from '../../term/prompt.ts';
 import { parseOrUsage } from '../kit/cli.ts';
-import { T, TEXTS, USAGE } from './texts.ts';
+import { T, TEXTS } from './texts.ts';
+import { USAGE } from './about.ts';
 
 /** The flags (Go's grammar, as the reference's), described for the parser, the completions and the man page. */
 export const FLAGS = {

@@ -1,7 +1,7 @@
 /**
  * Every user-facing text of age-plugin-fido2prf: typage's Go plugin's (fido2prf/fido2prf.go,
  * cmd/age-plugin-fido2prf/main.go) where it has one, ours where it has none. `TEXTS` is the
- * plugin kit's view of them.
+ * plugin kit's view of them. The usage (-h) is in about.ts.
  */
 import type { KitTexts } from '../kit/family.ts';
 
@@ -47,17 +47,3 @@ export const TEXTS: KitTexts = {
   readerBusy: (key) => `${key} is busy with another program; close it and try again`,
   unavailable: 'FIDO2 keys cannot be reached (USB HID unavailable)',
 };
-
-export const USAGE = `Usage of age-plugin-fido2prf:
-  -generate RPID
-        generate a new credential for the relying party RPID (e.g. example.com) and print its
-        identity; needs exactly one FIDO2 key plugged in and its PIN
-
-The identity is symmetric: encrypt with \`age -e -i identity.txt\`, decrypt with
-\`age -d -i identity.txt\`. Files are compatible with typage's WebAuthn fido2prf (browser passkeys
-and security keys of the same credential).
-
-Environment:
-  KEYBRIDGE_FIDO2_TCP=HOST:PORT   use the FIDO2 authenticator at this TCP endpoint as the only key
-  AGE_PLUGIN_FIDO2PRF_SKIP_NOT_FOUND=1
-                                  skip identities whose key is not plugged in instead of asking`;

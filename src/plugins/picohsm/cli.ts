@@ -10,53 +10,10 @@ import { write } from '../../term/io.ts';
 import { PromptError } from '../../term/prompt.ts';
 import { TokenError } from '../../tokens/errors.ts';
 import type { CardReaders } from '../../transport/readers.ts';
-import { VERSION } from '../../version.ts';
 import { PicoHsmError } from './errors.ts';
 import type { OptionDefs, ProgramSpec } from '../../term/spec.ts';
-import { BINARY, MODULE_ENV, PIN_ENV, REFERENCE_VERSION, S, SKIP_NOT_FOUND_ENV } from './strings.ts';
-
-export const HELP = `Usage: ${BINARY} [OPTIONS]
-
-Use Pico HSMs (SmartCard-HSM over PC/SC) as age identities. Compatible with
-pinpox/age-plugin-picohsm ${REFERENCE_VERSION}: same age1picohsm1… recipients,
-AGE-PLUGIN-PICOHSM-1… identities and picohsm stanzas.
-
-Commands:
-  --generate --label NAME    Generate a key on the Pico HSM and print its identity file.
-      --key-type TYPE        p256 (default, as pinpox) or x25519: an X25519 key's recipient is a
-                             plain age1… that stock age, rage, sops and typage encrypt to.
-      --pq                   A post-quantum key (ML-KEM-768 + a P-256 key on the device,
-                             mlkem768p256tag): its recipient is age1tagpq1…, which Go age >= 1.3,
-                             rage >= 0.12 and typage encrypt to. The ML-KEM seed is stored in a
-                             PIN-protected data object beside the key.
-  --list                     List the age keys keybridge made on plugged-in Pico HSMs (recipients).
-  --list-all                 Also list keys made by other tools (pkcs11-tool, sc-hsm-tool,
-                             pico-hsm-tool) that can serve as age keys.
-  --convert IDENTITY         Print the recipient of an identity (a string or a file); no PIN needed.
-  --version                  Print the version.
-  --age-plugin=STATE-MACHINE Run the age plugin protocol. Internal use only.
-
-Options:
-  --serial SERIAL            Which Pico HSM, when several are plugged in (as opensc-tool shows it).
-  --json                     With --generate, --list, --list-all, --convert: print JSON.
-  --pin PIN                  For drop-in use only: the PIN on the command line is visible to other
-                             users; leave it out to be asked on the terminal.
-  --module PATH              Accepted and not used: keybridge needs no PKCS#11 module.
-  -h, --help                 Print this help.
-
-Environment:
-  ${PIN_ENV}                The PIN (drop-in use; visible to your other processes).
-  AGE_PLUGIN_PICOHSM_SKIP_NOT_FOUND=1   When decrypting, skip identities whose Pico HSM is not
-                                        plugged in instead of asking for it.
-
-Examples:
-  ${BINARY} --generate --label laptop > identity.txt
-  ${BINARY} --generate --label laptop-x --key-type x25519 > identity-x.txt
-  ${BINARY} --generate --label laptop-pq --pq > identity-pq.txt
-  ${BINARY} --list > recipients.txt
-  age -R recipients.txt -o secret.age secret.txt
-  age -d -i identity.txt secret.age
-`;
+import { MODULE_ENV, PIN_ENV, S, SKIP_NOT_FOUND_ENV } from './strings.ts';
+import { BINARY, HELP, REFERENCE_VERSION, USAGE, VERSION_LINE } from './about.ts';
 
 export interface Options {
   help: boolean;
@@ -164,13 +121,13 @@ export async function runCli(argv: string[], io: Io, deps: CliDeps): Promise<num
     return 0;
   }
   if (opts.version) {
-    await write(io.stdout, `${BINARY} ${REFERENCE_VERSION} (keybridge ${VERSION})\n`);
+    await write(io.stdout, VERSION_LINE);
     return 0;
   }
   if (opts.module !== undefined) err(S.moduleIgnored('--module'));
   else if (io.env[MODULE_ENV]) err(S.moduleIgnored(MODULE_ENV));
   if (!opts.generate && !opts.list && !opts.listAll && opts.convert === undefined) {
-    io.stderr.write(S.usage);
+    io.stderr.write(USAGE);
     err(`Run '${BINARY} --help' for more.`);
     return 2;
   }

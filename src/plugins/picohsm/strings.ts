@@ -1,10 +1,9 @@
 /**
  * Every user-facing text of the Pico HSM plugin, in one place so compatibility with
  * pinpox/age-plugin-picohsm 0.1.0 (cmd/age-plugin-picohsm/main.go, internal/plugin) can be checked
- * at a glance. Texts marked "keybridge" have no counterpart there.
+ * at a glance. Texts marked "keybridge" have no counterpart there. The name, the reference's
+ * version and the usage, --help and --version texts are in about.ts.
  */
-export const BINARY = 'age-plugin-picohsm';
-export const REFERENCE_VERSION = '0.1.0';
 export const PLUGIN_NAME = 'picohsm';
 export const SKIP_NOT_FOUND_ENV = 'AGE_PLUGIN_PICOHSM_SKIP_NOT_FOUND';
 export const PIN_ENV = 'PICOHSM_PIN';
@@ -64,8 +63,6 @@ export const S = {
   x25519NoPluginRecipient: 'This identity is an X25519 key: encrypt to its plain age1… recipient (age-plugin-picohsm --list prints it), no plugin needed.',
 
   // Command line.
-  usage:
-    `Usage: ${BINARY} [--generate --label NAME [--key-type p256|x25519]] [--list] [--list-all] [--convert IDENTITY] [--json] [--version]\n`,
   /** pinpox (no trailing newline there) */
   labelRequired: 'Error: --label is required with --generate',
   onlyOne: 'Only one of --generate, --list, --list-all, --convert can be specified.',

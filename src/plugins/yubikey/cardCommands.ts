@@ -13,7 +13,8 @@ import { YubiKeyError } from './errors.ts';
 import { generateIdentity } from './generate.ts';
 import { identityBlock, listEntry, nativeRecipientOf, recipientOf, stubOf } from './identityFile.ts';
 import { readSlotKey, type SlotKey } from './slotKey.ts';
-import { BINARY, S } from './strings.ts';
+import { S } from './strings.ts';
+import { BINARY } from './about.ts';
 
 export interface CardCommandOptions {
   generate: boolean;

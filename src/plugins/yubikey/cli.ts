@@ -9,59 +9,12 @@ import { uiToSlot, type PinPolicy, type TouchPolicy } from '../../tokens/piv/con
 import { PromptError } from '../../term/prompt.ts';
 import { PivError } from '../../tokens/piv/errors.ts';
 import type { CardReaders } from '../../transport/readers.ts';
-import { VERSION } from '../../version.ts';
 import { KIT_FLAGS, runPluginCli } from '../kit/cli.ts';
 import type { OptionDefs, ProgramSpec } from '../../term/spec.ts';
 import type { CardCommandOptions } from './cardCommands.ts';
 import { YubiKeyError, translateTransportError } from './errors.ts';
-import { BINARY, REFERENCE_VERSION, S } from './strings.ts';
-
-export const HELP = `Usage: ${BINARY} [OPTIONS]
-
-Use YubiKeys (PIV, P-256) as age identities. Drop-in compatible with age-plugin-yubikey
-${REFERENCE_VERSION}: same recipients (age1yubikey1…), identities (AGE-PLUGIN-YUBIKEY-1…) and stanzas.
-
-Optional arguments:
-  -h, --help                   Print this help message and exit.
-  -V, --version                Print version info and exit.
-  --age-plugin STATE-MACHINE   Run the given age plugin state machine. Internal use only.
-  -f, --force                  Force --generate to overwrite a filled slot.
-  -g, --generate               Generate a new YubiKey identity.
-  -i, --identity               Print the identity stored in a YubiKey slot.
-  -l, --list                   List all age identities in connected YubiKeys.
-  --list-all                   List all YubiKey keys that are compatible with age.
-  --name NAME                  Name for the generated identity. Defaults to 'age identity HEX_TAG'.
-  --pin-policy PIN-POLICY      One of [always, once, never]. Defaults to 'once'.
-  --serial SERIAL              Specify which YubiKey to use, if more than one is plugged in.
-  --slot SLOT                  Specify which slot to use (1-20). Defaults to first usable slot.
-  --touch-policy TOUCH-POLICY  One of [always, cached, never]. Defaults to 'always'.
-
-keybridge additions:
-  --tag                        With --list/--list-all: print age1tag1… recipients, which Go age >= 1.3,
-                               rage >= 0.12 and typage encrypt to without any plugin installed.
-  --json                       With --generate/--identity/--list/--list-all: print JSON.
-  --pq                         With --generate: a post-quantum key (ML-KEM-768 + the slot's P-256,
-                               mlkem768p256tag). Its recipient is age1tagpq1…, which Go age >= 1.3,
-                               rage >= 0.12 and typage encrypt to; the ML-KEM seed is kept in the
-                               slot certificate, as age-plugin-yubikey's post-quantum support does.
-
-Environment:
-  AGE_PLUGIN_YUBIKEY_SKIP_NOT_FOUND=1   When decrypting, skip identities whose YubiKey is not
-                                        plugged in instead of asking for it.
-
-PINs are read from the terminal (or, with no terminal, one per line from standard input);
-they are never taken from arguments.
-
-Without a command, a guided setup asks which YubiKey, slot, name and policies to use and writes
-age-yubikey-identity-<tag>.txt.
-
-Examples:
-  ${BINARY}                                    # guided setup
-  ${BINARY} --generate > identity.txt        # new key in the first free slot (PIN once, touch always)
-  ${BINARY} --list > recipients.txt           # recipients of every age key on plugged-in YubiKeys
-  age -R recipients.txt -o secret.age secret.txt
-  age -d -i identity.txt secret.age
-`;
+import { S } from './strings.ts';
+import { BINARY, HELP, REFERENCE_VERSION, VERSION_LINE } from './about.ts';
 
 /** The family's flags, described for the completions and the man page (src/cli/completion.ts). */
 export const FLAGS = {
@@ -153,7 +106,7 @@ export async function runCli(argv: string[], io: Io, deps: CliDeps): Promise<num
     return await runPluginCli(argv, io, {
       binary: BINARY,
       help: HELP,
-      version: `${BINARY} ${REFERENCE_VERSION} (keybridge ${VERSION})\n`,
+      version: VERSION_LINE,
       flags: FLAGS,
       rules: RULES,
       syntax: SYNTAX,

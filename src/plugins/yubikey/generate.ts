@@ -38,7 +38,8 @@ import { YubiKeyError } from './errors.ts';
 import { compressP256, recipientTag } from './recipient.ts';
 import { pinEntryProblem } from './pin.ts';
 import { CERT_ORGANIZATION, readSlotKey, type SlotKey } from './slotKey.ts';
-import { REFERENCE_VERSION, S } from './strings.ts';
+import { S } from './strings.ts';
+import { REFERENCE_VERSION } from './about.ts';
 
 export interface GenerateOptions {
   slot?: number;

@@ -17,7 +17,8 @@ import { generateIdentity } from './generate.ts';
 import { identityBlock, rfc2822 } from './identityFile.ts';
 import { encodeRecipient } from './recipient.ts';
 import { readSlotKey, type SlotKey } from './slotKey.ts';
-import { BINARY, PIN_POLICY_TEXT, TOUCH_POLICY_TEXT, S } from './strings.ts';
+import { PIN_POLICY_TEXT, TOUCH_POLICY_TEXT, S } from './strings.ts';
+import { BINARY } from './about.ts';
 
 async function choose(p: Prompter, title: string, items: string[], def: number): Promise<number> {
   p.say(title);

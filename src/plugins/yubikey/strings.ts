@@ -1,11 +1,10 @@
 /**
  * Every user-facing text of the YubiKey plugin, in one place so compatibility with
  * age-plugin-yubikey 0.5.0 (i18n/en-US/age_plugin_yubikey.ftl) can be checked at a glance. Texts
- * marked "keybridge" have no counterpart in the reference.
+ * marked "keybridge" have no counterpart in the reference. The name, the reference's version and
+ * the --help and --version texts are in about.ts.
  */
 import { hostIsNixOS } from '../../term/host.ts';
-
-export const BINARY = 'age-plugin-yubikey';
 
 /** keybridge: how to get pcscd running, on NixOS (declared in the configuration) or elsewhere. */
 export function pcscdNotRunning(nixos: boolean): string {
@@ -13,7 +12,6 @@ export function pcscdNotRunning(nixos: boolean): string {
     ? 'pcscd is not running. Enable it in your NixOS configuration: `services.pcscd.enable = true;` (keybridge\'s NixOS module does this), then `sudo nixos-rebuild switch`.'
     : 'pcscd is not running. Install and start it: `sudo apt-get install pcscd` (then `sudo systemctl start pcscd.socket`).';
 }
-export const REFERENCE_VERSION = '0.5.0';
 
 export const S = {
   invalidRecipient: 'Invalid recipient',

@@ -4,7 +4,7 @@
  * exit 1 for a failed -generate, exit 4 for an unknown state machine — byte for byte.
  */
 import { describe, expect, it } from 'vitest';
-import { USAGE } from '../../../src/plugins/fido2prf/texts.ts';
+import { USAGE } from '../../../src/plugins/fido2prf/about.ts';
 import { DIST, run } from '../../helpers/run.ts';
 
 const BIN = `${DIST}/age-plugin-fido2prf.mjs`;
