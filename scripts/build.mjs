@@ -334,11 +334,15 @@ const lazyLibraries = {
 /**
  * esbuild options for a bundle run by cachedLoader: written to dist/lib/<file>, no shebang (the
  * loader is the executable), no import() left (node:vm gives the code no module loader for it),
- * and its own directory for the paths of keybridge's subcommands.
+ * and its own directory for the paths of keybridge's subcommands. Its import.meta.url is made when
+ * first read (pathToFileURL costs about half a millisecond at start, and a one-key conversion
+ * never reads it).
  */
+const lazyImportMetaBanner = "const __kbImportMeta = { get url() { return require('node:url').pathToFileURL(__filename).href; } };";
 const cachedBundle = (file, name) => ({
   outfile: join(root, 'dist', 'lib', file),
-  banner: { js: cjsBanner },
+  banner: { js: lazyImportMetaBanner },
+  define: { ...define, 'import.meta.url': '__kbImportMeta.url' },
   supported: { 'dynamic-import': false },
   plugins: [lazyNodeModule, subcommands(join(root, 'dist', 'lib')), splitModules(name), pcscliteByPath],
 });

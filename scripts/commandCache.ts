@@ -4,7 +4,8 @@
  * scripts/build.mjs with the node that builds: each command converts a fresh Ed25519 key as
  * people run it, and its loader writes the cache of each file it loaded to the directory given in
  * KEYBRIDGE_CODE_CACHE_OUT when the process exits. The private-key runs print the recipient too
- * (-json, --identity), so the cache also holds the public-key conversion.
+ * (-json, --identity); ssh-to-age then converts a public key on stdin, starting from that cache,
+ * so its cache also holds the streamed public-key path (what one key on stdin runs).
  *
  *   node build/commandcache.mjs DIST
  */
@@ -46,13 +47,18 @@ try {
   writeFileSync(keyFile, key.privatePem, { mode: 0o600 });
   const exportFile = join(dir, 'bitwarden.json');
   writeFileSync(exportFile, JSON.stringify({ encrypted: false, items: [{ id: 'build', name: 'build-ssh', type: 5, sshKey: { publicKey: key.publicLine, privateKey: key.privatePem } }] }), { mode: 0o600 });
-  const runs: { cache: string; args: string[]; expect: RegExp }[] = [
-    { cache: 'ssh-to-age.cjs.cache', args: [join(dist, 'ssh-to-age.cjs'), '-private-key', '-json', '-i', keyFile], expect: /^\{"identity":"AGE-SECRET-KEY-1[0-9A-Z]+","recipient":"age1[0-9a-z]+"\}\n$/ },
+  const pairJson = /^\{"identity":"AGE-SECRET-KEY-1[0-9A-Z]+","recipient":"age1[0-9a-z]+"\}\n$/;
+  // A run starts from the cache the run before it wrote, and writes what it compiled on top:
+  // ssh-to-age's cache holds the private-key conversion and then the streamed public-key one.
+  const runs: { cache: string; args: string[]; input?: string; expect: RegExp }[] = [
+    { cache: 'ssh-to-age.cjs.cache', args: [join(dist, 'ssh-to-age.cjs'), '-private-key', '-json', '-i', keyFile], expect: pairJson },
+    { cache: 'ssh-to-age.cjs.cache', args: [join(dist, 'ssh-to-age.cjs')], input: `${key.publicLine}\n`, expect: /^age1[0-9a-z]+\n$/ },
     { cache: 'keybridge-bw.cjs.cache', args: [join(dist, 'keybridge.cjs'), 'bw', 'derive', 'build-ssh', '--export', exportFile, '--identity'], expect: /^age1[0-9a-z]+\nAGE-SECRET-KEY-1[0-9A-Z]+\n$/ },
-    { cache: 'keybridge-ssh-to-age.cjs.cache', args: [join(dist, 'keybridge.cjs'), 'ssh-to-age', '-private-key', '-json', '-i', keyFile], expect: /^\{"identity":"AGE-SECRET-KEY-1[0-9A-Z]+","recipient":"age1[0-9a-z]+"\}\n$/ },
+    { cache: 'keybridge-ssh-to-age.cjs.cache', args: [join(dist, 'keybridge.cjs'), 'ssh-to-age', '-private-key', '-json', '-i', keyFile], expect: pairJson },
+    { cache: 'keybridge-ssh-to-age.cjs.cache', args: [join(dist, 'keybridge.cjs'), 'ssh-to-age'], input: `${key.publicLine}\n`, expect: /^age1[0-9a-z]+\n$/ },
   ];
   for (const run of runs) {
-    const r = spawnSync(process.execPath, run.args, { env: { ...process.env, KEYBRIDGE_CODE_CACHE_OUT: join(dist, 'lib') }, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, run.args, { env: { ...process.env, KEYBRIDGE_CODE_CACHE_OUT: join(dist, 'lib') }, encoding: 'utf8', input: run.input ?? '' });
     if (r.status !== 0 || !run.expect.test(r.stdout)) throw new Error(`${run.args.slice(1, 3).join(' ')} failed (exit ${r.status}): ${r.stderr.slice(0, 300)}`);
     if (!existsSync(join(dist, 'lib', run.cache))) throw new Error(`${run.args.slice(1, 3).join(' ')} wrote no ${run.cache}`);
   }

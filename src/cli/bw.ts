@@ -4,7 +4,7 @@
  *   bw sync [--item NAME]…        write them into the workstation keys.txt, safely
  */
 import { mkdirSync } from 'node:fs';
-import { hostname, userInfo } from 'node:os';
+import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { CliError, UsageError, parseCommandArgs, write, type Command, type Io } from './io.ts';
 import { HELP_OPTION, type CommandArgs } from '../term/spec.ts';
@@ -53,8 +53,11 @@ async function source(values: { serve?: string; export?: string }, io: Io) {
   return src.cliSource(io.env);
 }
 
+/** node:os, loaded only by `bw sync` (a `bw derive` does not pay for it). */
+const os = () => createRequire(import.meta.url)('node:os') as typeof import('node:os');
+
 function shortHost(): string {
-  return hostname().split('.')[0]!;
+  return os().hostname().split('.')[0]!;
 }
 
 const spec = {
@@ -105,7 +108,7 @@ export const command: Command = {
         const file = values.file ? resolve(io.cwd, values.file) : defaultKeysTxt(io.env);
         const src = await source(values, io);
         const explicit = values.item ?? [];
-        const user = io.env.USER || userInfo().username;
+        const user = io.env.USER || os().userInfo().username;
         const names = explicit.length ? explicit : [`sops-${user}-ssh`, `sops-${user}-user-ssh`, `sops-${shortHost()}-ssh`];
         const entries = [];
         for (const name of names) {

@@ -4,7 +4,7 @@
  * 2 the check could not run.
  */
 import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { CliError, UsageError, parseCommandArgs, write, type Command, type Io } from './io.ts';
 import { HELP_OPTION, type CommandArgs } from '../term/spec.ts';
@@ -53,7 +53,8 @@ Exit status: 0 everything corresponds, 1 problems found, 2 the check could not r
 
 export function defaultKeysTxt(env: NodeJS.ProcessEnv): string {
   if (env.SOPS_AGE_KEY_FILE) return env.SOPS_AGE_KEY_FILE;
-  return join(env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config'), 'sops', 'age', 'keys.txt');
+  // node:os only without HOME: `bw derive`, which imports this, does not load it
+  return join(env.XDG_CONFIG_HOME || join(env.HOME || (createRequire(import.meta.url)('node:os') as typeof import('node:os')).homedir(), '.config'), 'sops', 'age', 'keys.txt');
 }
 
 const spec = {

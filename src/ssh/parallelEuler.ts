@@ -11,7 +11,6 @@
  * (requiring node:crypto or the addon), so this works the same from source and from a bundle.
  */
 import { createRequire } from 'node:module';
-import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 
 const CHUNK = 128;
@@ -87,8 +86,10 @@ export type InlineRun = (input: Uint8Array, output: Uint8Array, flags: Uint8Arra
 
 /** Number of extra threads worth starting for `count` operations (0 = do it inline). */
 export function workerCountFor(count: number): number {
-  const cores = availableParallelism();
-  if (cores < 2 || count < 2048) return 0;
+  if (count < 2048) return 0;
+  // node:os is loaded only here: a one-key conversion does not pay for it
+  const cores = (createRequire(import.meta.url)('node:os') as typeof import('node:os')).availableParallelism();
+  if (cores < 2) return 0;
   return Math.min(cores - 1, Math.floor(count / 2048), 7);
 }
 

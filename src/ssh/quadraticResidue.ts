@@ -24,12 +24,11 @@ function toBytes32BE(x: bigint): Buffer {
   return Buffer.from(x.toString(16).padStart(64, '0'), 'hex');
 }
 
-/** w ↦ w^((p−1)/2) mod p as an RSA public key (n = p, e = (p−1)/2). */
-export const EULER_JWK: RsaJwk = {
-  kty: 'RSA',
-  n: toBytes32BE(P).toString('base64url'),
-  e: toBytes32BE(EULER_EXPONENT).toString('base64url'),
-};
+let eulerKey: RsaJwk | undefined;
+/** w ↦ w^((p−1)/2) mod p as an RSA public key (n = p, e = (p−1)/2); made on first use (a one-key conversion never needs it). */
+export function eulerJwk(): RsaJwk {
+  return (eulerKey ??= { kty: 'RSA', n: toBytes32BE(P).toString('base64url'), e: toBytes32BE(EULER_EXPONENT).toString('base64url') });
+}
 
 export type QuadraticResidueBackend = 'openssl' | 'noble';
 type BytesPow = (w: Uint8Array) => Uint8Array;
@@ -38,7 +37,7 @@ type BytesPow = (w: Uint8Array) => Uint8Array;
 function opensslPow(): BytesPow | undefined {
   try {
     const { constants, createPublicKey, publicEncrypt } = nodeCrypto();
-    const rsaKey = { key: createPublicKey({ key: { ...EULER_JWK }, format: 'jwk' }), padding: constants.RSA_NO_PADDING };
+    const rsaKey = { key: createPublicKey({ key: { ...eulerJwk() }, format: 'jwk' }), padding: constants.RSA_NO_PADDING };
     const pow: BytesPow = (w) => publicEncrypt(rsaKey, w);
     // Self-check with values whose quadratic character is known (p ≡ 5 mod 8): −1 and 4, 9 are
     // squares, 2 and −2 are not.
@@ -112,7 +111,7 @@ export function areSquares(ws: readonly bigint[]): boolean[] {
   const nonZero = ws.filter((w) => w !== 0n);
   if (!native || workerCountFor(nonZero.length) === 0) return ws.map(isSquare);
   const packed = Buffer.from(nonZero.map((w) => w.toString(16).padStart(64, '0')).join(''), 'hex');
-  const { results } = exponentiateInParallel(packed, nonZero.length, EULER_JWK, native);
+  const { results } = exponentiateInParallel(packed, nonZero.length, eulerJwk(), native);
   let k = 0;
   return ws.map((w) => w === 0n || eulerOf(results, 32 * k++));
 }
