@@ -5,7 +5,7 @@
  * variable. A terminal is looked for only when a device is absent.
  */
 import { runPluginV1, type PluginHandler } from '../../age/plugin/v1.ts';
-import { hasTerminal } from '../../term/prompt.ts';
+import { hasTerminal } from '../../term/terminal.ts';
 import { inputChunks, type Io } from '../../term/io.ts';
 import type { AnyFamily, OpenDevice, TokenFamily } from './family.ts';
 import { reportable } from './identity.ts';
