@@ -45,11 +45,15 @@ export function sealWrappedKey(fileKey: Uint8Array, shared: Uint8Array, salt: Ui
   return bytes(Buffer.concat([c.update(fileKey), c.final(), c.getAuthTag()]));
 }
 
-// X25519 keys as DER (RFC 8410): the fixed prefix of a PKCS#8 private key and of an SPKI public key.
+// An X25519 private key as DER (RFC 8410): the fixed prefix of a PKCS#8 key, for a given scalar.
 const X25519_PKCS8 = Buffer.from('302e020100300506032b656e04220420', 'hex');
-const X25519_SPKI = Buffer.from('302a300506032b656e032100', 'hex');
 
-const x25519Public = (key: Uint8Array): KeyObject => createPublicKey({ key: Buffer.concat([X25519_SPKI, key]), format: 'der', type: 'spki' });
+/**
+ * Raw X25519 public keys in and out as JWK (RFC 8037 OKP): node hands those to OpenSSL as raw
+ * keys, where DER would first set up OpenSSL's encoders and decoders (milliseconds of a one-shot wrap).
+ */
+const x25519Public = (key: Uint8Array): KeyObject => createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(key).toString('base64url') }, format: 'jwk' });
+const rawPublic = (key: KeyObject): Uint8Array => bytes(Buffer.from(createPublicKey(key).export({ format: 'jwk' }).x!, 'base64url'));
 
 /**
  * X25519 with a fresh ephemeral key (or `ephemeralScalar`) towards the 32-byte `peer`; throws
@@ -67,6 +71,5 @@ export function x25519EphemeralEcdh(peer: Uint8Array, ephemeralScalar?: Uint8Arr
     throw new RangeError('X25519 output is all zero (low-order public key)');
   }
   if (shared.every((b) => b === 0)) throw new RangeError('X25519 output is all zero (low-order public key)');
-  const spki = createPublicKey(privateKey).export({ format: 'der', type: 'spki' });
-  return { publicKey: bytes(spki.subarray(X25519_SPKI.length)), shared: bytes(shared) };
+  return { publicKey: rawPublic(privateKey), shared: bytes(shared) };
 }

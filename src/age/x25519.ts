@@ -6,7 +6,7 @@
  *          info = "age-encryption.org/v1/X25519"), nonce = 0¹², file key)
  *
  * plus the `age1…` / `AGE-SECRET-KEY-1…` encodings. Plugins that end in an ordinary X25519 key
- * (fido2-hmac v2) wrap and unwrap with it.
+ * (fido2-hmac v2) unwrap with it and wrap with x25519Wrap.ts (node's OpenSSL, loaded only to wrap).
  */
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { x25519 } from '@noble/curves/ed25519.js';
@@ -15,10 +15,10 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes } from '@noble/hashes/utils.js';
 import { base64nopad, bech32 } from '@scure/base';
 import type { Stanza } from './stanza.ts';
-import { sealWrappedKey, x25519EphemeralEcdh } from './ecdh.ts';
 
 export const X25519_TYPE = 'X25519';
-const INFO = new TextEncoder().encode('age-encryption.org/v1/X25519');
+/** The HKDF info of an X25519 stanza's wrap key. */
+export const X25519_INFO = new TextEncoder().encode('age-encryption.org/v1/X25519');
 
 export function x25519PublicKey(secret: Uint8Array): Uint8Array {
   return x25519.getPublicKey(secret);
@@ -33,14 +33,7 @@ export function x25519IdentityString(secret: Uint8Array): string {
 }
 
 function wrapKey(shared: Uint8Array, share: Uint8Array, recipient: Uint8Array): Uint8Array {
-  return hkdf(sha256, shared, concatBytes(share, recipient), INFO, 32);
-}
-
-/** Wraps a file key to an X25519 public key: the stanza's args (without the type) and body. */
-export function wrapX25519(fileKey: Uint8Array, recipient: Uint8Array): Stanza {
-  const { publicKey: share, shared } = x25519EphemeralEcdh(recipient);
-  const body = sealWrappedKey(fileKey, shared, concatBytes(share, recipient), INFO);
-  return { type: X25519_TYPE, args: [base64nopad.encode(share)], body };
+  return hkdf(sha256, shared, concatBytes(share, recipient), X25519_INFO, 32);
 }
 
 export class X25519StanzaError extends Error {}

@@ -9,6 +9,8 @@ import { createRequire } from 'node:module';
 import type { ReadStream, WriteStream } from 'node:tty';
 import type { Readable, Writable } from 'node:stream';
 
+export { hasTerminal } from './terminal.ts';
+
 export interface Prompter {
   /** Reads a secret without echo. Rejects with PromptError when input ends or is interrupted. */
   secret(prompt: string): Promise<string>;
@@ -196,5 +198,3 @@ export function openPrompter(stdin: Readable & { isTTY?: boolean; fd?: number },
   }
   return openTerminal() ?? new LinePrompter(stdin, stderr);
 }
-
-export { hasTerminal } from './terminal.ts';

@@ -1,6 +1,6 @@
 /**
- * Whether someone could be asked: a module of its own so that a plugin's start path, which only
- * checks, does not load the prompter (src/term/prompt.ts).
+ * Whether someone could be asked: the check alone, without the prompting code (prompt.ts), for
+ * code that asks only when a device is absent (the plugins' start path reads this module only).
  */
 import { closeSync, openSync } from 'node:fs';
 

@@ -7,20 +7,9 @@
 import { randomBytes } from 'node:crypto';
 import { HidTransportError, type HidConnection, type HidDeviceInfo } from './hid/connection.ts';
 import { BROADCAST_CID, CTAPHID, HID_ERR, KEEPALIVE_STATUS, Reassembly, ReassemblyError, fragment, parsePacket } from './ctaphidFrame.ts';
+import { CtapHidError } from './ctaphidError.ts';
 
-export type CtapHidErrorCode = 'HID_ERROR' | 'BUSY' | 'TIMEOUT' | 'DEVICE_GONE' | 'CANCELLED' | 'PROTOCOL' | 'OPEN_FAILED' | 'ACCESS_DENIED';
-
-export class CtapHidError extends Error {
-  constructor(
-    readonly code: CtapHidErrorCode,
-    message: string,
-    readonly hidError?: number,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'CtapHidError';
-  }
-}
+export { CtapHidError, type CtapHidErrorCode } from './ctaphidError.ts';
 
 const HID_ERROR_NAMES: Record<number, string> = {
   [HID_ERR.INVALID_CMD]: 'invalid command',
@@ -83,6 +72,11 @@ export class CtapHidDevice {
     } catch (err) {
       throw wrapTransport(err);
     }
+    return CtapHidDevice.attach(info, connection, options);
+  }
+
+  /** Allocates a channel on a connection already opened to `info` (closed when that fails). */
+  static async attach(info: HidDeviceInfo, connection: HidConnection, options: { idleTimeoutMs?: number; busyLimitMs?: number } = {}): Promise<CtapHidDevice> {
     const device = new CtapHidDevice(info, connection, options.busyLimitMs ?? BUSY_LIMIT_MS);
     try {
       await device.init(options.idleTimeoutMs);

@@ -20,29 +20,24 @@
  * fido2-hmac`) makes a new credential on the fly and wraps to it.
  */
 import type { Stanza } from '../../age/stanza.ts';
-import { expandHybridSeed, MLKEM768_X25519 } from '../../age/hybridKem.ts';
-import { MLKEM768X25519_TYPE, wrapMlkem768X25519 } from '../../age/mlkem768x25519.ts';
-import { unwrapX25519, wrapX25519, X25519_TYPE, x25519PublicKey, X25519StanzaError } from '../../age/x25519.ts';
+import { X25519_TYPE, x25519PublicKey, X25519StanzaError, unwrapX25519 } from '../../age/x25519.ts';
 import { credentialAccess, credentialHmac, credentialRef, type AuthenticatorSet, type LocatedCredential } from '../../tokens/ctap2/authenticators.ts';
 import { Fido2PluginError } from '../../tokens/ctap2/errors.ts';
 import { NOT_FOR_THIS, type TokenContext, type TokenFamily, type WrapContext } from '../kit/family.ts';
 import {
+  carryStanza,
   FormatError,
+  MLKEM768X25519_STANZA,
   PLUGIN_NAME,
   RP_ID,
   STANZA_TYPE,
   decodeIdentity,
   decodeRecipient,
   parseStanza,
-  unwrapHybrid,
-  unwrapV1,
-  unwrapV2,
-  wrapV1,
-  wrapV2,
   type Fido2HmacIdentity,
   type Fido2HmacRecipient,
   type Fido2HmacStanza,
-} from './format.ts';
+} from './codec.ts';
 import { TEXTS, T } from './texts.ts';
 
 export const SKIP_ENV = 'AGE_PLUGIN_FIDO2_HMAC_SKIP_NOT_FOUND';
@@ -75,6 +70,16 @@ export interface HmacFamilyOptions {
 
 export type HmacFamily = TokenFamily<Fido2HmacIdentity, HmacStanza, HmacRecipient, LocatedCredential>;
 
+/**
+ * The code that wraps, unwraps and makes post-quantum keys, loaded on first use: a plugin run that
+ * only parses (identity-v1 up to the first key access) does without node:crypto and the
+ * post-quantum modules, a wrap to an X25519 recipient without the latter.
+ */
+const wraps = () => import('./format.ts');
+const x25519Wrap = () => import('../../age/x25519Wrap.ts');
+const hybridKem = () => import('../../age/hybridKem.ts');
+const mlkem768x25519 = () => import('../../age/mlkem768x25519.ts');
+
 export function fido2HmacFamily(o: HmacFamilyOptions): HmacFamily {
   const hmac = async (c: LocatedCredential, salt: Uint8Array, requirePin: boolean, ctx: TokenContext) => (await credentialHmac(c, [salt], requirePin, ctx, o.signal))[0]!;
   /** The hmac-secret of a credential for a wrap: the key must be there. */
@@ -103,27 +108,30 @@ export function fido2HmacFamily(o: HmacFamilyOptions): HmacFamily {
       }
       if (id.version === 1) return { version: 'identity-v1', identity: id };
       const secret = await wrapHmac(ctx, id.credentialId, id.salt, id.requirePin, THIS_IDENTITY);
-      return o.pq ? { version: 'hybrid', publicKey: expandHybridSeed(MLKEM768_X25519, secret).publicKey } : { version: 'x25519', publicKey: x25519PublicKey(secret) };
+      if (!o.pq) return { version: 'x25519', publicKey: x25519PublicKey(secret) };
+      const { expandHybridSeed, MLKEM768_X25519 } = await hybridKem();
+      return { version: 'hybrid', publicKey: expandHybridSeed(MLKEM768_X25519, secret).publicKey };
     },
     async wrap(fileKey, r, ctx) {
       switch (r.version) {
         case 'x25519':
-          return [wrapX25519(fileKey, r.publicKey)];
+          return [(await x25519Wrap()).wrapX25519(fileKey, r.publicKey)];
         case 'hybrid':
-          return [wrapMlkem768X25519(fileKey, r.publicKey)];
+          return [(await mlkem768x25519()).wrapMlkem768X25519(fileKey, r.publicKey)];
         case 'identity-v1':
-          return [await wrapV1(fileKey, (salt) => wrapHmac(ctx, r.identity.credentialId, salt, r.identity.requirePin, THIS_IDENTITY))];
+          return [await (await wraps()).wrapV1(fileKey, (salt) => wrapHmac(ctx, r.identity.credentialId, salt, r.identity.requirePin, THIS_IDENTITY))];
         case 1:
-          return [await wrapV1(fileKey, (salt) => wrapHmac(ctx, r.credentialId, salt, r.requirePin, THIS_RECIPIENT), { requirePin: r.requirePin, credentialId: r.credentialId })];
+          return [await (await wraps()).wrapV1(fileKey, (salt) => wrapHmac(ctx, r.credentialId, salt, r.requirePin, THIS_RECIPIENT), { requirePin: r.requirePin, credentialId: r.credentialId })];
         default:
-          return [wrapV2(fileKey, r)];
+          // a v2 recipient's wrap without the post-quantum code (a v3 one needs it)
+          return [r.version === 2 ? carryStanza((await x25519Wrap()).wrapX25519(fileKey, r.publicKey), r) : (await wraps()).wrapV2(fileKey, r)];
       }
     },
 
     parseStanza(st) {
       if (st.type === STANZA_TYPE) return parseStanza(st.args, st.body);
       // A separate v2 identity's key is a native one: X25519, or the hybrid key of its v3 recipient.
-      if (st.type === X25519_TYPE || st.type === MLKEM768X25519_TYPE) return { version: 'native', stanza: st };
+      if (st.type === X25519_TYPE || st.type === MLKEM768X25519_STANZA) return { version: 'native', stanza: st };
       return null;
     },
     matches(id, s) {
@@ -151,7 +159,7 @@ export function fido2HmacFamily(o: HmacFamilyOptions): HmacFamily {
       if (id.version !== 2) return null;
       const secret = await hmac(c, id.salt, id.requirePin, ctx);
       try {
-        return s.stanza.type === X25519_TYPE ? unwrapX25519(secret, s.stanza.args, s.stanza.body) : await unwrapHybrid(s.stanza, secret);
+        return s.stanza.type === X25519_TYPE ? unwrapX25519(secret, s.stanza.args, s.stanza.body) : await (await wraps()).unwrapHybrid(s.stanza, secret);
       } catch (err) {
         if (err instanceof X25519StanzaError || err instanceof FormatError) return null; // not ours to judge: a native stanza
         throw err;
@@ -160,9 +168,11 @@ export function fido2HmacFamily(o: HmacFamilyOptions): HmacFamily {
     if (!carried(s)) {
       // Encrypted to a v1 identity: its credential and PIN flag.
       if (id.version !== 1 || s.version !== 1) return null;
-      return unwrapV1(s, await hmac(c, s.salt, id.requirePin, ctx));
+      const h = await hmac(c, s.salt, id.requirePin, ctx);
+      return (await wraps()).unwrapV1(s, h);
     }
     const h = await hmac(c, s.salt, s.requirePin ?? false, ctx);
+    const { unwrapV1, unwrapV2 } = await wraps();
     return s.version === 1 ? unwrapV1(s, h) : unwrapV2(s.share, s.body, h);
   }
 }

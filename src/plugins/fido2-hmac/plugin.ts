@@ -22,5 +22,18 @@ export function openKeys(env: NodeJS.ProcessEnv): AuthenticatorSet {
 export function runStateMachine(stateMachine: string, io: Io, remote?: RemoteUnwrap): Promise<number> {
   const keys = openKeys(io.env);
   const pq = /^(1|true|yes)$/i.test(io.env.FIDO2_HMAC_PQ ?? '');
-  return runCancellableFamily(stateMachine, io, (signal) => fido2HmacFamily({ keys, signal, pq }), () => keys.close(), remote ? { remote } : {});
+  return runCancellableFamily(
+    stateMachine,
+    io,
+    (signal) =>
+      fido2HmacFamily({
+        keys,
+        pq,
+        get signal() {
+          return signal();
+        },
+      }),
+    () => keys.close(),
+    remote ? { remote } : {},
+  );
 }

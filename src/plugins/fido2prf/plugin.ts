@@ -15,5 +15,17 @@ export { SKIP_ENV } from './family.ts';
 /** `remote`: a session agent to hand unwraps to, injected by the entry point. */
 export function runStateMachine(stateMachine: string, io: Io, remote?: RemoteUnwrap): Promise<number> {
   const keys = new AuthenticatorSet(fido2DeviceSource(io.env));
-  return runCancellableFamily(stateMachine, io, (signal) => fido2PrfFamily({ keys, signal }), () => keys.close(), remote ? { remote } : {});
+  return runCancellableFamily(
+    stateMachine,
+    io,
+    (signal) =>
+      fido2PrfFamily({
+        keys,
+        get signal() {
+          return signal();
+        },
+      }),
+    () => keys.close(),
+    remote ? { remote } : {},
+  );
 }

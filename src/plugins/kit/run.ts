@@ -15,16 +15,33 @@ import type { AnyFamily } from './family.ts';
 import { kitEnvironment, pluginHandler } from './plugin.ts';
 import type { RemoteUnwrap } from './remote.ts';
 
-export async function withCancellation<T>(stdout: Writable, run: (signal: AbortSignal) => Promise<T>, cleanup: () => Promise<void>): Promise<T> {
-  const abort = new AbortController();
-  const onSignal = () => abort.abort();
+/**
+ * Runs `run` with the kit's cancellation rules; `signal()` is the cancel signal, made on first
+ * use (a run that talks to no device, such as a wrap to a recipient, makes none: node's
+ * AbortController and its events are not free at start) and already aborted when a cancellation
+ * came first.
+ */
+export async function withCancellation<T>(stdout: Writable, run: (signal: () => AbortSignal) => Promise<T>, cleanup: () => Promise<void>): Promise<T> {
+  let abort: AbortController | undefined;
+  let cancelled = false;
+  const onSignal = () => {
+    cancelled = true;
+    abort?.abort();
+  };
+  const signal = () => {
+    if (!abort) {
+      abort = new AbortController();
+      if (cancelled) abort.abort();
+    }
+    return abort.signal;
+  };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   stdout.on('error', onSignal);
   try {
-    return await run(abort.signal);
+    return await run(signal);
   } finally {
-    abort.abort();
+    onSignal();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await cleanup();
@@ -33,9 +50,10 @@ export async function withCancellation<T>(stdout: Writable, run: (signal: AbortS
 
 /**
  * `--age-plugin=<stateMachine>` for a family made per run with the cancel signal (families whose
- * device calls take one: FIDO2's pending touch), on the kit's engines with `kitEnvironment`.
+ * device calls take one: FIDO2's pending touch), on the kit's engines with `kitEnvironment`. The
+ * family reads `signal()` when a device call needs it.
  */
-export function runCancellableFamily(stateMachine: string, io: Io, family: (signal: AbortSignal) => AnyFamily, cleanup: () => Promise<void>, opts: { remote?: RemoteUnwrap } = {}): Promise<number> {
+export function runCancellableFamily(stateMachine: string, io: Io, family: (signal: () => AbortSignal) => AnyFamily, cleanup: () => Promise<void>, opts: { remote?: RemoteUnwrap } = {}): Promise<number> {
   return withCancellation(
     io.stdout,
     (signal) => {

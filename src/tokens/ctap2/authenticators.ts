@@ -5,8 +5,7 @@
  * (no permission, not CTAP2, no hmac-secret) is remembered with the reason, so "no key holds this
  * credential" can say why.
  */
-import { CtapHidDevice } from '../../transport/ctaphid.ts';
-import type { HidDeviceInfo } from '../../transport/hid/connection.ts';
+import type { HidConnection, HidDeviceInfo } from '../../transport/hid/connection.ts';
 import type { Fido2DeviceSource } from '../../transport/fido2Devices.ts';
 import { Ctap2Error } from './errors.ts';
 import type { Ctap2Session, PinToken } from './session.ts';
@@ -43,11 +42,19 @@ export class AuthenticatorSet {
     }
     for (const info of infos) {
       if (this.opened.has(info.path)) continue;
+      let connection: HidConnection;
       try {
-        const device = await CtapHidDevice.open(info);
-        // The CTAP2 session code (CBOR, the PIN protocol) is loaded once a key answers: a run that
-        // finds none, or needs none (wrapping to a recipient), does without it.
-        const { Ctap2Session } = await import('./session.ts');
+        connection = await info.open();
+      } catch (err) {
+        this.problems.set(info.path, (err as Error).message);
+        continue;
+      }
+      try {
+        // The CTAPHID and CTAP2 session code (CBOR, the PIN protocol) is loaded once a connection
+        // to a key is open: a run that finds none, or needs none (wrapping to a recipient), does
+        // without it.
+        const [{ CtapHidDevice }, { Ctap2Session }] = await Promise.all([import('../../transport/ctaphid.ts'), import('./session.ts')]);
+        const device = await CtapHidDevice.attach(info, connection);
         const session = await Ctap2Session.open(device);
         if (this.options.requireHmacSecret !== false && !session.supportsHmacSecret) {
           this.problems.set(info.path, `${describe(info)} does not support hmac-secret`);

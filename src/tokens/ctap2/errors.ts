@@ -6,7 +6,7 @@
  * shared, so the plugin kit's PIN loop and texts handle CTAP2 keys like any other token.
  * `status` keeps the authenticator's code. Messages never contain a PIN or key material.
  */
-import { CtapHidError } from '../../transport/ctaphid.ts';
+import { CtapHidError } from '../../transport/ctaphidError.ts';
 import { TokenError } from '../errors.ts';
 import { ctapStatusName } from './status.ts';
 

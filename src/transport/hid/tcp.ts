@@ -4,7 +4,6 @@
  * followed by one 64-byte CTAPHID report. `KEYBRIDGE_FIDO2_TCP=HOST:PORT` points the plugins at
  * such an endpoint (the emulator, or `keybridge sim fido2`).
  */
-import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import { HID_REPORT_SIZE, HidTransportError, ReportQueue, type HidConnection, type HidDeviceInfo } from './connection.ts';
 
@@ -95,10 +94,11 @@ export function tcpDevice(host: string, port: number, connectTimeoutMs = 5000): 
   return {
     path,
     product: `FIDO2 key at ${host.includes(':') ? `[${host}]` : host}:${port}`,
-    open: () =>
-      new Promise<HidConnection>((resolve, reject) => {
-        // node:net on first connection: a plugin that never reaches a key does not load it
-        const socket = (createRequire(import.meta.url)('node:net') as typeof import('node:net')).connect({ host, port });
+    // node:net on first connection: a plugin that never reaches a key does not load it
+    open: async () => {
+      const { connect } = await import('node:net');
+      return new Promise<HidConnection>((resolve, reject) => {
+        const socket = connect({ host, port });
         const timer = setTimeout(() => {
           socket.destroy();
           reject(new HidTransportError('OPEN_FAILED', `no FIDO2 authenticator answers at ${host}:${port} (timed out)`));
@@ -112,6 +112,7 @@ export function tcpDevice(host: string, port: number, connectTimeoutMs = 5000): 
           clearTimeout(timer);
           reject(new HidTransportError('OPEN_FAILED', `no FIDO2 authenticator at ${host}:${port} (${err.code ?? err.message})`, { cause: err }));
         });
-      }),
+      });
+    },
   };
 }
