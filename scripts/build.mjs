@@ -246,7 +246,7 @@ const packFile = (what, dir, files) =>
   `// ${what}: the files of this directory that the age plugin protocol loads, as one file (see scripts/build.mjs)\n` +
   files.map((f) => `exports[${JSON.stringify(f)}] = function (exports, require, module, __filename, __dirname) {\n${readFileSync(join(dir, f), 'utf8')}\n};\n`).join('');
 /** A plugin's executable, dist/<name>.cjs: its code is in lib/<name>/ (the entry <name>.cjs and its chunks), run by cachedLoader. */
-const pluginLoader = (name) => cachedLoader(name, `./lib/${name}/${name}.cjs`);
+const pluginLoader = (name, pack = false) => cachedLoader(name, `./lib/${name}/${name}.cjs`, pack);
 /**
  * Libraries of @noble that the plugins' start paths import but use only in some modes or only
  * after the first card access (ML-KEM and SHA-3 for post-quantum keys, the P-256 and Curve25519
@@ -334,15 +334,12 @@ const lazyLibraries = {
 /**
  * esbuild options for a bundle run by cachedLoader: written to dist/lib/<file>, no shebang (the
  * loader is the executable), no import() left (node:vm gives the code no module loader for it),
- * and its own directory for the paths of keybridge's subcommands. Its import.meta.url is made when
- * first read (pathToFileURL costs about half a millisecond at start, and a one-key conversion
- * never reads it).
+ * and its own directory for the paths of keybridge's subcommands (import.meta.url as in every
+ * CommonJS bundle, cjsBanner: made when first read).
  */
-const lazyImportMetaBanner = "const __kbImportMeta = { get url() { return require('node:url').pathToFileURL(__filename).href; } };";
 const cachedBundle = (file, name) => ({
   outfile: join(root, 'dist', 'lib', file),
-  banner: { js: lazyImportMetaBanner },
-  define: { ...define, 'import.meta.url': '__kbImportMeta.url' },
+  banner: { js: cjsBanner },
   supported: { 'dynamic-import': false },
   plugins: [lazyNodeModule, subcommands(join(root, 'dist', 'lib')), splitModules(name), pcscliteByPath],
 });
@@ -424,7 +421,7 @@ try {
     const lib = join(root, 'dist', 'lib', name);
     const packed = [...new Set(['identity-v1', 'recipient-v1'].flatMap((m) => readFileSync(join(loadLists, `${name}.${m}`), 'utf8').split('\n').filter(Boolean)))];
     writeFileSync(join(lib, PACK_FILE), packFile(name, lib, packed));
-    writeFileSync(cjsPath(file), cachedLoader(name, `./lib/${name}/${name}.cjs`, true), { mode: 0o755 });
+    writeFileSync(cjsPath(file), pluginLoader(name, true), { mode: 0o755 });
   }
 } finally {
   rmSync(loadLists, { recursive: true, force: true });
