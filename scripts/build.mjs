@@ -190,14 +190,17 @@ const subcommands = (dir) => ({
  * compiles are read from the cache instead of parsed and compiled again. V8 rejects a cache from
  * another node version or other flags, and then compiles as usual; a missing cache is the same.
  * With `pack` (the plugins), how age runs a plugin — a lone `--age-plugin=NAME`, every time —
- * takes the files it loads from one file beside them, PACK_FILE (packFile): one read and one cache
- * for the two dozen files of that path instead of a read, a cache and a compile for each.
+ * takes the files that state machine loads from one file beside them, packFileName(NAME)
+ * (packFile; one for each of PACK_MODES): one read and one cache for the two dozen files of that
+ * path instead of a read, a cache and a compile for each, and only what that mode runs (a
+ * recipient-v1 wrap does not read the card access code, nor its compiled functions).
  * Nothing is written at run time except when the build asks for the caches
  * (KEYBRIDGE_CODE_CACHE_OUT: the directory to write <file>.cache of every loaded file to, when the
  * process exits; KEYBRIDGE_CODE_CACHE_LIST: a file to append the names of the loaded files to).
  * The entry's exports are the loader's (a keybridge subcommand is required through its loader).
  */
-const PACK_FILE = 'start.pack.cjs';
+const PACK_MODES = ['identity-v1', 'recipient-v1'];
+const packFileName = (mode) => `start.${mode}.pack.cjs`;
 const cachedLoader = (what, rel, pack = false) => `#!/usr/bin/env node
 'use strict';
 // ${what}: the code is ${rel} and the files it requires beside it, run with their V8 code caches (see scripts/build.mjs).
@@ -233,8 +236,9 @@ const out = process.env.KEYBRIDGE_CODE_CACHE_OUT;
 if (out) process.once('exit', () => { for (const [file, m] of loaded) if (m.script) writeFileSync(join(out, file + '.cache'), m.script.createCachedData()); });
 const list = process.env.KEYBRIDGE_CODE_CACHE_LIST;
 if (list) process.once('exit', () => require('node:fs').appendFileSync(list, [...loaded.keys()].map((f) => f + '\\n').join('')));
-${pack ? `// the age plugin protocol (a lone --age-plugin=NAME, as src/plugins/kit/main.ts reads it): its files from ./${PACK_FILE}
-pack = process.argv.length === 3 && process.argv[2].startsWith('--age-plugin=') ? load('${PACK_FILE}') : undefined;
+${pack ? `// the age plugin protocol (a lone --age-plugin=NAME, as src/plugins/kit/main.ts reads it): the files of that state machine from its pack
+const mode = process.argv.length === 3 && process.argv[2].startsWith('--age-plugin=') ? process.argv[2].slice(13) : '';
+pack = ${JSON.stringify(PACK_MODES)}.includes(mode) ? load('${packFileName("' + mode + '")}') : undefined;
 ` : ''}module.exports = load(basename(entry));
 `;
 /**
@@ -243,7 +247,7 @@ pack = process.argv.length === 3 && process.argv[2].startsWith('--age-plugin=') 
  * plugin's other modes).
  */
 const packFile = (what, dir, files) =>
-  `// ${what}: the files of this directory that the age plugin protocol loads, as one file (see scripts/build.mjs)\n` +
+  `// ${what}: the files of this directory that this state machine of the age plugin protocol loads, as one file (see scripts/build.mjs)\n` +
   files.map((f) => `exports[${JSON.stringify(f)}] = function (exports, require, module, __filename, __dirname) {\n${readFileSync(join(dir, f), 'utf8')}\n};\n`).join('');
 /** A plugin's executable, dist/<name>.cjs: its code is in lib/<name>/ (the entry <name>.cjs and its chunks), run by cachedLoader. */
 const pluginLoader = (name, pack = false) => cachedLoader(name, `./lib/${name}/${name}.cjs`, pack);
@@ -408,6 +412,24 @@ rmSync(join(root, 'dist', 'man'), { recursive: true, force: true });
 rmSync(join(root, 'dist', 'completions'), { recursive: true, force: true });
 execFileSync(process.execPath, [join(root, 'build', 'docs.mjs'), join(root, 'dist')], { stdio: 'inherit' });
 
+// dist's JavaScript in ASCII only: V8 holds a source with any other character (esbuild escapes
+// them in strings but keeps the odd comment, such as one before a class field) as two bytes per
+// character, decoded from UTF-8 and scanned as such at every start. An escape is the same
+// character in a string, a template, a regular expression or an identifier, and changes nothing
+// in a comment. Before the code caches: V8 takes a cache only for the source it was made from.
+const NON_ASCII = /[^\x00-\x7f]/;
+const asciiOnly = (dir) => {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, e.name);
+    if (e.isDirectory()) asciiOnly(path);
+    else if (e.isFile() && /\.[cm]?js$/.test(e.name)) {
+      const text = readFileSync(path, 'utf8');
+      if (NON_ASCII.test(text)) writeFileSync(path, text.replace(new RegExp(NON_ASCII, 'g'), (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+    }
+  }
+};
+asciiOnly(join(root, 'dist'));
+
 // The plugins' code caches, made by running each one as age does (scripts/codecache.ts).
 // A first run also lists the files each mode loads: what the protocol modes (identity-v1,
 // recipient-v1) load goes into the plugin's pack (cachedLoader), and a second run makes the
@@ -419,8 +441,10 @@ try {
   for (const file of PLUGINS) {
     const name = basename(file, '.ts');
     const lib = join(root, 'dist', 'lib', name);
-    const packed = [...new Set(['identity-v1', 'recipient-v1'].flatMap((m) => readFileSync(join(loadLists, `${name}.${m}`), 'utf8').split('\n').filter(Boolean)))];
-    writeFileSync(join(lib, PACK_FILE), packFile(name, lib, packed));
+    for (const mode of PACK_MODES) {
+      const packed = [...new Set(readFileSync(join(loadLists, `${name}.${mode}`), 'utf8').split('\n').filter(Boolean))];
+      writeFileSync(join(lib, packFileName(mode)), packFile(`${name} ${mode}`, lib, packed));
+    }
     writeFileSync(cjsPath(file), pluginLoader(name, true), { mode: 0o755 });
   }
 } finally {

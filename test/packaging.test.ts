@@ -52,9 +52,9 @@ function reachableDist(entries: string[]): Set<string> {
       const target = norm.join('/');
       if (existsSync(join(ROOT, target))) todo.push(target);
     }
-    // a plugin's loader takes the files of the protocol path from the pack beside its entry (scripts/build.mjs cachedLoader)
-    const pack = /const entry = join\(__dirname, '\.\/(lib\/[^']+)\/[^/']+\.cjs'\);[\s\S]*\bload\('([\w.-]+\.cjs)'\)/.exec(text);
-    if (pack) todo.push(`${dir}/${pack[1]}/${pack[2]}`);
+    // a plugin's loader takes the files of each protocol mode it names from that mode's pack beside its entry (scripts/build.mjs cachedLoader)
+    const pack = /const entry = join\(__dirname, '\.\/(lib\/[^']+)\/[^/']+\.cjs'\);[\s\S]*\npack = (\[[^\]]*\])\.includes\(mode\) \? load\('([\w.-]+)' \+ mode \+ '([\w.-]+\.cjs)'\)/.exec(text);
+    if (pack) for (const mode of JSON.parse(pack[2]!) as string[]) todo.push(`${dir}/${pack[1]}/${pack[3]}${mode}${pack[4]}`);
     // dist/<name>.cjs keeps its former name dist/<name>.mjs as a two-line shim that loads it.
     if (/^dist\/[^/]+\.cjs$/.test(file)) todo.push(file.replace(/\.cjs$/, '.mjs'));
     // the files in dist/lib/ (a plugin's in dist/lib/<name>/) are read with the V8 code cache beside each, made by the build

@@ -56,14 +56,20 @@ describe('plugin code cache', () => {
     }
   });
 
-  it.each(NAMES)('age-plugin-%s: a lone --age-plugin=NAME takes its files from the pack', async (family) => {
+  it.each(NAMES)('age-plugin-%s: a lone --age-plugin=NAME takes its files from that mode\'s pack', async (family) => {
     const name = `age-plugin-${family}`;
     const p = requests.find((r) => r.name === family)!;
     const exe = copy(name, (c) => c, `${name}-packed`);
     const lib = join(dir, `${name}-packed`, 'lib', name);
-    const packed = [...readFileSync(join(lib, 'start.pack.cjs'), 'utf8').matchAll(/^exports\[("[\w.-]+")\] = function /gm)].map((m) => JSON.parse(m[1]!) as string);
-    expect(packed).toContain(`${name}.cjs`);
-    for (const f of packed) rmSync(join(lib, f)), rmSync(join(lib, `${f}.cache`), { force: true });
+    const packed = (mode: string) => [...readFileSync(join(lib, `start.${mode}.pack.cjs`), 'utf8').matchAll(/^exports\[("[\w.-]+")\] = function /gm)].map((m) => JSON.parse(m[1]!) as string);
+    const recipient = packed('recipient-v1');
+    const identity = packed('identity-v1');
+    expect(recipient).toContain(`${name}.cjs`);
+    expect(identity).toContain(`${name}.cjs`);
+    // a wrap reads none of the code that only an unwrap runs (the PC/SC families' card access)
+    expect(recipient.filter((f) => f.startsWith('pcsc'))).toEqual([]);
+    if (family === 'yubikey' || family === 'picohsm') expect(identity.filter((f) => f.startsWith('pcsc')).length).toBeGreaterThan(0);
+    for (const f of new Set([...recipient, ...identity])) rmSync(join(lib, f)), rmSync(join(lib, `${f}.cache`), { force: true });
     const shape = (s: string) => s.replace(/^(-> recipient-stanza 0 \S+)( \S+)*\n[A-Za-z0-9+/\n]+/gm, '$1');
     for (const [mode, input] of [['recipient-v1', p.recipientV1], ['identity-v1', p.identityV1]] as const) {
       const fromDist = await runPlugin([join(DIST, `${name}.cjs`), `--age-plugin=${mode}`], input, noCardEnv(dir));
@@ -72,6 +78,13 @@ describe('plugin code cache', () => {
     }
     // the files stay beside the pack for the other modes
     expect((await run(process.execPath, [exe, '--help'])).code).not.toBe(0);
+  });
+
+  it('the JavaScript in dist is ASCII (V8 holds any other source as two bytes per character)', () => {
+    const files = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(d, e.name)) : /\.[cm]?js$/.test(e.name) ? [join(d, e.name)] : []));
+    const js = files(DIST);
+    expect(js.length).toBeGreaterThan(20);
+    expect(js.filter((f) => /[^\x00-\x7f]/.test(readFileSync(f, 'latin1')))).toEqual([]);
   });
 
   it.each(NAMES)('age-plugin-%s: every file that --help, --version, recipient-v1 and identity-v1 load has a cache', async (family) => {
