@@ -206,27 +206,33 @@ const cachedLoader = (what, rel, pack = false) => `#!/usr/bin/env node
 // ${what}: the code is ${rel} and the files it requires beside it, run with their V8 code caches (see scripts/build.mjs).
 const { readFileSync, writeFileSync } = require('node:fs');
 const { Script } = require('node:vm');
-// node's CommonJS Module class, which has both; require('node:module') would also load the ES module loader
-const { createRequire, wrap } = module.constructor;
 const { basename, dirname, join } = require('node:path');
 const entry = join(__dirname, '${rel}');
 const dir = dirname(entry);
-const outside = createRequire(entry);
+// what is not a file beside the entry (built-ins, packages, addons) through node's require as the
+// entry would have it, made on first use; node's CommonJS Module class has createRequire
+// (require('node:module') would also load the ES module loader)
+let entryRequire;
+const outside = (id) => (entryRequire ??= module.constructor.createRequire(entry))(id);
 const loaded = new Map();
 const own = (id) => (id.startsWith('./') ? load(id.slice(2)) : outside(id));
-${pack ? 'let pack;\n' : ''}function load(file) {
+${pack ? '// the running protocol mode\'s pack (its exports run the files in it, by name)\nlet pack;\n' : ''}function load(file) {
   let m = loaded.get(file);
   if (m) return m.exports;
-  const path = join(dir, file);
-  let fn${pack ? ' = pack?.[file]' : ''}, script;
-  if (!fn) {
-    let cachedData;
-    try {
-      cachedData = readFileSync(path + '.cache');
-    } catch {}
-    script = new Script(wrap(readFileSync(path, 'utf8')), { filename: path, cachedData });
-    fn = script.runInThisContext();
+${pack ? `  const packed = pack && loaded.get(pack)?.exports;
+  if (packed && Object.hasOwn(packed, file)) {
+    m = { exports: packed[file]() };
+    loaded.set(file, m);
+    return m.exports;
   }
+` : ''}  const path = join(dir, file);
+  let cachedData;
+  try {
+    cachedData = readFileSync(path + '.cache');
+  } catch {}
+  // the source as node's CommonJS loader wraps it (Module.wrap)
+  const script = new Script('(function (exports, require, module, __filename, __dirname) { ' + readFileSync(path, 'utf8') + '\\n});', { filename: path, cachedData });
+  const fn = script.runInThisContext();
   m = { exports: {}, filename: path, id: path, script };
   loaded.set(file, m);
   fn(m.exports, own, m, path, dir);
@@ -238,17 +244,47 @@ const list = process.env.KEYBRIDGE_CODE_CACHE_LIST;
 if (list) process.once('exit', () => require('node:fs').appendFileSync(list, [...loaded.keys()].map((f) => f + '\\n').join('')));
 ${pack ? `// the age plugin protocol (a lone --age-plugin=NAME, as src/plugins/kit/main.ts reads it): the files of that state machine from its pack
 const mode = process.argv.length === 3 && process.argv[2].startsWith('--age-plugin=') ? process.argv[2].slice(13) : '';
-pack = ${JSON.stringify(PACK_MODES)}.includes(mode) ? load('${packFileName("' + mode + '")}') : undefined;
+if (${JSON.stringify(PACK_MODES)}.includes(mode)) load((pack = '${packFileName("' + mode + '")}'));
 ` : ''}module.exports = load(basename(entry));
 `;
 /**
- * A plugin's pack (cachedLoader's `pack`): a CommonJS module whose exports are the module
- * functions of `files`, each with the file's code as it is (the files stay beside it for the
- * plugin's other modes).
+ * A plugin's pack for one protocol mode (cachedLoader's `pack`): the files that mode loads,
+ * bundled again from their ES module code into one CommonJS file with one scope — the modules'
+ * code as it is, their imports of each other direct references instead of the getters through
+ * which a CommonJS file reads another's exports, and one set of esbuild's helpers instead of one
+ * in each file. Its exports are, by file name, a function that runs that file's module (once,
+ * when first asked, as a require() of the file would) and returns its exports as the file's
+ * own: the loader's require() of a file of the pack. A file outside the pack is required through
+ * the loader as usual, import() included. The first line names the files.
  */
-const packFile = (what, dir, files) =>
-  `// ${what}: the files of this directory that this state machine of the age plugin protocol loads, as one file (see scripts/build.mjs)\n` +
-  files.map((f) => `exports[${JSON.stringify(f)}] = function (exports, require, module, __filename, __dirname) {\n${readFileSync(join(dir, f), 'utf8')}\n};\n`).join('');
+async function buildPack(name, mode, files) {
+  const lib = join(root, 'dist', 'lib', name);
+  const modules = pluginModules.get(name);
+  const inPack = new Set(files);
+  const r = await build({
+    stdin: { contents: `module.exports = {\n${files.map((f) => `  ${JSON.stringify(f)}: () => require(${JSON.stringify(`./${f}`)}),\n`).join('')}};\n`, loader: 'js', resolveDir: lib },
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    write: false,
+    legalComments: 'none',
+    logLevel: 'warning',
+    supported: { 'dynamic-import': false },
+    plugins: [
+      {
+        name: 'plugin-pack',
+        setup(b) {
+          b.onResolve({ filter: /^\.\/[\w.-]+\.cjs$/ }, (args) => (inPack.has(args.path.slice(2)) ? { path: args.path.slice(2), namespace: 'plugin-file' } : { path: args.path, external: true }));
+          b.onLoad({ filter: /.*/, namespace: 'plugin-file' }, (args) => ({ contents: modules.get(args.path), loader: 'js', resolveDir: lib }));
+        },
+      },
+    ],
+  });
+  const code = r.outputFiles[0].text;
+  const head = `// ${name} ${mode}: the files of this directory that this state machine of the age plugin protocol loads, as one bundle (see scripts/build.mjs): ${JSON.stringify(files)}\n`;
+  writeFileSync(join(lib, packFileName(mode)), asciiOnly(head + (code.includes('__kbImportMeta') ? `${cjsBanner}\n` : '') + code));
+}
 /** A plugin's executable, dist/<name>.cjs: its code is in lib/<name>/ (the entry <name>.cjs and its chunks), run by cachedLoader. */
 const pluginLoader = (name, pack = false) => cachedLoader(name, `./lib/${name}/${name}.cjs`, pack);
 /**
@@ -288,6 +324,8 @@ const pluginLazyLibraries = {
  * the loader, with their caches), import() becomes a require() on first use (code run by node:vm
  * has no module loader for import()).
  */
+/** Each plugin's files as esbuild's ES module output (before the CommonJS step), by file name: what its packs are bundled from. */
+const pluginModules = new Map();
 async function buildPlugin(file) {
   const name = basename(file, '.ts');
   const outdir = join(root, 'dist', 'lib', name);
@@ -303,6 +341,7 @@ async function buildPlugin(file) {
     write: false,
     plugins: [lazyNodeModule, pluginLazyLibraries, pcscliteByPath],
   });
+  pluginModules.set(name, new Map(r.outputFiles.map((f) => [basename(f.path), f.text])));
   mkdirSync(outdir, { recursive: true });
   const lazyUsed = new Set();
   for (const f of r.outputFiles) {
@@ -417,18 +456,19 @@ execFileSync(process.execPath, [join(root, 'build', 'docs.mjs'), join(root, 'dis
 // character, decoded from UTF-8 and scanned as such at every start. An escape is the same
 // character in a string, a template, a regular expression or an identifier, and changes nothing
 // in a comment. Before the code caches: V8 takes a cache only for the source it was made from.
-const NON_ASCII = /[^\x00-\x7f]/;
-const asciiOnly = (dir) => {
+const asciiOnly = (text) => text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+const asciiFiles = (dir) => {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, e.name);
-    if (e.isDirectory()) asciiOnly(path);
+    if (e.isDirectory()) asciiFiles(path);
     else if (e.isFile() && /\.[cm]?js$/.test(e.name)) {
       const text = readFileSync(path, 'utf8');
-      if (NON_ASCII.test(text)) writeFileSync(path, text.replace(new RegExp(NON_ASCII, 'g'), (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+      const ascii = asciiOnly(text);
+      if (ascii !== text) writeFileSync(path, ascii);
     }
   }
 };
-asciiOnly(join(root, 'dist'));
+asciiFiles(join(root, 'dist'));
 
 // The plugins' code caches, made by running each one as age does (scripts/codecache.ts).
 // A first run also lists the files each mode loads: what the protocol modes (identity-v1,
@@ -440,10 +480,9 @@ try {
   execFileSync(process.execPath, [join(root, 'build', 'codecache.mjs'), join(root, 'dist'), loadLists], { stdio: 'inherit' });
   for (const file of PLUGINS) {
     const name = basename(file, '.ts');
-    const lib = join(root, 'dist', 'lib', name);
     for (const mode of PACK_MODES) {
       const packed = [...new Set(readFileSync(join(loadLists, `${name}.${mode}`), 'utf8').split('\n').filter(Boolean))];
-      writeFileSync(join(lib, packFileName(mode)), packFile(`${name} ${mode}`, lib, packed));
+      await buildPack(name, mode, packed);
     }
     writeFileSync(cjsPath(file), pluginLoader(name, true), { mode: 0o755 });
   }

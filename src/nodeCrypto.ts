@@ -2,12 +2,12 @@
  * node:crypto, loaded on first use: requiring it sets up node's stream modules (milliseconds of a
  * one-shot command's start), which a command that never calls it does not need to pay for.
  */
-import { createRequire } from 'node:module';
+import { builtin } from './builtin.ts';
 
 let loaded: typeof import('node:crypto') | undefined;
 
 export function nodeCrypto(): typeof import('node:crypto') {
-  return (loaded ??= createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto'));
+  return (loaded ??= builtin('node:crypto'));
 }
 
 /**

@@ -53,7 +53,7 @@ function reachableDist(entries: string[]): Set<string> {
       if (existsSync(join(ROOT, target))) todo.push(target);
     }
     // a plugin's loader takes the files of each protocol mode it names from that mode's pack beside its entry (scripts/build.mjs cachedLoader)
-    const pack = /const entry = join\(__dirname, '\.\/(lib\/[^']+)\/[^/']+\.cjs'\);[\s\S]*\npack = (\[[^\]]*\])\.includes\(mode\) \? load\('([\w.-]+)' \+ mode \+ '([\w.-]+\.cjs)'\)/.exec(text);
+    const pack = /const entry = join\(__dirname, '\.\/(lib\/[^']+)\/[^/']+\.cjs'\);[\s\S]*\nif \((\[[^\]]*\])\.includes\(mode\)\) load\(\(pack = '([\w.-]+)' \+ mode \+ '([\w.-]+\.cjs)'\)\)/.exec(text);
     if (pack) for (const mode of JSON.parse(pack[2]!) as string[]) todo.push(`${dir}/${pack[1]}/${pack[3]}${mode}${pack[4]}`);
     // dist/<name>.cjs keeps its former name dist/<name>.mjs as a two-line shim that loads it.
     if (/^dist\/[^/]+\.cjs$/.test(file)) todo.push(file.replace(/\.cjs$/, '.mjs'));

@@ -5,8 +5,8 @@
  * or `<tmpdir>/keybridge-<uid>/agent.sock` when XDG_RUNTIME_DIR is unset.
  */
 import { chmodSync, lstatSync, mkdirSync, type Stats } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { builtin } from '../builtin.ts';
 
 export const SOCKET_ENV = 'KEYBRIDGE_AGENT_SOCK';
 /** Longest path a Unix socket address holds on Linux (sun_path is 108 bytes with the NUL). */
@@ -20,7 +20,8 @@ export function socketPath(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const named = env[SOCKET_ENV];
   if (named) return isAbsolute(named) ? named : resolve(cwd, named);
   if (env.XDG_RUNTIME_DIR && isAbsolute(env.XDG_RUNTIME_DIR)) return join(env.XDG_RUNTIME_DIR, 'keybridge', 'agent.sock');
-  return join(tmpdir(), `keybridge-${uid()}`, 'agent.sock');
+  // node:os only here: a plugin that imports this for its agent does not load it at start
+  return join(builtin('node:os').tmpdir(), `keybridge-${uid()}`, 'agent.sock');
 }
 
 export class AgentPathError extends Error {

@@ -4,12 +4,12 @@
  *   bw sync [--item NAME]…        write them into the workstation keys.txt, safely
  */
 import { mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { CliError, UsageError, parseCommandArgs, write, type Command, type Io } from './io.ts';
 import { HELP_OPTION, type CommandArgs } from '../term/spec.ts';
 import { excerpt } from '../text/excerpt.ts';
 import { defaultKeysTxt } from './validate.ts';
+import { builtin } from '../builtin.ts';
 
 const HELP = `Usage: keybridge bw <command> [options]
 
@@ -54,7 +54,7 @@ async function source(values: { serve?: string; export?: string }, io: Io) {
 }
 
 /** node:os, loaded only by `bw sync` (a `bw derive` does not pay for it). */
-const os = () => createRequire(import.meta.url)('node:os') as typeof import('node:os');
+const os = () => builtin('node:os');
 
 function shortHost(): string {
   return os().hostname().split('.')[0]!;

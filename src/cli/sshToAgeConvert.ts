@@ -3,7 +3,6 @@
  * input, bounded private-key input, atomic output.
  */
 import { closeSync, createReadStream, existsSync, openSync, readSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +12,7 @@ import { KeyConversionError } from '../ssh/errors.ts';
 import { prepareLargeConversion } from '../ssh/montgomery.ts';
 import { CliError, write, type Io } from './io.ts';
 import type { SshToAgeOptions } from './ssh-to-age.ts';
+import { builtin } from '../builtin.ts';
 
 /** A private key file is a few KiB; more is not a key (or is /dev/zero). */
 const MAX_PRIVATE_KEY_INPUT = 1 << 20;
@@ -277,7 +277,7 @@ type ToWorker = { chunk: Uint8Array } | { end: true };
 type FromWorker = { ready: true } | { taken: true } | { result: Omit<PublicResult, 'output'> & { output: string | { buffer: ArrayBuffer; offset: number; length: number }[] } };
 
 function workerThreads(): typeof import('node:worker_threads') {
-  return createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
+  return builtin('node:worker_threads');
 }
 
 /**

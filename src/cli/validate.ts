@@ -4,10 +4,10 @@
  * 2 the check could not run.
  */
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { CliError, UsageError, parseCommandArgs, write, type Command, type Io } from './io.ts';
 import { HELP_OPTION, type CommandArgs } from '../term/spec.ts';
+import { builtin } from '../builtin.ts';
 
 const HELP = `Usage: keybridge validate [REPO] [options]
 
@@ -54,7 +54,7 @@ Exit status: 0 everything corresponds, 1 problems found, 2 the check could not r
 export function defaultKeysTxt(env: NodeJS.ProcessEnv): string {
   if (env.SOPS_AGE_KEY_FILE) return env.SOPS_AGE_KEY_FILE;
   // node:os only without HOME: `bw derive`, which imports this, does not load it
-  return join(env.XDG_CONFIG_HOME || join(env.HOME || (createRequire(import.meta.url)('node:os') as typeof import('node:os')).homedir(), '.config'), 'sops', 'age', 'keys.txt');
+  return join(env.XDG_CONFIG_HOME || join(env.HOME || builtin('node:os').homedir(), '.config'), 'sops', 'age', 'keys.txt');
 }
 
 const spec = {

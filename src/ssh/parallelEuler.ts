@@ -10,8 +10,8 @@
  * can never take work from the next one. The workers run a few lines of code given as a string
  * (requiring node:crypto or the addon), so this works the same from source and from a bundle.
  */
-import { createRequire } from 'node:module';
 import type { Worker } from 'node:worker_threads';
+import { builtin } from '../builtin.ts';
 
 const CHUNK = 128;
 /** Values per batch the shared buffers hold (larger inputs are split into several batches). */
@@ -88,7 +88,7 @@ export type InlineRun = (input: Uint8Array, output: Uint8Array, flags: Uint8Arra
 export function workerCountFor(count: number): number {
   if (count < 2048) return 0;
   // node:os is loaded only here: a one-key conversion does not pay for it
-  const cores = (createRequire(import.meta.url)('node:os') as typeof import('node:os')).availableParallelism();
+  const cores = builtin('node:os').availableParallelism();
   if (cores < 2) return 0;
   return Math.min(cores - 1, Math.floor(count / 2048), 7);
 }
@@ -132,7 +132,7 @@ function poolFor(op: PoolOp, wanted: number): Pool {
   const p = pool;
   try {
     // Loaded on first use: a one-key conversion never starts a thread.
-    const threads = wanted > p.workers.length ? (createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads')) : undefined;
+    const threads = wanted > p.workers.length ? builtin('node:worker_threads') : undefined;
     while (threads && p.workers.length < wanted) {
       const w = new threads.Worker(WORKER_SOURCE, {
         eval: true,

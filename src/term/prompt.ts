@@ -5,9 +5,9 @@
  * Nothing typed is ever echoed or logged.
  */
 import { openSync, closeSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { ReadStream, WriteStream } from 'node:tty';
 import type { Readable, Writable } from 'node:stream';
+import { builtin } from '../builtin.ts';
 
 export { hasTerminal } from './terminal.ts';
 
@@ -167,7 +167,7 @@ export class LinePrompter implements Prompter {
 }
 
 /** node:tty, loaded when a terminal is opened: it brings node's net and stream modules, which a plugin start does not need. */
-const tty = () => createRequire(import.meta.url)('node:tty') as typeof import('node:tty');
+const tty = () => builtin('node:tty');
 
 /** The controlling terminal (/dev/tty) only, or null: for programs whose stdin carries data. */
 export function openTerminal(): Prompter | null {

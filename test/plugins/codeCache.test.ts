@@ -61,7 +61,8 @@ describe('plugin code cache', () => {
     const p = requests.find((r) => r.name === family)!;
     const exe = copy(name, (c) => c, `${name}-packed`);
     const lib = join(dir, `${name}-packed`, 'lib', name);
-    const packed = (mode: string) => [...readFileSync(join(lib, `start.${mode}.pack.cjs`), 'utf8').matchAll(/^exports\[("[\w.-]+")\] = function /gm)].map((m) => JSON.parse(m[1]!) as string);
+    // the pack's first line names its files
+    const packed = (mode: string) => JSON.parse(/: (\[.*\])$/m.exec(readFileSync(join(lib, `start.${mode}.pack.cjs`), 'utf8').split('\n', 1)[0]!)![1]!) as string[];
     const recipient = packed('recipient-v1');
     const identity = packed('identity-v1');
     expect(recipient).toContain(`${name}.cjs`);

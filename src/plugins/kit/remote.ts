@@ -30,6 +30,11 @@ export interface RemoteUnwrapResult {
 
 export interface RemoteUnwrap {
   /**
+   * Whether to hand an unwrap to it at all (asked once an unwrap is requested, so that a start
+   * that never unwraps does not look for the remote); absent means always.
+   */
+  available?(): boolean;
+  /**
    * The result of running the unwrap remotely, or undefined when that was not possible (no agent,
    * a dead or hung one, one that does not serve the family): the kit then unwraps here, exactly
    * as without it.
@@ -69,7 +74,7 @@ export async function unwrapRequest<I, P, R, D extends OpenDevice>(
   req: { identities: Decoded[]; files: Stanza[][] },
   env: UnwrapEnvironment & { remote?: RemoteUnwrap | undefined },
 ): Promise<RemoteUnwrapResult> {
-  if (env.remote) {
+  if (env.remote && (env.remote.available?.() ?? true)) {
     const interactive = typeof env.interactive === 'function' ? env.interactive() : (env.interactive ?? true);
     const r = await env.remote.unwrap(
       { family: family.name, identities: req.identities, files: req.files, interactive, skipNotFound: env.skipNotFound ?? false },
