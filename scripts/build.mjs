@@ -209,11 +209,11 @@ const { Script } = require('node:vm');
 const { basename, dirname, join } = require('node:path');
 const entry = join(__dirname, '${rel}');
 const dir = dirname(entry);
-// what is not a file beside the entry (built-ins, packages, addons) through node's require as the
-// entry would have it, made on first use; node's CommonJS Module class has createRequire
-// (require('node:module') would also load the ES module loader)
+// what is not a file beside the entry: a built-in through this file's require, anything else
+// (packages, addons) through node's require as the entry would have it, made on first use; node's
+// CommonJS Module class has createRequire (require('node:module') would also load the ES module loader)
 let entryRequire;
-const outside = (id) => (entryRequire ??= module.constructor.createRequire(entry))(id);
+const outside = (id) => (id.startsWith('node:') ? require(id) : (entryRequire ??= module.constructor.createRequire(entry))(id));
 const loaded = new Map();
 const own = (id) => (id.startsWith('./') ? load(id.slice(2)) : outside(id));
 ${pack ? '// the running protocol mode\'s pack (its exports run the files in it, by name)\nlet pack;\n' : ''}function load(file) {

@@ -4,7 +4,6 @@
  * dist/lib/…): the nearest directory above the calling module that holds the file.
  */
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -13,10 +12,16 @@ function addonRelativePath(name: string): string {
   return join('native', 'build', 'Release', `${name}.node`);
 }
 
-/** The addon's absolute path, or undefined when it is not built. */
-export function findAddon(name: string, from: string = import.meta.url): string | undefined {
+/**
+ * This module's directory: a CommonJS bundle's own __dirname, else from import.meta.url (which a
+ * CommonJS bundle would first build as a URL from its file name, at a one-shot command's start).
+ */
+const here = (): string => (typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url)));
+
+/** The addon's absolute path (searched from `from`, a file URL, default this module), or undefined when it is not built. */
+export function findAddon(name: string, from?: string): string | undefined {
   const rel = addonRelativePath(name);
-  let dir = dirname(fileURLToPath(from));
+  let dir = from === undefined ? here() : dirname(fileURLToPath(from));
   for (let i = 0; i < 5; i++) {
     const p = join(dir, rel);
     if (existsSync(p)) return p;
@@ -27,13 +32,23 @@ export function findAddon(name: string, from: string = import.meta.url): string 
   return undefined;
 }
 
+/** The addons opened so far, by path: an addon is opened once per process. */
+const opened = new Map<string, unknown>();
+
 /** The addon's exports, or why it is unavailable. */
 export function loadAddon<T>(name: string): { addon?: T; path?: string; reason?: string } {
   const rel = addonRelativePath(name);
   const path = findAddon(name);
   if (!path) return { reason: `the native addon (${rel}) is not built; build it with \`node scripts/build-native.mjs\` (needs a C compiler and the Node headers)` };
   try {
-    return { addon: createRequire(import.meta.url)(path) as T, path };
+    let addon = opened.get(path);
+    if (addon === undefined) {
+      // process.dlopen, what require() of a .node file runs, without node's module resolution
+      const m = { exports: {} };
+      process.dlopen(m, path);
+      opened.set(path, (addon = m.exports));
+    }
+    return { addon: addon as T, path };
   } catch (e) {
     return { path, reason: `the native addon ${path} cannot be loaded (${(e as Error).message}); rebuild it with \`node scripts/build-native.mjs\`` };
   }
