@@ -34,7 +34,6 @@
 #include <openssl/kdf.h>
 #include <openssl/obj_mac.h>
 #include <openssl/param_build.h>
-#include <limits.h>
 #include <stdint.h>
 #include <string.h>
 
