@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "napi_args.h"
+
 /* Keys per call: bounds the scratch memory (three numbers a key). */
 #define MAX_BATCH 8192
 #define MAX_BATCH_TEXT "8192"
@@ -35,17 +37,6 @@ static const unsigned char D_BE[32] = {
 static napi_value fail(napi_env env, const char *code, const char *msg) {
   napi_throw_error(env, code, msg);
   return NULL;
-}
-
-/* The bytes of a Uint8Array argument. */
-static int uint8_arg(napi_env env, napi_value v, unsigned char **data, size_t *len) {
-  bool is_typed = false;
-  if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed) return 0;
-  napi_typedarray_type type;
-  void *ptr = NULL;
-  if (napi_get_typedarray_info(env, v, &type, len, &ptr, NULL, NULL) != napi_ok || type != napi_uint8_array) return 0;
-  *data = ptr;
-  return 1;
 }
 
 /* Scratch numbers for one call; every pointer is NULL or owned. */

@@ -11,6 +11,12 @@
       "sources": ["bignum.c"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-fstack-protector-strong"],
       "defines": ["NAPI_VERSION=8"]
+    },
+    {
+      "target_name": "keybridge_openssl",
+      "sources": ["openssl.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-fstack-protector-strong"],
+      "defines": ["NAPI_VERSION=8"]
     }
   ]
 }

@@ -1,11 +1,14 @@
 // Builds the native addons with the node-gyp that ships with npm, against the local Node headers
-// only: nothing is downloaded. Two separate targets, each built on its own so that a failure of
-// one never costs the other:
+// only: nothing is downloaded. Three separate targets, each built on its own so that a failure of
+// one never costs the others:
 // - native/build/Release/keybridge_native.node (native/agent.c): the agent's peer check, locked
 //   memory, non-dumpable process; without it `keybridge agent` refuses to start and says why;
 // - native/build/Release/keybridge_bignum.node (native/bignum.c): ssh-to-age's batch point
 //   check and conversion through the OpenSSL BIGNUM functions node exports; without it large
-//   inputs convert through node:crypto and BigInt instead (same output, slower).
+//   inputs convert through node:crypto and BigInt instead (same output, slower);
+// - native/build/Release/keybridge_openssl.node (native/openssl.c): the few crypto operations of
+//   the age plugins' one-shot runs and of ssh-to-age -private-key / bw derive, on the OpenSSL node
+//   exports; without it they run through node:crypto (same output, milliseconds more start-up).
 // A failure is reported loudly but does not fail the install.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -17,21 +20,24 @@ const quiet = process.argv.includes('--quiet');
 
 const AGENT = 'keybridge_native';
 const BIGNUM = 'keybridge_bignum';
+const OPENSSL = 'keybridge_openssl';
+
+const CONSEQUENCE = {
+  [AGENT]: '  Everything works except `keybridge agent`, which refuses to start without it.\n',
+  [BIGNUM]: '  ssh-to-age works without it; only inputs of thousands of keys convert more slowly.\n',
+  [OPENSSL]: '  Everything works without it; the age plugins and ssh-to-age -private-key start a few milliseconds slower (node:crypto instead).\n',
+};
 
 function report(target, why) {
-  const what =
-    target === AGENT
-      ? '  Everything works except `keybridge agent`, which refuses to start without it.\n'
-      : '  ssh-to-age works without it; only inputs of thousands of keys convert more slowly.\n';
   process.stderr.write(
     `keybridge: native/build/Release/${target}.node was not built (${why}).\n` +
-      what +
+      CONSEQUENCE[target] +
       '  Needs a C compiler, make, python3 and the Node headers (Debian: build-essential, nodejs-dev or a nodedir); then run: node scripts/build-native.mjs\n',
   );
 }
 
 function fail(why) {
-  for (const t of [AGENT, BIGNUM]) report(t, why);
+  for (const t of [AGENT, BIGNUM, OPENSSL]) report(t, why);
   process.exit(0);
 }
 
@@ -70,7 +76,7 @@ function gypRun(args) {
 
 const configured = gypRun(['clean']) ?? gypRun(['configure']);
 if (configured) fail(configured);
-for (const target of [AGENT, BIGNUM]) {
+for (const target of [AGENT, BIGNUM, OPENSSL]) {
   const why = gypRun(['build', target]);
   if (why) report(target, why);
 }

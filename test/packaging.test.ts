@@ -69,7 +69,7 @@ describe('npm pack', () => {
   it('ships no compiled native code and no build directories', () => {
     expect(files.filter((f) => /\.(so|o|node|a|dylib|dll)$/.test(f) || /(^|\/)build\//.test(f))).toEqual([]);
     // the sources the install script compiles are there
-    expect(files).toEqual(expect.arrayContaining(['native/Makefile', 'native/nodelay.c', 'native/binding.gyp', 'native/agent.c', 'native/bignum.c']));
+    expect(files).toEqual(expect.arrayContaining(['native/Makefile', 'native/nodelay.c', 'native/binding.gyp', 'native/agent.c', 'native/bignum.c', 'native/openssl.c', 'native/napi_args.h']));
   });
 
   it('ships sources and bundles, not tests, benchmarks or development scripts', () => {
@@ -151,8 +151,8 @@ describe('installing the tarball (npm ci, offline, from npm’s cache)', () => {
     // the install scripts ran: pcsclite compiled, the rig's preload compiled from native/
     expect(existsSync(join(app, 'node_modules/pcsclite/build/Release/pcsclite.node'))).toBe(true);
     expect(existsSync(join(app, 'node_modules/keybridge/native/libnodelay.so'))).toBe(true);
-    // and both addons (the agent's; ssh-to-age's batch conversion), each its own target
-    for (const addon of ['keybridge_native', 'keybridge_bignum']) {
+    // and the three addons (the agent's; ssh-to-age's batch conversion; the start paths' OpenSSL calls), each its own target
+    for (const addon of ['keybridge_native', 'keybridge_bignum', 'keybridge_openssl']) {
       expect(existsSync(join(app, `node_modules/keybridge/native/build/Release/${addon}.node`)), addon).toBe(true);
     }
     const version = execFileSync(join(app, 'node_modules/.bin/keybridge'), ['version'], { encoding: 'utf8' });

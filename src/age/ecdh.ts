@@ -1,37 +1,26 @@
 /**
  * The ephemeral side of the Diffie-Hellman wraps (`piv-p256`, `picohsm`, `X25519`) on node's own
- * OpenSSL (node:crypto). The JS curve code builds its precomputed tables on first use, which
- * costs a one-shot `age -e` to a plugin recipient tens of milliseconds; OpenSSL has them built in.
- * OpenSSL checks the peer point (on the curve, not the identity) and refuses an all-zero X25519
- * output; callers have checked the recipient's encoding before.
+ * OpenSSL (src/openssl.ts: the native addon, else node:crypto). The JS curve code builds its
+ * precomputed tables on first use, which costs a one-shot `age -e` to a plugin recipient tens of
+ * milliseconds; OpenSSL has them built in. OpenSSL checks the peer point (on the curve, not the
+ * identity) and refuses an all-zero X25519 output; callers have checked the recipient's encoding
+ * before.
  */
-import { createCipheriv, createECDH, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, type KeyObject } from 'node:crypto';
+import { openssl, type KeyAgreement } from '../openssl.ts';
 
-export interface EphemeralEcdh {
-  /** The ephemeral public key (P-256: SEC1, compressed or not as asked; X25519: 32 bytes). */
-  readonly publicKey: Uint8Array;
-  /** The shared secret (P-256: the x-coordinate, 32 bytes; X25519: the 32-byte output). */
-  readonly shared: Uint8Array;
-}
-
-const bytes = (b: Buffer) => new Uint8Array(b.buffer, b.byteOffset, b.length);
+export type EphemeralEcdh = KeyAgreement;
 
 /**
  * ECDH on P-256 with a fresh ephemeral key (or `ephemeralScalar`, for test vectors) towards
  * `peer` (33 or 65 bytes); throws RangeError when `peer` is not a point of the curve.
  */
 export function p256EphemeralEcdh(peer: Uint8Array, compressed: boolean, ephemeralScalar?: Uint8Array): EphemeralEcdh {
-  const ecdh = createECDH('prime256v1');
-  if (ephemeralScalar) ecdh.setPrivateKey(ephemeralScalar);
-  else ecdh.generateKeys();
-  let shared: Buffer;
-  try {
-    shared = ecdh.computeSecret(peer);
-  } catch {
-    throw new RangeError('Invalid P-256 public key');
-  }
-  return { publicKey: bytes(ecdh.getPublicKey(null, compressed ? 'compressed' : 'uncompressed')), shared: bytes(shared) };
+  const r = openssl().p256Ecdh(peer, compressed, ephemeralScalar);
+  if (!r) throw new RangeError('Invalid P-256 public key');
+  return r;
 }
+
+const ZERO_NONCE = new Uint8Array(12);
 
 /**
  * The body of a wrap (age's X25519 stanza and the stanzas built like it): ChaCha20-Poly1305 with
@@ -40,20 +29,14 @@ export function p256EphemeralEcdh(peer: Uint8Array, compressed: boolean, ephemer
  * interpreted in a one-shot process).
  */
 export function sealWrappedKey(fileKey: Uint8Array, shared: Uint8Array, salt: Uint8Array, info: Uint8Array): Uint8Array {
-  const key = new Uint8Array(hkdfSync('sha256', shared, salt, info, 32));
-  const c = createCipheriv('chacha20-poly1305', key, new Uint8Array(12), { authTagLength: 16 });
-  return bytes(Buffer.concat([c.update(fileKey), c.final(), c.getAuthTag()]));
+  const o = openssl();
+  const key = o.hkdfSha256(shared, salt, info, 32);
+  try {
+    return o.chacha20Poly1305Seal(key, ZERO_NONCE, fileKey);
+  } finally {
+    key.fill(0);
+  }
 }
-
-// An X25519 private key as DER (RFC 8410): the fixed prefix of a PKCS#8 key, for a given scalar.
-const X25519_PKCS8 = Buffer.from('302e020100300506032b656e04220420', 'hex');
-
-/**
- * Raw X25519 public keys in and out as JWK (RFC 8037 OKP): node hands those to OpenSSL as raw
- * keys, where DER would first set up OpenSSL's encoders and decoders (milliseconds of a one-shot wrap).
- */
-const x25519Public = (key: Uint8Array): KeyObject => createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(key).toString('base64url') }, format: 'jwk' });
-const rawPublic = (key: KeyObject): Uint8Array => bytes(Buffer.from(createPublicKey(key).export({ format: 'jwk' }).x!, 'base64url'));
 
 /**
  * X25519 with a fresh ephemeral key (or `ephemeralScalar`) towards the 32-byte `peer`; throws
@@ -61,15 +44,7 @@ const rawPublic = (key: KeyObject): Uint8Array => bytes(Buffer.from(createPublic
  */
 export function x25519EphemeralEcdh(peer: Uint8Array, ephemeralScalar?: Uint8Array): EphemeralEcdh {
   if (peer.length !== 32) throw new RangeError('an X25519 public key is 32 bytes');
-  const privateKey = ephemeralScalar
-    ? createPrivateKey({ key: Buffer.concat([X25519_PKCS8, ephemeralScalar]), format: 'der', type: 'pkcs8' })
-    : generateKeyPairSync('x25519').privateKey;
-  let shared: Buffer;
-  try {
-    shared = diffieHellman({ privateKey, publicKey: x25519Public(peer) });
-  } catch {
-    throw new RangeError('X25519 output is all zero (low-order public key)');
-  }
-  if (shared.every((b) => b === 0)) throw new RangeError('X25519 output is all zero (low-order public key)');
-  return { publicKey: rawPublic(privateKey), shared: bytes(shared) };
+  const r = openssl().x25519(peer, ephemeralScalar);
+  if (!r) throw new RangeError('X25519 output is all zero (low-order public key)');
+  return r;
 }

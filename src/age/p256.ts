@@ -1,23 +1,14 @@
 /**
  * P-256 point helpers shared by every recipient type over P-256 (`piv-p256`, `p256tag`, the
  * SmartCard-HSM's): SEC1 compression with validation, and constant-length byte comparison.
- * Points are checked and converted by node's OpenSSL (a JS curve builds its tables when first
- * loaded, milliseconds of a plugin's start). Accepted are exactly the SEC1 encodings the JS curve
- * takes: 33 bytes 02/03 ‖ X or 65 bytes 04 ‖ X ‖ Y, with X, Y below the field prime, of a point
- * on the curve (not the hybrid 06/07 form OpenSSL would also read).
+ * Points are checked and converted by node's OpenSSL (src/openssl.ts; a JS curve builds its tables
+ * when first loaded, milliseconds of a plugin's start). Accepted are exactly the SEC1 encodings the
+ * JS curve takes: 33 bytes 02/03 ‖ X or 65 bytes 04 ‖ X ‖ Y, with X, Y below the field prime, of a
+ * point on the curve (not the hybrid 06/07 form OpenSSL would also read).
  */
-import { nodeCrypto } from '../nodeCrypto.ts';
+import { openssl } from '../openssl.ts';
 
-function convert(point: Uint8Array, form: 'compressed' | 'uncompressed'): Uint8Array | null {
-  const sec1 = (point.length === 33 && (point[0] === 2 || point[0] === 3)) || (point.length === 65 && point[0] === 4);
-  if (!sec1) return null;
-  try {
-    const b = nodeCrypto().ECDH.convertKey(point, 'prime256v1', undefined, undefined, form) as Buffer;
-    return new Uint8Array(b.buffer, b.byteOffset, b.length);
-  } catch {
-    return null;
-  }
-}
+const convert = (point: Uint8Array, form: 'compressed' | 'uncompressed'): Uint8Array | null => openssl().p256Convert(point, form === 'compressed');
 
 /** Whether `point` is a valid compressed (33-byte) or uncompressed (65-byte) P-256 point. */
 export function isP256Point(point: Uint8Array): boolean {

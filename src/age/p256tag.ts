@@ -11,7 +11,7 @@
  */
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { base64nopad } from '@scure/base';
-import { hkdfExtractSha256, sha256 } from '../nodeCrypto.ts';
+import { hkdfExtractSha256, sha256 } from '../openssl.ts';
 import { isP256Point, uncompressP256 } from './p256.ts';
 import { dhkemP256SharedSecret, hpkeBaseContext, KEM_DHKEM_P256_HKDF_SHA256 } from './hpke.ts';
 
@@ -49,7 +49,7 @@ export function p256TagMatchesRecipientTag(stanza: P256TagStanza, recipientTag: 
   const ikm = new Uint8Array(69);
   ikm.set(stanza.enc, 0);
   ikm.set(recipientTag, 65);
-  // before any card operation: node's HMAC (node:crypto is loaded for the point check anyway)
+  // before any card operation: OpenSSL's HMAC (src/openssl.ts, which the point check uses too)
   const t = hkdfExtractSha256(LABEL, ikm).subarray(0, 4);
   return t.every((v, i) => v === stanza.tag[i]);
 }

@@ -4,7 +4,7 @@
  * Other modules (bitwarden/, repo/) call the single-key functions; line handling is in
  * lines.ts and private key containers in privateKey.ts.
  */
-import { nodeCrypto } from '../nodeCrypto.ts';
+import { openssl } from '../openssl.ts';
 import { bech32 } from '@scure/base';
 import { excerpt } from '../text/excerpt.ts';
 import { KeyConversionError } from './errors.ts';
@@ -44,9 +44,7 @@ export function ed25519PublicKeysToAgeRecipients(pubs: readonly Uint8Array[]): (
  */
 export function ed25519SeedToX25519Scalar(seed: Uint8Array): Uint8Array {
   if (seed.length !== 32) throw new KeyConversionError(`ed25519 seed must be 32 bytes, got ${seed.length}`, 'MALFORMED_PRIVATE_KEY');
-  // crypto.hash (node ≥ 20.12) hashes in one call, without a Hash object (a fraction of a millisecond at start)
-  const { hash, createHash } = nodeCrypto();
-  const digest = hash ? hash('sha512', seed, 'buffer') : createHash('sha512').update(seed).digest();
+  const digest = openssl().sha512(seed);
   try {
     return Uint8Array.from(digest.subarray(0, 32));
   } finally {

@@ -10,6 +10,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { nodeCrypto } from '../nodeCrypto.ts';
+import { openssl } from '../openssl.ts';
 import { createRequire } from 'node:module';
 import { chacha20orig } from '@noble/ciphers/chacha.js';
 import { poly1305 } from '@noble/ciphers/_poly1305.js';
@@ -245,16 +246,9 @@ function parsePrivateSection(section: Uint8Array, encrypted: boolean): { seed: U
   return { seed, publicKey: Uint8Array.from(pub) };
 }
 
-const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
-
-/** The Ed25519 public key of a 32-byte seed, computed by OpenSSL (node:crypto). */
+/** The Ed25519 public key of a 32-byte seed, computed by OpenSSL (src/openssl.ts). */
 export function ed25519PublicKeyOfSeed(seed: Uint8Array): Uint8Array {
-  const der = Buffer.concat([PKCS8_ED25519_PREFIX, seed]);
-  try {
-    return ed25519PublicKeyOf(nodeCrypto().createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }));
-  } finally {
-    der.fill(0);
-  }
+  return openssl().ed25519PublicKey(seed);
 }
 
 function ed25519PublicKeyOf(key: KeyObject): Uint8Array {

@@ -13,7 +13,7 @@
  * identities) means: a P-256 key on any device. Keys are found by label first, then by id, as
  * pinpox does.
  */
-import { sha256 } from '../../nodeCrypto.ts';
+import { sha256 } from '../../openssl.ts';
 import { bech32Decode, bech32Encode } from '../../age/bech32.ts';
 import { PicoHsmError } from './errors.ts';
 

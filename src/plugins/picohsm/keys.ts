@@ -15,7 +15,7 @@
  * when a stanza's tag has named the key. The key's CV request says it is one (holder reference
  * `KBAPQ…` instead of `KBAGE…`), so classic keys cost no extra read.
  */
-import { randomBytes } from 'node:crypto';
+import { nodeCrypto } from '../../nodeCrypto.ts';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bech32Encode } from '../../age/bech32.ts';
 /** HRP of `age1tagpq1…` (as age/pqKeys.ts, which loads ML-KEM; kept out of the decryption path). */
@@ -140,7 +140,7 @@ export async function generateAgeKey(session: ScHsmSession, opts: { label: strin
   await session.writeKeyDescription(keyId, encodeEcPrkd({ label: opts.label, id: pkcsId, usage: Usage.DERIVE, keyRef: keyId, fieldSize: opts.keyType === 'p256' ? 256 : 255 }));
   let pq: AgeKey['pq'];
   if (opts.pq) {
-    const seed = new Uint8Array(randomBytes(64));
+    const seed = new Uint8Array(nodeCrypto().randomBytes(64));
     try {
       const { mlkemFromSeed } = await import('../../age/hybridKem.ts');
       const { encapsulationKey } = mlkemFromSeed(seed);

@@ -7,7 +7,7 @@
  * X25519 keys as plain `age1…` (32 bytes).
  */
 import { compressP256, isP256Point } from '../../age/p256.ts';
-import { sha256 } from '../../nodeCrypto.ts';
+import { sha256 } from '../../openssl.ts';
 import { bech32Decode, bech32Encode } from '../../age/bech32.ts';
 import { PicoHsmError } from './errors.ts';
 

@@ -6,7 +6,7 @@
  * The recipient tag (stored in identity stubs and written in `piv-p256` stanzas) is
  * SHA-256(compressed point)[0..4].
  */
-import { sha256 } from '../../nodeCrypto.ts';
+import { sha256 } from '../../openssl.ts';
 import { bech32Decode, bech32Encode } from '../../age/bech32.ts';
 import { compressP256 as compress, isP256Point } from '../../age/p256.ts';
 import { YubiKeyError } from './errors.ts';

@@ -1,8 +1,9 @@
 /**
  * PIV management-key block encryption for mutual authentication (one ECB block; TDES 3-key EDE
- * or AES-128/192/256), through node:crypto.
+ * or AES-128/192/256), through node:crypto (loaded on first use: a session that never
+ * authenticates with the management key does not load it).
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { nodeCrypto } from '../../nodeCrypto.ts';
 import { MgmtKeyAlgorithm } from './constants.ts';
 import { PivError } from './errors.ts';
 
@@ -35,6 +36,7 @@ function block(encrypt: boolean, alg: MgmtKeyAlgorithm, key: Uint8Array, data: U
   const spec = mgmtKeySpec(alg);
   if (key.length !== spec.keyLength) throw new PivError('BAD_INPUT', `A ${mgmtKeyAlgorithmName(alg)} management key is ${spec.keyLength} bytes`);
   if (data.length !== spec.blockSize) throw new PivError('BAD_INPUT', 'management key challenge has the wrong size');
+  const { createCipheriv, createDecipheriv } = nodeCrypto();
   const c = encrypt ? createCipheriv(spec.cipher, key, null) : createDecipheriv(spec.cipher, key, null);
   c.setAutoPadding(false);
   return new Uint8Array(Buffer.concat([c.update(data), c.final()]));
@@ -44,9 +46,9 @@ export const encryptBlock = (alg: MgmtKeyAlgorithm, key: Uint8Array, data: Uint8
 export const decryptBlock = (alg: MgmtKeyAlgorithm, key: Uint8Array, data: Uint8Array): Uint8Array => block(false, alg, key, data);
 
 export function randomChallenge(alg: MgmtKeyAlgorithm): Uint8Array {
-  return new Uint8Array(randomBytes(mgmtKeySpec(alg).blockSize));
+  return new Uint8Array(nodeCrypto().randomBytes(mgmtKeySpec(alg).blockSize));
 }
 
 export function randomMgmtKey(alg: MgmtKeyAlgorithm): Uint8Array {
-  return new Uint8Array(randomBytes(mgmtKeySpec(alg).keyLength));
+  return new Uint8Array(nodeCrypto().randomBytes(mgmtKeySpec(alg).keyLength));
 }
