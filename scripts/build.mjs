@@ -275,7 +275,8 @@ async function buildPack(name, mode, files) {
       {
         name: 'plugin-pack',
         setup(b) {
-          b.onResolve({ filter: /^\.\/[\w.-]+\.cjs$/ }, (args) => (inPack.has(args.path.slice(2)) ? { path: args.path.slice(2), namespace: 'plugin-file' } : { path: args.path, external: true }));
+          // everything else stays what it was in the files (node-hid, the addons, node's built-ins, the other files beside them)
+          b.onResolve({ filter: /.*/ }, (args) => (args.path.startsWith('./') && inPack.has(args.path.slice(2)) ? { path: args.path.slice(2), namespace: 'plugin-file' } : { path: args.path, external: true }));
           b.onLoad({ filter: /.*/, namespace: 'plugin-file' }, (args) => ({ contents: modules.get(args.path), loader: 'js', resolveDir: lib }));
         },
       },

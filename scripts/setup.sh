@@ -44,10 +44,10 @@ fi
 node scripts/build.mjs
 if [ -f native/Makefile ]; then make -s -C native; fi
 # The addons (the agent's peer credentials, locked memory, non-dumpable process; ssh-to-age's batch
-# point conversion): rebuilt when a source changes.
+# point conversion; the start paths' crypto on node's OpenSSL): rebuilt when a source changes.
 stale=0
-for pair in keybridge_native:agent.c keybridge_bignum:bignum.c; do
+for pair in keybridge_native:agent.c keybridge_bignum:bignum.c keybridge_openssl:openssl.c; do
   addon=native/build/Release/${pair%%:*}.node src=native/${pair#*:}
-  if [ ! -f "$addon" ] || [ "$src" -nt "$addon" ] || [ native/binding.gyp -nt "$addon" ]; then stale=1; fi
+  if [ ! -f "$addon" ] || [ "$src" -nt "$addon" ] || [ native/binding.gyp -nt "$addon" ] || [ native/napi_args.h -nt "$addon" ]; then stale=1; fi
 done
 if [ "$stale" = 1 ]; then node scripts/build-native.mjs --quiet; fi

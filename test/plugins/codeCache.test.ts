@@ -70,6 +70,12 @@ describe('plugin code cache', () => {
     // a wrap reads none of the code that only an unwrap runs (the PC/SC families' card access)
     expect(recipient.filter((f) => f.startsWith('pcsc'))).toEqual([]);
     if (family === 'yubikey' || family === 'picohsm') expect(identity.filter((f) => f.startsWith('pcsc')).length).toBeGreaterThan(0);
+    // the pack bundles the files and nothing else: every library module in it was in one of them
+    const libraries = (text: string) => new Set([...text.matchAll(/^\s*\/\/ (node_modules\/\S+)$/gm)].map((m) => m[1]!));
+    for (const mode of ['recipient-v1', 'identity-v1']) {
+      const inFiles = new Set(packed(mode).flatMap((f) => [...libraries(readFileSync(join(lib, f), 'utf8'))]));
+      expect([...libraries(readFileSync(join(lib, `start.${mode}.pack.cjs`), 'utf8'))].filter((l) => !inFiles.has(l)), mode).toEqual([]);
+    }
     for (const f of new Set([...recipient, ...identity])) rmSync(join(lib, f)), rmSync(join(lib, `${f}.cache`), { force: true });
     const shape = (s: string) => s.replace(/^(-> recipient-stanza 0 \S+)( \S+)*\n[A-Za-z0-9+/\n]+/gm, '$1');
     for (const [mode, input] of [['recipient-v1', p.recipientV1], ['identity-v1', p.identityV1]] as const) {
@@ -79,6 +85,22 @@ describe('plugin code cache', () => {
     }
     // the files stay beside the pack for the other modes
     expect((await run(process.execPath, [exe, '--help'])).code).not.toBe(0);
+  });
+
+  it.each(['fido2-hmac', 'fido2prf'])('age-plugin-%s: from its packs, looks for FIDO2 keys over USB HID through node-hid (none here)', async (family) => {
+    const name = `age-plugin-${family}`;
+    const p = requests.find((r) => r.name === family)!;
+    const env: NodeJS.ProcessEnv = { ...noCardEnv(dir) };
+    delete env.KEYBRIDGE_FIDO2_TCP;
+    const messages = (out: string) => [...out.matchAll(/^-> error \S+(?: \d+)?\n((?:[A-Za-z0-9+/]+\n)*)/gm)].map((m) => Buffer.from(m[1]!.replace(/\n/g, ''), 'base64').toString());
+    for (const [mode, input] of [['recipient-v1', p.recipientV1], ['identity-v1', p.identityV1]] as const) {
+      const r = await runPlugin([join(DIST, `${name}.cjs`), `--age-plugin=${mode}`], input, env);
+      expect(r.status, mode).toBe(0);
+      expect(r.stderr, mode).toBe('');
+      // node-hid found its addon and no key: skipped (fido2-hmac's identity), or the plugin's own "no key" answer
+      for (const m of messages(r.stdout)) expect(m, mode).not.toMatch(/binding|Cannot find module|node-hid/i);
+      if (family === 'fido2-hmac' && mode === 'identity-v1') expect(r.stdout).toBe('-> done\n\n');
+    }
   });
 
   it('the JavaScript in dist is ASCII (V8 holds any other source as two bytes per character)', () => {
