@@ -6,7 +6,8 @@
  * fido2prf, whose identities are symmetric, is given an identity and runs until its first key
  * access, with no key there); identity-v1 is given an identity and a stanza for it and runs until
  * its first card access, which finds no card here (no pcscd socket, no FIDO2 key), so the
- * plugin answers without a file key.
+ * plugin answers without a file key. The FIDO2 plugins' rows are also run over USB HID (node-hid,
+ * as people run them) when no FIDO2 key is plugged in.
  *
  * Two baselines: `node -e 0` run by spawnSync, as every other command is, and for the plugin
  * rows also the least a plugin does, run by the same harness as the plugins (scripts/
@@ -29,6 +30,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { noCardEnv, pluginRequests, runPlugin } from '../scripts/pluginRequests.ts';
@@ -62,6 +64,16 @@ delete process.env.NODE_EXTRA_CA_CERTS;
 delete process.env.KEYBRIDGE_BENCH_EXTRA_CA_CERTS;
 const noCard = noCardEnv(dir);
 const plugins = await pluginRequests();
+/**
+ * The FIDO2 plugins as people run them look for keys over USB HID (node-hid); noCardEnv points
+ * them at a closed TCP port instead (the transport of the virtual authenticator), which loads
+ * node's net and stream modules. Their protocol rows are also run over USB HID when node-hid
+ * finds no FIDO2 key here (with one plugged in, the rows would talk to it: they are left out).
+ */
+const { FIDO_USAGE_PAGE } = await import('../src/transport/hid/nodeHid.ts');
+const hidKeys = (createRequire(import.meta.url)('node-hid') as { devices(): { usagePage?: number }[] }).devices().filter((d) => d.usagePage === FIDO_USAGE_PAGE).length;
+const noCardHid: NodeJS.ProcessEnv = { ...noCard };
+delete noCardHid.KEYBRIDGE_FIDO2_TCP;
 
 /** The least a plugin does: read phase 1 (up to its `-> done`), answer `-> done`, read stdin to its end (read(2), no streams). */
 const MINIMAL_PLUGIN = "const fs=require('fs');const b=Buffer.alloc(65536);let s='';for(let n;(n=fs.readSync(0,b))>0&&!(s+=b.latin1Slice(0,n)).includes('\\n-> done\\n\\n'););fs.writeSync(1,'-> done\\n\\n');while(fs.readSync(0,b)>0);";
@@ -104,6 +116,13 @@ const cases: Case[] = [
       { name: `age-plugin-${p.name} --help`, args: [exe, '--help'], expect: /^Usage/, ...(p.helpOnStderr ? { stderr: true } : {}) },
       { name: `age-plugin-${p.name} recipient-v1`, args: [exe, '--age-plugin=recipient-v1'], input: p.recipientV1, env: noCard, plugin: true, expect: p.recipientReply },
       { name: `age-plugin-${p.name} identity-v1`, args: [exe, '--age-plugin=identity-v1'], input: p.identityV1, env: noCard, plugin: true, expect: /^-> / },
+      ...(p.name.startsWith('fido2') && hidKeys === 0
+        ? [
+            // fido2prf's recipient-v1 is given an identity: it looks for the key too
+            ...(p.name === 'fido2prf' ? [{ name: `age-plugin-${p.name} recipient-v1, USB HID`, args: [exe, '--age-plugin=recipient-v1'], input: p.recipientV1, env: noCardHid, plugin: true, expect: p.recipientReply }] : []),
+            { name: `age-plugin-${p.name} identity-v1, USB HID`, args: [exe, '--age-plugin=identity-v1'], input: p.identityV1, env: noCardHid, plugin: true, expect: /^-> / },
+          ]
+        : []),
     ];
   }),
 ];
@@ -130,6 +149,7 @@ for (let r = 0; r < ROUNDS; r++) for (const c of cases) best.set(c.name, Math.mi
 const base = best.get('node -e 0')!;
 const harness = best.get(HARNESS_BASE)!;
 console.log(`start-up, best wall time of ${ROUNDS} interleaved rounds, without NODE_EXTRA_CA_CERTS; ratio to node -e 0 (spawnSync); plugin protocol rows also to a minimal plugin in the same harness (async spawn, ok/done round trips)`);
+if (hidKeys > 0) console.log(`  (${hidKeys} FIDO2 key${hidKeys > 1 ? 's' : ''} plugged in: the FIDO2 plugins' USB HID rows are left out)`);
 for (const c of cases) {
   const ms = best.get(c.name)!;
   const vsHarness = c.plugin && c.name !== HARNESS_BASE ? `  ${(ms / harness).toFixed(2)}× harness` : '';
