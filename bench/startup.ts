@@ -25,6 +25,9 @@
  * ratio. When it is set (here, or by scripts/bench.sh through KEYBRIDGE_BENCH_EXTRA_CA_CERTS),
  * `node -e 0` with it is one more row, so its cost is in the figures.
  *
+ * With valgrind, each row is then run once more under callgrind for its instruction count, a
+ * figure that does not drift with the machine's load.
+ *
  *   npx tsx bench/startup.ts [ROUNDS]     (default 15)
  */
 import { spawnSync } from 'node:child_process';
@@ -143,15 +146,43 @@ async function once(c: Case): Promise<number> {
   return wall;
 }
 
+/**
+ * The instructions one run executes, every thread of the process (valgrind's callgrind, which
+ * counts instructions rather than time: the same count whatever else the machine does, so the
+ * ratios of this column repeat from run to run where wall times drift). V8's hash seed is fixed
+ * (--random-seed) so that its hash tables, and with them the count, do not vary between runs.
+ * Undefined without valgrind.
+ */
+const CALLGRIND = ['valgrind', '--tool=callgrind', '--callgrind-out-file=/dev/null'];
+const hasValgrind = spawnSync('valgrind', ['--version']).status === 0;
+async function instructions(c: Case): Promise<number | undefined> {
+  if (!hasValgrind) return undefined;
+  const args = ['--random-seed=1', ...c.args];
+  const r = c.plugin
+    ? await runPlugin(args, String(c.input ?? ''), c.env ?? process.env, CALLGRIND)
+    : (({ status, stdout, stderr }) => ({ status, stdout: stdout.toString(), stderr: stderr.toString() }))(spawnSync(CALLGRIND[0]!, [...CALLGRIND.slice(1), process.execPath, ...args], { input: c.input ?? new Uint8Array(0), env: c.env ?? process.env, maxBuffer: 1 << 22 }));
+  const count = /Collected : (\d+)/.exec(r.stderr);
+  // valgrind's own lines start with ==PID==
+  check(c, r.status, r.stdout, r.stderr.replace(/^==\d+==.*\n/gm, ''));
+  if (!count) throw new Error(`${c.name}: no instruction count from valgrind: ${r.stderr.slice(-300)}`);
+  return Number(count[1]);
+}
+
 const best = new Map<string, number>(cases.map((c) => [c.name, Infinity]));
 for (const c of cases) await once(c); // warm the page cache
 for (let r = 0; r < ROUNDS; r++) for (const c of cases) best.set(c.name, Math.min(best.get(c.name)!, await once(c)));
+const counts = new Map<string, number | undefined>();
+for (const c of cases) counts.set(c.name, c.env?.NODE_EXTRA_CA_CERTS ? undefined : await instructions(c));
 const base = best.get('node -e 0')!;
 const harness = best.get(HARNESS_BASE)!;
+const baseCount = counts.get('node -e 0');
 console.log(`start-up, best wall time of ${ROUNDS} interleaved rounds, without NODE_EXTRA_CA_CERTS; ratio to node -e 0 (spawnSync); plugin protocol rows also to a minimal plugin in the same harness (async spawn, ok/done round trips)`);
+console.log(hasValgrind ? '  then the instructions of one run (callgrind) and their ratio to those of node -e 0: the same in every run' : '  (no valgrind: the instruction counts are left out)');
 if (hidKeys > 0) console.log(`  (${hidKeys} FIDO2 key${hidKeys > 1 ? 's' : ''} plugged in: the FIDO2 plugins' USB HID rows are left out)`);
 for (const c of cases) {
   const ms = best.get(c.name)!;
   const vsHarness = c.plugin && c.name !== HARNESS_BASE ? `  ${(ms / harness).toFixed(2)}× harness` : '';
-  console.log(`  ${c.name.padEnd(44)} ${ms.toFixed(1).padStart(6)} ms  ${(ms / base).toFixed(2)}×${vsHarness}`);
+  const n = counts.get(c.name);
+  const ir = n !== undefined && baseCount ? `   ${(n / 1e6).toFixed(1).padStart(6)} M instr  ${(n / baseCount).toFixed(2)}×` : '';
+  console.log(`  ${c.name.padEnd(44)} ${ms.toFixed(1).padStart(6)} ms  ${(ms / base).toFixed(2)}×${(vsHarness || ' '.repeat(15)).padEnd(15)}${ir}`);
 }

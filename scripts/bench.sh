@@ -13,6 +13,7 @@ if [ -n "${NODE_EXTRA_CA_CERTS:-}" ]; then
   export KEYBRIDGE_BENCH_EXTRA_CA_CERTS="$NODE_EXTRA_CA_CERTS"
   unset NODE_EXTRA_CA_CERTS
 fi
+command -v valgrind >/dev/null || echo "valgrind not found: bench/startup.ts prints no instruction counts (Debian: apt-get install valgrind)"
 # start-up first: it is the figure most sensitive to what runs beside it
 for b in bench/startup.ts bench/*.ts; do
   [ -e "$b" ] || continue

@@ -73,12 +73,13 @@ export function noCardEnv(dir: string): NodeJS.ProcessEnv {
 /**
  * Runs `args` with node as age runs a plugin: `input` is phase 1, each request of the plugin is
  * answered `ok`, end of input after the plugin's `done`. Resolves with the exit status, the
- * outputs and the wall time in ms.
+ * outputs and the wall time in ms. `prefix` runs node under another program (valgrind).
  */
-export function runPlugin(args: string[], input: string, env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string; ms: number }> {
+export function runPlugin(args: string[], input: string, env: NodeJS.ProcessEnv, prefix: string[] = []): Promise<{ status: number | null; stdout: string; stderr: string; ms: number }> {
   return new Promise((resolve, reject) => {
     const start = process.hrtime.bigint();
-    const child = spawn(process.execPath, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const [command, ...rest] = [...prefix, process.execPath, ...args];
+    const child = spawn(command!, rest, { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     let seen = 0;
