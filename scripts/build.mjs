@@ -129,6 +129,43 @@ const pcscliteByPath = {
     });
   },
 };
+/**
+ * node-hid's JavaScript bundled into the plugins with its addon required by path, where node-hid
+ * ships the prebuilt one for this platform: its own lookup (pkg-prebuilds: a module of its own,
+ * node:os and a stat of each candidate path) and its node_modules resolution are most of what
+ * the FIDO2 plugins spend looking for a key over USB HID. Should that addon not be there or not
+ * load (a musl system, a local build), node-hid's own lookup runs as it is. The build fails if
+ * node-hid's code no longer has that lookup.
+ */
+const NODE_HID_LOOKUP = 'binding = require("pkg-prebuilds/bindings")(__dirname, options);';
+const nodeHidByPath = {
+  name: 'node-hid-by-path',
+  setup(b) {
+    b.onResolve({ filter: /^node-hid$/ }, () => ({ path: 'node-hid', namespace: 'node-hid-by-path' }));
+    b.onResolve({ filter: /^\.\/binding-options$/, namespace: 'node-hid-by-path' }, () => ({ path: createRequire(import.meta.url).resolve('node-hid/binding-options.js') }));
+    b.onResolve({ filter: /.*/, namespace: 'node-hid-by-path' }, (args) => ({ path: args.path, external: true }));
+    b.onLoad({ filter: /.*/, namespace: 'node-hid-by-path' }, () => {
+      const lib = readFileSync(createRequire(import.meta.url).resolve('node-hid/nodehid.js'), 'utf8');
+      if (lib.split(NODE_HID_LOOKUP).length !== 2) throw new Error(`node-hid/nodehid.js no longer loads its addon with ${NODE_HID_LOOKUP}: update nodeHidByPath in scripts/build.mjs`);
+      const body = lib
+        .replace(NODE_HID_LOOKUP, 'binding = bindingByPath(options);')
+        .replace('require("events")', 'require("node:events")')
+        .replace('require("util")', 'require("node:util")');
+      return {
+        loader: 'js',
+        resolveDir: root,
+        contents: [
+          'function bindingByPath(options) {',
+          '  const prebuilt = `node-hid/prebuilds/${options.name}-${process.platform}-${process.arch}/node-napi-v${options.napi_versions[0]}.node`;',
+          '  try { return require(prebuilt); } catch {}',
+          "  return require('pkg-prebuilds/bindings')(require('node:path').dirname(require.resolve('node-hid')), options);",
+          '}',
+          body,
+        ].join('\n'),
+      };
+    });
+  },
+};
 const executable = { ...common, banner: { js: '#!/usr/bin/env node\n' + banner }, plugins: [builtinsByRequire, pcscliteByPath] };
 const binPath = (file) => join(root, 'dist', basename(file, '.ts') + '.mjs');
 const cjsPath = (file) => join(root, 'dist', basename(file, '.ts') + '.cjs');
@@ -216,6 +253,7 @@ let entryRequire;
 const outside = (id) => (id.startsWith('node:') ? require(id) : (entryRequire ??= module.constructor.createRequire(entry))(id));
 const loaded = new Map();
 const own = (id) => (id.startsWith('./') ? load(id.slice(2)) : outside(id));
+own.resolve = (id) => (entryRequire ??= module.constructor.createRequire(entry)).resolve(id);
 ${pack ? '// the running protocol mode\'s pack (its exports run the files in it, by name)\nlet pack;\n' : ''}function load(file) {
   let m = loaded.get(file);
   if (m) return m.exports;
@@ -340,7 +378,7 @@ async function buildPlugin(file) {
     outExtension: { '.js': '.cjs' },
     splitting: true,
     write: false,
-    plugins: [lazyNodeModule, pluginLazyLibraries, pcscliteByPath],
+    plugins: [lazyNodeModule, pluginLazyLibraries, pcscliteByPath, nodeHidByPath],
   });
   pluginModules.set(name, new Map(r.outputFiles.map((f) => [basename(f.path), f.text])));
   mkdirSync(outdir, { recursive: true });
