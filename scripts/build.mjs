@@ -228,7 +228,7 @@ const subcommands = (dir) => ({
  * another node version or other flags, and then compiles as usual; a missing cache is the same.
  * With `pack` (the plugins), how age runs a plugin — a lone `--age-plugin=NAME`, every time —
  * takes the files that state machine loads from one file beside them, packFileName(NAME)
- * (packFile; one for each of PACK_MODES): one read and one cache for the two dozen files of that
+ * (buildPack; one for each of PACK_MODES): one read and one cache for the two dozen files of that
  * path instead of a read, a cache and a compile for each, and only what that mode runs (a
  * recipient-v1 wrap does not read the card access code, nor its compiled functions).
  * Nothing is written at run time except when the build asks for the caches
@@ -357,14 +357,14 @@ const pluginLazyLibraries = {
     b.onResolve({ filter: /^\.\/lazy-[\w-]+\.cjs$/, namespace: 'plugin-lazy' }, (args) => ({ path: args.path, external: true }));
   },
 };
+/** Each plugin's files as esbuild's ES module output (before the CommonJS step), by file name: what its packs are bundled from. */
+const pluginModules = new Map();
 /**
  * A plugin's code: esbuild's ES module output split at dynamic imports (chunks for what several
  * parts share), each file then made CommonJS — its imports require() the other files (through
  * the loader, with their caches), import() becomes a require() on first use (code run by node:vm
  * has no module loader for import()).
  */
-/** Each plugin's files as esbuild's ES module output (before the CommonJS step), by file name: what its packs are bundled from. */
-const pluginModules = new Map();
 async function buildPlugin(file) {
   const name = basename(file, '.ts');
   const outdir = join(root, 'dist', 'lib', name);
