@@ -33,7 +33,6 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { noCardEnv, pluginRequests, runPlugin } from '../scripts/pluginRequests.ts';
@@ -73,8 +72,8 @@ const plugins = await pluginRequests();
  * node's net and stream modules. Their protocol rows are also run over USB HID when node-hid
  * finds no FIDO2 key here (with one plugged in, the rows would talk to it: they are left out).
  */
-const { FIDO_USAGE_PAGE } = await import('../src/transport/hid/nodeHid.ts');
-const hidKeys = (createRequire(import.meta.url)('node-hid') as { devices(): { usagePage?: number }[] }).devices().filter((d) => d.usagePage === FIDO_USAGE_PAGE).length;
+const { fidoHidDevices, loadNodeHid } = await import('../src/transport/hid/nodeHid.ts');
+const hidKeys = fidoHidDevices(await loadNodeHid()).length;
 const noCardHid: NodeJS.ProcessEnv = { ...noCard };
 delete noCardHid.KEYBRIDGE_FIDO2_TCP;
 
@@ -148,8 +147,9 @@ async function once(c: Case): Promise<number> {
 
 /**
  * The instructions one run executes, every thread of the process (valgrind's callgrind, which
- * counts instructions rather than time: the same count whatever else the machine does, so the
- * ratios of this column repeat from run to run where wall times drift). V8's hash seed is fixed
+ * counts instructions rather than time: about the same count whatever else the machine does, so
+ * the ratios of this column repeat from run to run where wall times drift; a row over TCP, whose
+ * connection attempt depends on timing, moves by a percent or two). V8's hash seed is fixed
  * (--random-seed) so that its hash tables, and with them the count, do not vary between runs.
  * Undefined without valgrind.
  */
@@ -158,9 +158,13 @@ const hasValgrind = spawnSync('valgrind', ['--version']).status === 0;
 async function instructions(c: Case): Promise<number | undefined> {
   if (!hasValgrind) return undefined;
   const args = ['--random-seed=1', ...c.args];
-  const r = c.plugin
-    ? await runPlugin(args, String(c.input ?? ''), c.env ?? process.env, CALLGRIND)
-    : (({ status, stdout, stderr }) => ({ status, stdout: stdout.toString(), stderr: stderr.toString() }))(spawnSync(CALLGRIND[0]!, [...CALLGRIND.slice(1), process.execPath, ...args], { input: c.input ?? new Uint8Array(0), env: c.env ?? process.env, maxBuffer: 1 << 22 }));
+  const env = c.env ?? process.env;
+  let r: { status: number | null; stdout: string; stderr: string };
+  if (c.plugin) r = await runPlugin(args, String(c.input ?? ''), env, CALLGRIND);
+  else {
+    const [command, ...rest] = [...CALLGRIND, process.execPath, ...args];
+    r = spawnSync(command!, rest, { input: c.input ?? new Uint8Array(0), env, maxBuffer: 1 << 22, encoding: 'utf8' });
+  }
   const count = /Collected : (\d+)/.exec(r.stderr);
   // valgrind's own lines start with ==PID==
   check(c, r.status, r.stdout, r.stderr.replace(/^==\d+==.*\n/gm, ''));
@@ -180,7 +184,7 @@ const base = best.get('node -e 0')!;
 const harness = best.get(HARNESS_BASE)!;
 const baseCount = counts.get('node -e 0');
 console.log(`start-up, median wall time of ${ROUNDS} interleaved rounds, without NODE_EXTRA_CA_CERTS; ratio to node -e 0 (spawnSync); plugin protocol rows also to a minimal plugin in the same harness (async spawn, ok/done round trips)`);
-console.log(hasValgrind ? '  then the instructions of one run (callgrind) and their ratio to those of node -e 0: the same in every run' : '  (no valgrind: the instruction counts are left out)');
+console.log(hasValgrind ? '  then the instructions of one run (callgrind) and their ratio to those of node -e 0: these hardly move between runs' : '  (no valgrind: the instruction counts are left out)');
 if (hidKeys > 0) console.log(`  (${hidKeys} FIDO2 key${hidKeys > 1 ? 's' : ''} plugged in: the FIDO2 plugins' USB HID rows are left out)`);
 for (const c of cases) {
   const ms = best.get(c.name)!;

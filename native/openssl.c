@@ -447,20 +447,22 @@ static napi_value hkdf(napi_env env, napi_callback_info info) {
 
 /* ---------------------------------------------------------------- ChaCha20-Poly1305 */
 
+/* Feeds len bytes to the cipher in int-sized pieces: into out, or as AAD when out is NULL. */
+static int update(EVP_CIPHER_CTX *ctx, unsigned char *out, const unsigned char *in, size_t len) {
+  for (size_t off = 0; off < len; off += PIECE) {
+    int piece = (int)(len - off < PIECE ? len - off : PIECE), n = 0;
+    if (EVP_CipherUpdate(ctx, out ? out + off : NULL, &n, in + off, piece) != 1 || (out && n != piece)) return 0;
+  }
+  return 1;
+}
+
 /* Runs the AEAD over in (len bytes) into out; the tag is read from (open) or written to (seal) tag. */
 static int chacha(int seal, const unsigned char *key, const unsigned char *nonce, const unsigned char *aad, size_t aad_len, const unsigned char *in, size_t len, unsigned char *out, unsigned char *tag) {
   EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
   int ok = 0, n = 0;
   if (!ctx || EVP_CipherInit_ex(ctx, EVP_chacha20_poly1305(), NULL, NULL, NULL, seal) != 1) goto done;
   if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_IVLEN, 12, NULL) != 1 || EVP_CipherInit_ex(ctx, NULL, NULL, key, nonce, seal) != 1) goto done;
-  for (size_t off = 0; off < aad_len; off += PIECE) {
-    int piece = (int)(aad_len - off < PIECE ? aad_len - off : PIECE);
-    if (EVP_CipherUpdate(ctx, NULL, &n, aad + off, piece) != 1) goto done;
-  }
-  for (size_t off = 0; off < len; off += PIECE) {
-    int piece = (int)(len - off < PIECE ? len - off : PIECE);
-    if (EVP_CipherUpdate(ctx, out + off, &n, in + off, piece) != 1 || n != piece) goto done;
-  }
+  if (!update(ctx, NULL, aad, aad_len) || !update(ctx, out, in, len)) goto done;
   if (!seal && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, 16, tag) != 1) goto done;
   if (EVP_CipherFinal_ex(ctx, out + len, &n) != 1 || n != 0) goto done;
   if (seal && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, 16, tag) != 1) goto done;

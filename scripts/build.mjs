@@ -250,10 +250,11 @@ const dir = dirname(entry);
 // (packages, addons) through node's require as the entry would have it, made on first use; node's
 // CommonJS Module class has createRequire (require('node:module') would also load the ES module loader)
 let entryRequire;
-const outside = (id) => (id.startsWith('node:') ? require(id) : (entryRequire ??= module.constructor.createRequire(entry))(id));
+const entryRequireOf = () => (entryRequire ??= module.constructor.createRequire(entry));
+const outside = (id) => (id.startsWith('node:') ? require(id) : entryRequireOf()(id));
 const loaded = new Map();
 const own = (id) => (id.startsWith('./') ? load(id.slice(2)) : outside(id));
-own.resolve = (id) => (entryRequire ??= module.constructor.createRequire(entry)).resolve(id);
+own.resolve = (id) => entryRequireOf().resolve(id);
 ${pack ? '// the running protocol mode\'s pack (its exports run the files in it, by name)\nlet pack;\n' : ''}function load(file) {
   let m = loaded.get(file);
   if (m) return m.exports;

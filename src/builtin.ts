@@ -13,7 +13,9 @@ interface BuiltinModules {
   'node:worker_threads': typeof import('node:worker_threads');
 }
 
+let fallback: NodeJS.Require | undefined;
+
 export function builtin<K extends keyof BuiltinModules>(id: K): BuiltinModules[K] {
   const get = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
-  return (get ? get(id) : createRequire(import.meta.url)(id)) as BuiltinModules[K];
+  return (get ? get(id) : (fallback ??= createRequire(import.meta.url))(id)) as BuiltinModules[K];
 }

@@ -4,9 +4,4 @@
  */
 import { builtin } from './builtin.ts';
 
-let loaded: typeof import('node:crypto') | undefined;
-
-export function nodeCrypto(): typeof import('node:crypto') {
-  return (loaded ??= builtin('node:crypto'));
-}
-
+export const nodeCrypto = (): typeof import('node:crypto') => builtin('node:crypto');
