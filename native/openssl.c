@@ -33,7 +33,6 @@
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 #include <openssl/obj_mac.h>
-#include <openssl/param_build.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -166,26 +165,6 @@ static napi_value p256_convert(napi_env env, napi_callback_info info) {
   return copy_uint8(env, out, n);
 }
 
-/* An EC key of P-256 from its uncompressed public point and, when priv is not NULL, its scalar. */
-static EVP_PKEY *p256_pkey(const unsigned char *pub65, const BIGNUM *priv) {
-  EVP_PKEY *pkey = NULL;
-  OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
-  OSSL_PARAM *params = NULL;
-  EVP_PKEY_CTX *pctx = NULL;
-  if (!bld || !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, SN_X9_62_prime256v1, 0) ||
-      !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pub65, 65) ||
-      (priv && !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, priv)))
-    goto done;
-  if (!(params = OSSL_PARAM_BLD_to_param(bld))) goto done;
-  if (!(pctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) || EVP_PKEY_fromdata_init(pctx) != 1) goto done;
-  if (EVP_PKEY_fromdata(pctx, &pkey, priv ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY, params) != 1) pkey = NULL;
-done:
-  EVP_PKEY_CTX_free(pctx);
-  OSSL_PARAM_free(params); /* OSSL_PARAM_BLD_to_param's copy of the scalar is cleared when freed */
-  OSSL_PARAM_BLD_free(bld);
-  return pkey;
-}
-
 /* The x-coordinate shared by our key and the peer's (32 bytes into out); 0 on failure. */
 static int derive(EVP_PKEY *ours, EVP_PKEY *peer, unsigned char *out, size_t want) {
   EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, ours, NULL);
@@ -196,6 +175,13 @@ static int derive(EVP_PKEY *ours, EVP_PKEY *peer, unsigned char *out, size_t wan
   return ok;
 }
 
+/*
+ * ECDH on P-256 as OpenSSL's own EC key generation and ECDH do it (ec_key.c, ecdh_ossl.c), with
+ * OpenSSL's EC_POINT arithmetic on the group (constant-time for a secret scalar): a fresh scalar
+ * d uniform in [1, n - 1] from the private random generator, our public point d·G, the shared
+ * secret the x-coordinate of d·peer. Through EVP_PKEY the same costs a provider's key management
+ * and key exchange set up for each call (about twice the instructions of a one-shot wrap).
+ */
 static napi_value p256_ecdh(napi_env env, napi_callback_info info) {
   napi_value argv[3];
   long argc = get_args(env, info, argv, 3);
@@ -213,47 +199,49 @@ static napi_value p256_ecdh(napi_env env, napi_callback_info info) {
   napi_value result = NULL;
   const char *failure = "p256Ecdh: OpenSSL could not set up P-256";
   int invalid_peer = 0, invalid_scalar = 0;
-  unsigned char peer65[65], pub[65], shared[32];
+  unsigned char pub[65], shared[32];
   size_t pub_len = 0;
   EC_GROUP *group = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
-  BN_CTX *ctx = BN_CTX_new();
-  EC_POINT *peer_pt = NULL, *pub_pt = NULL;
-  BIGNUM *d = NULL;
-  EVP_PKEY *ours = NULL, *theirs = NULL;
+  BN_CTX *ctx = BN_CTX_secure_new();
+  EC_POINT *peer_pt = NULL, *pub_pt = NULL, *shared_pt = NULL;
+  BIGNUM *d = NULL, *x = NULL;
   if (!group || !ctx) goto done;
 
   if (!(peer_pt = p256_point(group, peer, peer_len, ctx))) {
     invalid_peer = 1;
     goto done;
   }
-  if (!p256_encode(group, peer_pt, 0, peer65, ctx) || !(theirs = p256_pkey(peer65, NULL))) goto done;
 
   failure = "p256Ecdh: OpenSSL could not make the ephemeral key";
+  const BIGNUM *order = EC_GROUP_get0_order(group);
+  if (!(d = BN_secure_new())) goto done;
+  BN_set_flags(d, BN_FLG_CONSTTIME);
   if (scalar) {
-    if (!(d = BN_secure_new()) || !BN_bin2bn(scalar, 32, d)) goto done;
-    if (BN_is_zero(d) || BN_cmp(d, EC_GROUP_get0_order(group)) >= 0) {
+    if (!BN_bin2bn(scalar, 32, d)) goto done;
+    if (BN_is_zero(d) || BN_cmp(d, order) >= 0) {
       invalid_scalar = 1;
       goto done;
     }
-    if (!(pub_pt = EC_POINT_new(group)) || EC_POINT_mul(group, pub_pt, d, NULL, NULL, ctx) != 1) goto done;
-    if (!p256_encode(group, pub_pt, 0, pub, ctx) || !(ours = p256_pkey(pub, d))) goto done;
   } else {
-    if (!(ours = EVP_PKEY_Q_keygen(NULL, NULL, "EC", SN_X9_62_prime256v1))) goto done;
-    if (EVP_PKEY_get_octet_string_param(ours, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, pub, sizeof pub, &pub_len) != 1 || pub_len != 65) goto done;
-    if (!(pub_pt = p256_point(group, pub, 65, ctx))) goto done;
+    do {
+      if (BN_priv_rand_range_ex(d, order, 0, ctx) != 1) goto done;
+    } while (BN_is_zero(d));
   }
+  if (!(pub_pt = EC_POINT_new(group)) || EC_POINT_mul(group, pub_pt, d, NULL, NULL, ctx) != 1) goto done;
   if (!(pub_len = p256_encode(group, pub_pt, compressed, pub, ctx))) goto done;
 
   failure = "p256Ecdh: OpenSSL's key derivation failed";
-  if (!derive(ours, theirs, shared, 32)) goto done;
+  if (!(shared_pt = EC_POINT_new(group)) || !(x = BN_secure_new())) goto done;
+  if (EC_POINT_mul(group, shared_pt, NULL, peer_pt, d, ctx) != 1 || EC_POINT_is_at_infinity(group, shared_pt)) goto done;
+  if (EC_POINT_get_affine_coordinates(group, shared_pt, x, NULL, ctx) != 1 || BN_bn2binpad(x, shared, 32) != 32) goto done;
   failure = NULL;
   ERR_clear_error();
   result = key_pair_result(env, pub, pub_len, shared, 32);
 done:
   OPENSSL_cleanse(shared, sizeof shared);
-  EVP_PKEY_free(ours);
-  EVP_PKEY_free(theirs);
   BN_clear_free(d);
+  BN_clear_free(x);
+  EC_POINT_clear_free(shared_pt);
   EC_POINT_free(pub_pt);
   EC_POINT_free(peer_pt);
   BN_CTX_free(ctx);

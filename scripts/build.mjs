@@ -15,7 +15,7 @@ import { build, transform } from 'esbuild';
 import { existsSync, readdirSync, readFileSync, chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { execFileSync } from 'node:child_process';
-import { createRequire } from 'node:module';
+import { createRequire, isBuiltin } from 'node:module';
 import { join, dirname, basename, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -299,9 +299,36 @@ if (${JSON.stringify(PACK_MODES)}.includes(mode)) load((pack = '${packFileName("
 async function buildPack(name, mode, files) {
   const lib = join(root, 'dist', 'lib', name);
   const modules = pluginModules.get(name);
+  const exportsOf = pluginExports.get(name);
+  const importsOf = pluginImports.get(name);
   const inPack = new Set(files);
+  const staticImports = (f) => importsOf.get(f).filter((i) => i.kind === 'import-statement').map((i) => basename(i.path));
+  // Files that load a package (an addon: pcsclite) when they run, and the files that import
+  // them, run when first required, as before; every other file of the pack runs when the pack
+  // loads, in import order (the mode loads them all).
+  const loadsPackage = (f) => importsOf.get(f).some((i) => i.external && !i.path.startsWith('./') && !isBuiltin(i.path));
+  const lazy = new Set(files.filter(loadsPackage));
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const f of files) if (!lazy.has(f) && staticImports(f).some((d) => lazy.has(d))) grew = lazy.add(f);
+  }
+  // each file that runs at load is imported by its export names (esbuild then joins those
+  // modules into one scope, none wrapped), handed out as an object of getters made when the file
+  // is asked for; the entry comes last, so that every other module has run when its code starts
+  const local = (i, k) => `f${i}_${k.replace(/\W/g, '_')}`;
+  const order = [...files.slice(1), files[0]];
+  const entry =
+    order
+      .map((f) => {
+        const i = files.indexOf(f);
+        if (lazy.has(f)) return `const file${i} = () => require(${JSON.stringify(`./${f}`)});\n`;
+        const names = exportsOf.get(f) ?? [];
+        const imports = names.length ? `import { ${names.map((k) => `${JSON.stringify(k)} as ${local(i, k)}`).join(', ')} } from ${JSON.stringify(`./${f}`)};\n` : `import ${JSON.stringify(`./${f}`)};\n`;
+        return imports + `const file${i} = () => ({ __esModule: true, ${names.map((k) => `get ${JSON.stringify(k)}() { return ${local(i, k)}; }`).join(', ')} });\n`;
+      })
+      .join('') + `export { ${files.map((f, i) => `file${i} as ${JSON.stringify(f)}`).join(', ')} };\n`;
   const r = await build({
-    stdin: { contents: `module.exports = {\n${files.map((f) => `  ${JSON.stringify(f)}: () => require(${JSON.stringify(`./${f}`)}),\n`).join('')}};\n`, loader: 'js', resolveDir: lib },
+    stdin: { contents: entry, loader: 'js', resolveDir: lib },
     bundle: true,
     format: 'cjs',
     platform: 'node',
@@ -314,9 +341,12 @@ async function buildPack(name, mode, files) {
       {
         name: 'plugin-pack',
         setup(b) {
-          // everything else stays what it was in the files (node-hid, the addons, node's built-ins, the other files beside them)
-          b.onResolve({ filter: /.*/ }, (args) => (args.path.startsWith('./') && inPack.has(args.path.slice(2)) ? { path: args.path.slice(2), namespace: 'plugin-file' } : { path: args.path, external: true }));
-          b.onLoad({ filter: /.*/, namespace: 'plugin-file' }, (args) => ({ contents: modules.get(args.path), loader: 'js', resolveDir: lib }));
+          // a static import of a file of the pack is that module, in the same scope (the entry's
+          // require() of a file run when first required too); a dynamic one, and everything else (node-hid, the addons, node's built-ins, the other files
+          // beside them), stays what it was in the files: the loader's require()
+          b.onResolve({ filter: /.*/ }, (args) => ((args.kind === 'import-statement' || (args.kind === 'require-call' && args.importer === '<stdin>')) && args.path.startsWith('./') && inPack.has(args.path.slice(2)) ? { path: `${args.path.slice(2)}.module`, namespace: 'plugin-file' } : { path: args.path, external: true }));
+          // (named X.module: ES modules by their syntax, with the interop of the CommonJS files they were, which .mjs would change)
+          b.onLoad({ filter: /.*/, namespace: 'plugin-file' }, (args) => ({ contents: modules.get(args.path.replace(/\.module$/, '')), loader: 'js', resolveDir: lib }));
         },
       },
     ],
@@ -360,6 +390,9 @@ const pluginLazyLibraries = {
 };
 /** Each plugin's files as esbuild's ES module output (before the CommonJS step), by file name: what its packs are bundled from. */
 const pluginModules = new Map();
+/** Each plugin's files' export names, and their imports (esbuild's metafile), by file name. */
+const pluginExports = new Map();
+const pluginImports = new Map();
 /**
  * A plugin's code: esbuild's ES module output split at dynamic imports (chunks for what several
  * parts share), each file then made CommonJS — its imports require() the other files (through
@@ -380,7 +413,10 @@ async function buildPlugin(file) {
     splitting: true,
     write: false,
     plugins: [lazyNodeModule, pluginLazyLibraries, pcscliteByPath, nodeHidByPath],
+    metafile: true,
   });
+  pluginExports.set(name, new Map(Object.entries(r.metafile.outputs).map(([path, o]) => [basename(path), o.exports])));
+  pluginImports.set(name, new Map(Object.entries(r.metafile.outputs).map(([path, o]) => [basename(path), o.imports])));
   pluginModules.set(name, new Map(r.outputFiles.map((f) => [basename(f.path), f.text])));
   mkdirSync(outdir, { recursive: true });
   const lazyUsed = new Set();
