@@ -255,14 +255,13 @@ const outside = (id) => (id.startsWith('node:') ? require(id) : entryRequireOf()
 const loaded = new Map();
 const own = (id) => (id.startsWith('./') ? load(id.slice(2)) : outside(id));
 own.resolve = (id) => entryRequireOf().resolve(id);
-${pack ? '// the running protocol mode\'s pack (its exports run the files in it, by name)\nlet pack;\n' : ''}function load(file) {
+${pack ? '// the running protocol mode\'s pack (its file(name) runs a file in it and returns its exports)\nlet pack;\n' : ''}function load(file) {
   let m = loaded.get(file);
   if (m) return m.exports;
-${pack ? `  const packed = pack && loaded.get(pack)?.exports;
-  if (packed && Object.hasOwn(packed, file)) {
-    m = { exports: packed[file]() };
-    loaded.set(file, m);
-    return m.exports;
+${pack ? `  const packed = pack && loaded.get(pack)?.exports.file?.(file);
+  if (packed) {
+    loaded.set(file, { exports: packed });
+    return packed;
   }
 ` : ''}  const path = join(dir, file);
   let cachedData;
@@ -288,13 +287,16 @@ if (${JSON.stringify(PACK_MODES)}.includes(mode)) load((pack = '${packFileName("
 `;
 /**
  * A plugin's pack for one protocol mode (cachedLoader's `pack`): the files that mode loads,
- * bundled again from their ES module code into one CommonJS file with one scope — the modules'
- * code as it is, their imports of each other direct references instead of the getters through
- * which a CommonJS file reads another's exports, and one set of esbuild's helpers instead of one
- * in each file. Its exports are, by file name, a function that runs that file's module (once,
- * when first asked, as a require() of the file would) and returns its exports as the file's
- * own: the loader's require() of a file of the pack. A file outside the pack is required through
- * the loader as usual, import() included. The first line names the files.
+ * bundled again from their ES module code into one CommonJS file with one scope: the modules'
+ * code as it is, hoisted side by side with no wrapper (they run, in import order, when the pack
+ * loads: the mode runs them all), their imports of each other direct references instead of the
+ * getters through which a CommonJS file reads another's exports, and one set of esbuild's helpers
+ * instead of one in each file. A file that loads a package when it runs (pcsclite's addon), and
+ * any file importing it, keeps running only when first required, as its own file would. The
+ * pack's one export, file(name), returns a file's exports as the file's own (the loader's
+ * require() of a file of the pack), undefined for a file not in it; a file outside the pack is
+ * required through the loader as usual, import() of any file included. The first line names the
+ * files.
  */
 async function buildPack(name, mode, files) {
   const lib = join(root, 'dist', 'lib', name);
@@ -326,7 +328,9 @@ async function buildPack(name, mode, files) {
         const imports = names.length ? `import { ${names.map((k) => `${JSON.stringify(k)} as ${local(i, k)}`).join(', ')} } from ${JSON.stringify(`./${f}`)};\n` : `import ${JSON.stringify(`./${f}`)};\n`;
         return imports + `const file${i} = () => ({ __esModule: true, ${names.map((k) => `get ${JSON.stringify(k)}() { return ${local(i, k)}; }`).join(', ')} });\n`;
       })
-      .join('') + `export { ${files.map((f, i) => `file${i} as ${JSON.stringify(f)}`).join(', ')} };\n`;
+      .join('') +
+    // one export (each export of a CommonJS bundle costs a getter defined twice at load)
+    `const files = { ${files.map((f, i) => `${JSON.stringify(f)}: file${i}`).join(', ')} };\nexport const file = (name) => (Object.hasOwn(files, name) ? files[name]() : undefined);\n`;
   const r = await build({
     stdin: { contents: entry, loader: 'js', resolveDir: lib },
     bundle: true,
