@@ -20,6 +20,10 @@
  *   hkdfExtractSha256(salt, ikm), hmacSha256(key, data), sha256(data), sha512(data).
  * - chacha20Poly1305Seal(key, nonce, plaintext, aad?) → ciphertext ‖ 16-byte tag;
  *   chacha20Poly1305Open(key, nonce, sealed, aad?) → plaintext, null when the tag is wrong.
+ * - readFile(path, maxBytes): the bytes of a regular file of at most maxBytes, null when it is
+ *   missing, not a regular file, larger or unreadable: how the cached loaders of scripts/build.mjs
+ *   read their V8 code caches (node's readFileSync of a binary file runs a dozen of node's fs
+ *   functions, compiled at every start; this addon is opened anyway by the commands they load).
  * Wrong argument types and lengths throw (TypeError, RangeError); an OpenSSL failure throws an
  * Error with code KEYBRIDGE_OPENSSL. Secrets held here are wiped (OPENSSL_cleanse) before
  * returning, and OpenSSL's error queue is left empty for node.
@@ -33,8 +37,13 @@
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 #include <openssl/obj_mac.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "napi_args.h"
 
@@ -497,6 +506,39 @@ static napi_value open_fn(napi_env env, napi_callback_info info) {
   return aead(env, info, 0);
 }
 
+/* ---------------------------------------------------------------- files */
+
+static napi_value read_file(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  long argc = get_args(env, info, argv, 2);
+  if (argc < 0) return NULL;
+  char path[4096];
+  size_t path_len = 0;
+  uint32_t max = 0;
+  if (argc < 2 || napi_get_value_string_utf8(env, argv[0], path, sizeof path, &path_len) != napi_ok || napi_get_value_uint32(env, argv[1], &max) != napi_ok)
+    return throw_type(env, "readFile(path, maxBytes): a string and a number expected");
+  if (path_len == 0 || path_len >= sizeof path - 1 || strlen(path) != path_len) return null_value(env);
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) return null_value(env);
+  struct stat st;
+  napi_value result = NULL;
+  unsigned char *data = NULL;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 0 || (uint64_t)st.st_size > max) goto done;
+  size_t size = (size_t)st.st_size, got = 0;
+  napi_value out = new_uint8(env, size, &data);
+  if (!out) goto done;
+  while (got < size) {
+    ssize_t n = read(fd, data + got, size - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += (size_t)n;
+  }
+  if (got == size) result = out;
+done:
+  close(fd);
+  return result ? result : null_value(env);
+}
+
 NAPI_MODULE_INIT() {
   static const struct {
     const char *name;
@@ -514,6 +556,7 @@ NAPI_MODULE_INIT() {
       {"hkdfSha256", hkdf},
       {"chacha20Poly1305Seal", seal_fn},
       {"chacha20Poly1305Open", open_fn},
+      {"readFile", read_file},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value fn;

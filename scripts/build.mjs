@@ -255,7 +255,37 @@ const outside = (id) => (id.startsWith('node:') ? require(id) : entryRequireOf()
 const loaded = new Map();
 const own = (id) => (id.startsWith('./') ? load(id.slice(2)) : outside(id));
 own.resolve = (id) => entryRequireOf().resolve(id);
-${pack ? '// the running protocol mode\'s pack (its file(name) runs a file in it and returns its exports)\nlet pack;\n' : ''}function load(file) {
+${pack ? `// a file's code cache, undefined when it cannot be read: through readFile of the addon
+// keybridge_openssl when it is built (node's readFileSync of a binary file runs a dozen of node's
+// fs functions, each compiled at every start, which a plugin's protocol run needs for nothing
+// else; the plugin opens that addon anyway, for its crypto, and src/nativeAddon.ts takes it from
+// the process's registry of opened addons), else readFileSync
+const OPENSSL_ADDON = join(__dirname, '..', 'native', 'build', 'Release', 'keybridge_openssl.node');
+let readCache;
+function cacheOf(file) {
+  if (readCache === undefined) {
+    readCache = (f) => readFileSync(f);
+    if (process.env.KEYBRIDGE_NO_NATIVE_OPENSSL !== '1') {
+      try {
+        const m = { exports: {} };
+        process.dlopen(m, OPENSSL_ADDON);
+        (process[Symbol.for('keybridge.nativeAddons')] ??= new Map()).set(OPENSSL_ADDON, m.exports);
+        const { readFile } = m.exports;
+        if (typeof readFile === 'function') readCache = (f) => readFile(f, 1 << 26) ?? undefined;
+      } catch {}
+    }
+  }
+  try {
+    return readCache(file);
+  } catch {}
+}
+` : `// a file's code cache, undefined when it cannot be read
+const cacheOf = (file) => {
+  try {
+    return readFileSync(file);
+  } catch {}
+};
+`}${pack ? '// the running protocol mode\'s pack (its file(name) runs a file in it and returns its exports)\nlet pack;\n' : ''}function load(file) {
   let m = loaded.get(file);
   if (m) return m.exports;
 ${pack ? `  const packed = pack && loaded.get(pack)?.exports.file?.(file);
@@ -264,10 +294,7 @@ ${pack ? `  const packed = pack && loaded.get(pack)?.exports.file?.(file);
     return packed;
   }
 ` : ''}  const path = join(dir, file);
-  let cachedData;
-  try {
-    cachedData = readFileSync(path + '.cache');
-  } catch {}
+  const cachedData = cacheOf(path + '.cache');
   // the source as node's CommonJS loader wraps it (Module.wrap)
   const script = new Script('(function (exports, require, module, __filename, __dirname) { ' + readFileSync(path, 'utf8') + '\\n});', { filename: path, cachedData });
   const fn = script.runInThisContext();

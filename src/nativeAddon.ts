@@ -32,8 +32,13 @@ export function findAddon(name: string, from?: string): string | undefined {
   return undefined;
 }
 
-/** The addons opened so far, by path: an addon is opened once per process. */
-const opened = new Map<string, unknown>();
+/**
+ * The addons opened so far, by path: an addon is opened once per process, whichever bundle of
+ * the package opens it (the cached loaders of scripts/build.mjs open keybridge_openssl first, to
+ * read their code caches, and register it here).
+ */
+const registry = process as unknown as Record<symbol, Map<string, unknown> | undefined>;
+const opened: Map<string, unknown> = (registry[Symbol.for('keybridge.nativeAddons')] ??= new Map());
 
 /** The addon's exports, or why it is unavailable. */
 export function loadAddon<T>(name: string): { addon?: T; path?: string; reason?: string } {

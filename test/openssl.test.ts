@@ -9,7 +9,7 @@
  */
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { ECDH, createECDH, createHash, createHmac, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes, createPublicKey } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadAddon } from '../src/nativeAddon.ts';
@@ -265,6 +265,32 @@ describe.skipIf(!addon)(`native addon against node:crypto${addon ? '' : ` [skipp
     expect(() => n.hkdfSha256(rand(32), rand(32), rand(1), 8161)).toThrow(RangeError);
     expect(() => n.hkdfSha256(rand(32), rand(32), rand(1025), 32)).toThrow(RangeError);
     expect(() => n.p256Convert(rand(33), 'yes' as unknown as boolean)).toThrow(TypeError);
+  });
+});
+
+describe.skipIf(!addon)(`readFile, how the plugins' loaders read their code caches${addon ? '' : ` [skipped: ${reason}]`}`, () => {
+  const readFile = (addon as unknown as { readFile(path: string, maxBytes: number): Uint8Array | null }).readFile;
+  it('reads a regular file whole, through a symlink too; null when missing, not a regular file or larger than asked', () => {
+    const d = mkdtempSync(join(tmpdir(), 'kb-readfile-'));
+    try {
+      const data = rand(300_000);
+      writeFileSync(join(d, 'f'), data);
+      writeFileSync(join(d, 'empty'), '');
+      symlinkSync(join(d, 'f'), join(d, 'link'));
+      expect(toHex(readFile(join(d, 'f'), 1 << 20))).toBe(toHex(data));
+      expect(toHex(readFile(join(d, 'link'), 1 << 20))).toBe(toHex(data));
+      expect(readFile(join(d, 'empty'), 10)).toEqual(new Uint8Array(0));
+      expect(readFile(join(d, 'f'), data.length)).not.toBeNull();
+      expect(readFile(join(d, 'f'), data.length - 1)).toBeNull();
+      expect(readFile(join(d, 'missing'), 1 << 20)).toBeNull();
+      expect(readFile(d, 1 << 20)).toBeNull();
+      expect(readFile('/dev/null', 1 << 20)).toBeNull();
+      expect(readFile('', 10)).toBeNull();
+      expect(readFile(`${join(d, 'f')}\0x`, 1 << 20)).toBeNull();
+      expect(() => readFile(1 as unknown as string, 10)).toThrow(TypeError);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
   });
 });
 
