@@ -4,7 +4,7 @@
  * dist/lib/…): the nearest directory above the calling module that holds the file.
  */
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The addon's path, relative to the package root. */
@@ -43,6 +43,8 @@ const opened: Map<string, unknown> = (registry[Symbol.for('keybridge.nativeAddon
 /** The addon's exports, or why it is unavailable. */
 export function loadAddon<T>(name: string): { addon?: T; path?: string; reason?: string } {
   const rel = addonRelativePath(name);
+  // one a loader opened (of this package: its native/ directory) is taken without a search
+  for (const [path, addon] of opened) if (path.endsWith(`${sep}${rel}`)) return { addon: addon as T, path };
   const path = findAddon(name);
   if (!path) return { reason: `the native addon (${rel}) is not built; build it with \`node scripts/build-native.mjs\` (needs a C compiler and the Node headers)` };
   try {

@@ -50,10 +50,11 @@ const view = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b
 const isSec1 = (p: Uint8Array) => (p.length === 33 && (p[0] === 2 || p[0] === 3)) || (p.length === 65 && p[0] === 4);
 
 // PKCS#8 (RFC 8410) prefixes of a raw 32-byte X25519 and Ed25519 private key.
-const X25519_PKCS8 = Buffer.from('302e020100300506032b656e04220420', 'hex');
-const ED25519_PKCS8 = Buffer.from('302e020100300506032b657004220420', 'hex');
+// (byte literals: a hex string would set up Buffer's string decoding at every start, for the fallback only)
+const X25519_PKCS8 = Uint8Array.of(0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04, 0x20);
+const ED25519_PKCS8 = Uint8Array.of(0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20);
 
-function rawPrivate(prefix: Buffer, key: Uint8Array): KeyObject {
+function rawPrivate(prefix: Uint8Array, key: Uint8Array): KeyObject {
   if (key.length !== 32) throw new RangeError('the private key must be 32 bytes');
   const der = Buffer.concat([prefix, key]);
   try {

@@ -94,6 +94,6 @@ export const ObjectId = {
   ADMIN: 0x5fff00,
 } as const;
 
-export const DEFAULT_MGMT_KEY = Uint8Array.from(Buffer.from('010203040506070801020304050607080102030405060708', 'hex'));
+export const DEFAULT_MGMT_KEY = Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8);
 export const DEFAULT_PIN = '123456';
 export const DEFAULT_PUK = '12345678';
