@@ -21,9 +21,9 @@
  * - chacha20Poly1305Seal(key, nonce, plaintext, aad?) → ciphertext ‖ 16-byte tag;
  *   chacha20Poly1305Open(key, nonce, sealed, aad?) → plaintext, null when the tag is wrong.
  * - readFile(path, maxBytes): the bytes of a regular file of at most maxBytes, null when it is
- *   missing, not a regular file, larger or unreadable: how the cached loaders of scripts/build.mjs
+ *   missing, not a regular file, larger or unreadable: how the plugins' loaders (scripts/build.mjs)
  *   read their V8 code caches (node's readFileSync of a binary file runs a dozen of node's fs
- *   functions, compiled at every start; this addon is opened anyway by the commands they load).
+ *   functions, compiled at every start; the plugins open this addon anyway).
  * Wrong argument types and lengths throw (TypeError, RangeError); an OpenSSL failure throws an
  * Error with code KEYBRIDGE_OPENSSL. Secrets held here are wiped (OPENSSL_cleanse) before
  * returning, and OpenSSL's error queue is left empty for node.
@@ -40,7 +40,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>

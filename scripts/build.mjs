@@ -255,37 +255,31 @@ const outside = (id) => (id.startsWith('node:') ? require(id) : entryRequireOf()
 const loaded = new Map();
 const own = (id) => (id.startsWith('./') ? load(id.slice(2)) : outside(id));
 own.resolve = (id) => entryRequireOf().resolve(id);
-${pack ? `// a file's code cache, undefined when it cannot be read: through readFile of the addon
-// keybridge_openssl when it is built (node's readFileSync of a binary file runs a dozen of node's
-// fs functions, each compiled at every start, which a plugin's protocol run needs for nothing
-// else; the plugin opens that addon anyway, for its crypto, and src/nativeAddon.ts takes it from
-// the process's registry of opened addons), else readFileSync
+${pack ? `// the addon keybridge_openssl's readFile, when it is built: node's readFileSync of a binary file
+// runs a dozen of node's fs functions, each compiled at every start, which a plugin's protocol run
+// needs for nothing else; the plugin opens that addon anyway, for its crypto, and
+// src/nativeAddon.ts takes it from the process's registry of opened addons
 const OPENSSL_ADDON = join(__dirname, '..', 'native', 'build', 'Release', 'keybridge_openssl.node');
+function nativeRead() {
+  if (process.env.KEYBRIDGE_NO_NATIVE_OPENSSL === '1') return undefined;
+  try {
+    const m = { exports: {} };
+    process.dlopen(m, OPENSSL_ADDON);
+    (process[Symbol.for('keybridge.nativeAddons')] ??= new Map()).set(OPENSSL_ADDON, m.exports);
+    const { readFile } = m.exports;
+    // (a cache is a few hundred kilobytes: 64 MiB bounds a damaged one)
+    if (typeof readFile === 'function') return (f) => readFile(f, 1 << 26) ?? undefined;
+  } catch {}
+}
+` : ''}// a file's code cache, undefined when it cannot be read
 let readCache;
 function cacheOf(file) {
-  if (readCache === undefined) {
-    readCache = (f) => readFileSync(f);
-    if (process.env.KEYBRIDGE_NO_NATIVE_OPENSSL !== '1') {
-      try {
-        const m = { exports: {} };
-        process.dlopen(m, OPENSSL_ADDON);
-        (process[Symbol.for('keybridge.nativeAddons')] ??= new Map()).set(OPENSSL_ADDON, m.exports);
-        const { readFile } = m.exports;
-        if (typeof readFile === 'function') readCache = (f) => readFile(f, 1 << 26) ?? undefined;
-      } catch {}
-    }
-  }
+  readCache ??= ${pack ? 'nativeRead() ?? ' : ''}((f) => readFileSync(f));
   try {
     return readCache(file);
   } catch {}
 }
-` : `// a file's code cache, undefined when it cannot be read
-const cacheOf = (file) => {
-  try {
-    return readFileSync(file);
-  } catch {}
-};
-`}${pack ? '// the running protocol mode\'s pack (its file(name) runs a file in it and returns its exports)\nlet pack;\n' : ''}function load(file) {
+${pack ? '// the running protocol mode\'s pack (its file(name) runs a file in it and returns its exports)\nlet pack;\n' : ''}function load(file) {
   let m = loaded.get(file);
   if (m) return m.exports;
 ${pack ? `  const packed = pack && loaded.get(pack)?.exports.file?.(file);
@@ -328,14 +322,13 @@ if (${JSON.stringify(PACK_MODES)}.includes(mode)) load((pack = '${packFileName("
 async function buildPack(name, mode, files) {
   const lib = join(root, 'dist', 'lib', name);
   const modules = pluginModules.get(name);
-  const exportsOf = pluginExports.get(name);
-  const importsOf = pluginImports.get(name);
+  const meta = pluginMeta.get(name);
   const inPack = new Set(files);
-  const staticImports = (f) => importsOf.get(f).filter((i) => i.kind === 'import-statement').map((i) => basename(i.path));
+  const staticImports = (f) => meta.get(f).imports.filter((i) => i.kind === 'import-statement').map((i) => basename(i.path));
   // Files that load a package (an addon: pcsclite) when they run, and the files that import
   // them, run when first required, as before; every other file of the pack runs when the pack
   // loads, in import order (the mode loads them all).
-  const loadsPackage = (f) => importsOf.get(f).some((i) => i.external && !i.path.startsWith('./') && !isBuiltin(i.path));
+  const loadsPackage = (f) => meta.get(f).imports.some((i) => i.external && !i.path.startsWith('./') && !isBuiltin(i.path));
   const lazy = new Set(files.filter(loadsPackage));
   for (let grew = true; grew; ) {
     grew = false;
@@ -345,17 +338,14 @@ async function buildPack(name, mode, files) {
   // modules into one scope, none wrapped), handed out as an object of getters made when the file
   // is asked for; the entry comes last, so that every other module has run when its code starts
   const local = (i, k) => `f${i}_${k.replace(/\W/g, '_')}`;
-  const order = [...files.slice(1), files[0]];
+  const parts = files.map((f, i) => {
+    if (lazy.has(f)) return `const file${i} = () => require(${JSON.stringify(`./${f}`)});\n`;
+    const names = meta.get(f).exports;
+    const imports = names.length ? `import { ${names.map((k) => `${JSON.stringify(k)} as ${local(i, k)}`).join(', ')} } from ${JSON.stringify(`./${f}`)};\n` : `import ${JSON.stringify(`./${f}`)};\n`;
+    return imports + `const file${i} = () => ({ __esModule: true, ${names.map((k) => `get ${JSON.stringify(k)}() { return ${local(i, k)}; }`).join(', ')} });\n`;
+  });
   const entry =
-    order
-      .map((f) => {
-        const i = files.indexOf(f);
-        if (lazy.has(f)) return `const file${i} = () => require(${JSON.stringify(`./${f}`)});\n`;
-        const names = exportsOf.get(f) ?? [];
-        const imports = names.length ? `import { ${names.map((k) => `${JSON.stringify(k)} as ${local(i, k)}`).join(', ')} } from ${JSON.stringify(`./${f}`)};\n` : `import ${JSON.stringify(`./${f}`)};\n`;
-        return imports + `const file${i} = () => ({ __esModule: true, ${names.map((k) => `get ${JSON.stringify(k)}() { return ${local(i, k)}; }`).join(', ')} });\n`;
-      })
-      .join('') +
+    [...parts.slice(1), parts[0]].join('') +
     // one export (each export of a CommonJS bundle costs a getter defined twice at load)
     `const files = { ${files.map((f, i) => `${JSON.stringify(f)}: file${i}`).join(', ')} };\nexport const file = (name) => (Object.hasOwn(files, name) ? files[name]() : undefined);\n`;
   const r = await build({
@@ -373,8 +363,9 @@ async function buildPack(name, mode, files) {
         name: 'plugin-pack',
         setup(b) {
           // a static import of a file of the pack is that module, in the same scope (the entry's
-          // require() of a file run when first required too); a dynamic one, and everything else (node-hid, the addons, node's built-ins, the other files
-          // beside them), stays what it was in the files: the loader's require()
+          // require() of a file run when first required too); a dynamic one, and everything else
+          // (node-hid, the addons, node's built-ins, the other files beside them), stays what it
+          // was in the files: the loader's require()
           b.onResolve({ filter: /.*/ }, (args) => ((args.kind === 'import-statement' || (args.kind === 'require-call' && args.importer === '<stdin>')) && args.path.startsWith('./') && inPack.has(args.path.slice(2)) ? { path: `${args.path.slice(2)}.module`, namespace: 'plugin-file' } : { path: args.path, external: true }));
           // (named X.module: ES modules by their syntax, with the interop of the CommonJS files they were, which .mjs would change)
           b.onLoad({ filter: /.*/, namespace: 'plugin-file' }, (args) => ({ contents: modules.get(args.path.replace(/\.module$/, '')), loader: 'js', resolveDir: lib }));
@@ -421,9 +412,8 @@ const pluginLazyLibraries = {
 };
 /** Each plugin's files as esbuild's ES module output (before the CommonJS step), by file name: what its packs are bundled from. */
 const pluginModules = new Map();
-/** Each plugin's files' export names, and their imports (esbuild's metafile), by file name. */
-const pluginExports = new Map();
-const pluginImports = new Map();
+/** Each plugin's files' export names and imports (esbuild's metafile), by file name. */
+const pluginMeta = new Map();
 /**
  * A plugin's code: esbuild's ES module output split at dynamic imports (chunks for what several
  * parts share), each file then made CommonJS — its imports require() the other files (through
@@ -446,8 +436,7 @@ async function buildPlugin(file) {
     plugins: [lazyNodeModule, pluginLazyLibraries, pcscliteByPath, nodeHidByPath],
     metafile: true,
   });
-  pluginExports.set(name, new Map(Object.entries(r.metafile.outputs).map(([path, o]) => [basename(path), o.exports])));
-  pluginImports.set(name, new Map(Object.entries(r.metafile.outputs).map(([path, o]) => [basename(path), o.imports])));
+  pluginMeta.set(name, new Map(Object.entries(r.metafile.outputs).map(([path, o]) => [basename(path), o])));
   pluginModules.set(name, new Map(r.outputFiles.map((f) => [basename(f.path), f.text])));
   mkdirSync(outdir, { recursive: true });
   const lazyUsed = new Set();
